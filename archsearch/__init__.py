@@ -1,0 +1,1 @@
+"""archsearch: the evolutionary search engine (EvaNet, AssembleNet, TVN). Pure Python + PyTorch."""

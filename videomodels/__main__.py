@@ -1,0 +1,5 @@
+import sys
+
+from videomodels.cli import main
+
+sys.exit(main())

@@ -1,0 +1,286 @@
+"""Turn a validated spec into a network: shape inference, cost and the graph executor.
+
+Shapes, parameters and multiply-adds come from building each node on PyTorch's
+``meta`` device, where no tensor memory is allocated: the same builder code that
+trains also prices the spec, and an oversized spec is refused before any real
+allocation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from videomodels.archspec import ArchSpec, Edge
+from videomodels.ops import WeightedFusion
+from videomodels.schema import NODE_TYPES, NodeType
+from videomodels.validation import Problem, SpecError, check_structure, topological_order
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Refuse specs above these sizes (per clip at the spec's input size)."""
+
+    max_params: int = 500_000_000
+    max_macs: int = 5_000_000_000_000
+
+
+DEFAULT_BUDGET = Budget()
+
+
+@dataclass
+class NodeCost:
+    id: str
+    type: str
+    input_shapes: list[Shape]
+    output_shape: Shape
+    params: int
+    macs: int
+
+
+@dataclass
+class Analysis:
+    spec: ArchSpec  # with every default filled in
+    order: list[str]
+    nodes: dict[str, NodeCost] = field(default_factory=dict)
+
+    @property
+    def params(self) -> int:
+        return sum(node.params for node in self.nodes.values())
+
+    @property
+    def macs(self) -> int:
+        return sum(node.macs for node in self.nodes.values())
+
+    @property
+    def output_id(self) -> str:
+        return self.order[-1]
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.nodes[self.output_id].output_shape
+
+
+@dataclass
+class BuildContext:
+    """What a node builder may look at besides its own attributes and input shapes."""
+
+    spec: ArchSpec
+    node_id: str
+    index: int
+    edges: list[Edge]
+    shapes: dict[str, Shape]
+
+
+def input_shape(spec: ArchSpec, input_id: str) -> Shape:
+    stream = spec.input(input_id)
+    return (stream.channels, stream.frames, stream.size, stream.size)
+
+
+def with_num_classes(spec: ArchSpec, num_classes: int | None) -> ArchSpec:
+    if num_classes is None:
+        return spec
+    spec = spec.copy()
+    for node in spec.nodes:
+        node_type = NODE_TYPES.get(node.type)
+        if node_type is not None and node_type.is_head:
+            node.attrs["num_classes"] = int(num_classes)
+    return spec
+
+
+def default_fusion(node_type: NodeType, attrs: dict, in_shapes: list[Shape], context: BuildContext):
+    fusion = WeightedFusion(
+        [shape[0] for shape in in_shapes],
+        [edge.weight for edge in context.edges],
+        [edge.learnable for edge in context.edges],
+    )
+    return fusion, []
+
+
+def _param_count(*modules: nn.Module | None) -> int:
+    return sum(p.numel() for module in modules if module is not None for p in module.parameters())
+
+
+class GraphNet(nn.Module):
+    """Runs the nodes of a spec in topological order.
+
+    ``forward`` takes a tensor [B, C, T, H, W] (single-input specs) or a dict from
+    input id to tensor, and returns the classifier's logits [B, num_classes].
+    """
+
+    def __init__(self, analysis: Analysis, blocks: dict[str, nn.Module], fusions: dict[str, nn.Module], peers: dict[str, list[str]]):
+        super().__init__()
+        spec = analysis.spec
+        self.spec_json = spec.to_json(indent=None)
+        self.input_ids = [stream.id for stream in spec.inputs]
+        self.order = list(analysis.order)
+        self.sources = {node_id: [edge.source for edge in spec.incoming(node_id)] for node_id in self.order}
+        self.list_input = {node.id for node in spec.nodes if NODE_TYPES[node.type].fuse == "list"}
+        self.peers = peers
+        self.blocks = nn.ModuleDict(blocks)
+        self.fusions = nn.ModuleDict(fusions)
+        # Free each intermediate as soon as its last consumer has run.
+        last_use: dict[str, int] = {}
+        for step, node_id in enumerate(self.order):
+            for source in self.sources[node_id] + peers.get(node_id, []):
+                last_use[source] = step
+        self.release_after = {step: [k for k, v in last_use.items() if v == step] for step in range(len(self.order))}
+
+    @property
+    def spec(self) -> ArchSpec:
+        return ArchSpec.from_json(self.spec_json)
+
+    def forward(self, inputs: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
+        if isinstance(inputs, torch.Tensor):
+            if len(self.input_ids) != 1:
+                raise ValueError(f"this network takes several inputs {self.input_ids}; pass a dict")
+            values = {self.input_ids[0]: inputs}
+        else:
+            missing = [key for key in self.input_ids if key not in inputs]
+            if missing:
+                raise ValueError(f"missing network inputs: {missing}")
+            values = {key: inputs[key] for key in self.input_ids}
+        for step, node_id in enumerate(self.order):
+            xs = [values[source] for source in self.sources[node_id]]
+            if node_id in self.fusions:
+                x = self.fusions[node_id](xs, [values[peer] for peer in self.peers.get(node_id, [])])
+            elif node_id in self.list_input:
+                x = xs
+            else:
+                x = xs[0]
+            values[node_id] = self.blocks[node_id](x)
+            for name in self.release_after.get(step, []):
+                values.pop(name, None)
+        return values[self.order[-1]]
+
+    def edge_weights(self) -> list[Edge]:
+        """The spec's edges with their current (learned) fusion weights."""
+        spec = self.spec
+        updated: list[Edge] = []
+        learned: dict[tuple[str, str], float] = {}
+        for node_id, fusion in self.fusions.items():
+            for edge, weight in zip(spec.incoming(node_id), fusion.edge_weights()):
+                learned[(edge.source, edge.target)] = weight
+        for edge in spec.edges:
+            weight = learned.get((edge.source, edge.target), edge.weight)
+            updated.append(Edge(edge.source, edge.target, weight, edge.learnable))
+        return updated
+
+
+def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget, reference: Analysis | None):
+    """Create every node's modules in order; with ``measure`` run them on meta tensors."""
+    analysis = Analysis(spec=spec, order=order)
+    blocks: dict[str, nn.Module] = {}
+    fusions: dict[str, nn.Module] = {}
+    peers: dict[str, list[str]] = {}
+    shapes: dict[str, Shape] = {stream.id: input_shape(spec, stream.id) for stream in spec.inputs}
+    problems: list[Problem] = []
+    failed: set[str] = set()
+    params = macs = 0
+    for node_id in order:
+        index = spec.node_index(node_id)
+        node = spec.nodes[index]
+        node_type = NODE_TYPES[node.type]
+        edges = spec.incoming(node_id)
+        sources = [edge.source for edge in edges]
+        where = f"nodes[{index}]"
+        if any(source in failed for source in sources):
+            failed.add(node_id)
+            continue
+        in_shapes = [shapes[source] for source in sources]
+        context = BuildContext(spec, node_id, index, edges, shapes)
+        try:
+            fusion = None
+            if node_type.fuse == "weighted" and len(sources) > 1:
+                make = node_type.make_fusion or default_fusion
+                fusion, peers[node_id] = make(node_type, node.attrs, in_shapes, context)
+                fused = [(fusion.out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
+            else:
+                fused = in_shapes
+            block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
+            node_params = _param_count(block, fusion)
+            if measure:
+                output_shape, node_macs = _measure(block, fusion, in_shapes, [shapes[p] for p in peers.get(node_id, [])], node_type)
+            else:
+                output_shape, node_macs = reference.nodes[node_id].output_shape, reference.nodes[node_id].macs
+        except SpecError:
+            raise
+        except (RuntimeError, ValueError, ZeroDivisionError) as exc:
+            problems.append(Problem(where, f"{node.type} {node_id!r} does not fit its input {_fmt(in_shapes)}: {_first_line(exc)}"))
+            failed.add(node_id)
+            continue
+        shapes[node_id] = output_shape
+        blocks[node_id] = block
+        if fusion is not None:
+            fusions[node_id] = fusion
+        analysis.nodes[node_id] = NodeCost(node_id, node.type, in_shapes, output_shape, node_params, node_macs)
+        params += node_params
+        macs += node_macs
+        if params > budget.max_params:
+            raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params:,} > {budget.max_params:,} after {node_id!r}")])
+        if macs > budget.max_macs:
+            raise SpecError(problems + [Problem(where, f"multiply-add budget exceeded: {macs:,} > {budget.max_macs:,} per clip after {node_id!r}")])
+    if problems:
+        raise SpecError(problems)
+    return analysis, blocks, fusions, peers
+
+
+def _measure(block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
+    xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
+    peers = [torch.empty((1, *shape), device="meta") for shape in peer_shapes]
+    with FlopCounterMode(display=False) as counter:
+        if fusion is not None:
+            x = fusion(xs, peers)
+            xs = [x]
+        out = block(xs if node_type.fuse == "list" else xs[0])
+    return tuple(int(d) for d in out.shape[1:]), counter.get_total_flops() // 2
+
+
+def _fmt(shapes: list[Shape]) -> str:
+    return ", ".join("x".join(str(d) for d in shape) for shape in shapes) or "none"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def analyze(spec: ArchSpec, *, num_classes: int | None = None, budget: Budget = DEFAULT_BUDGET) -> Analysis:
+    """Validate ``spec`` fully (structure, shapes, budget) without allocating tensors."""
+    clean, problems = check_structure(with_num_classes(spec, num_classes))
+    if problems:
+        raise SpecError(problems)
+    order = topological_order(clean)
+    with torch.device("meta"):
+        analysis, *_ = _assemble(clean, order, measure=True, budget=budget, reference=None)
+    return analysis
+
+
+def build_model(
+    spec: ArchSpec,
+    *,
+    num_classes: int | None = None,
+    device: str | torch.device | None = None,
+    budget: Budget = DEFAULT_BUDGET,
+    analysis: Analysis | None = None,
+) -> GraphNet:
+    """Build a trainable network; validates first, so a bad spec never allocates memory."""
+    analysis = analysis or analyze(spec, num_classes=num_classes, budget=budget)
+    device = torch.device(device or "cpu")
+    with torch.device(device):
+        _, blocks, fusions, peers = _assemble(
+            analysis.spec, analysis.order, measure=False, budget=budget, reference=analysis
+        )
+    return GraphNet(analysis, blocks, fusions, peers).to(device)
+
+
+def validate(spec: ArchSpec | dict[str, Any], *, budget: Budget = DEFAULT_BUDGET) -> Analysis:
+    """Parse (when given JSON data) and fully validate; raises SpecError listing every problem."""
+    if isinstance(spec, dict):
+        spec = ArchSpec.from_dict(spec)
+    return analyze(spec, budget=budget)

@@ -1,0 +1,121 @@
+"""AssembleNet's multi-input fusion and AssembleNet++ peer-attention."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from videomodels.ops.padding import pad_3d
+
+
+def logit(weight: float) -> float:
+    weight = min(max(weight, 1e-6), 1 - 1e-6)
+    return -math.log(1.0 / weight - 1.0)
+
+
+def max_pool_to(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Max-pool ``x`` down to ``size`` (T, H, W) with an integer ratio where one fits."""
+    if tuple(x.shape[-3:]) == tuple(size):
+        return x
+    ratios = [(have + 1) // want for have, want in zip(x.shape[-3:], size)]
+    ratios = [max(ratio, 1) for ratio in ratios]
+    pooled = F.max_pool3d(pad_3d(x, ratios, ratios, value=float("-inf")), ratios, ratios)
+    if tuple(pooled.shape[-3:]) != tuple(size):
+        pooled = F.adaptive_max_pool3d(x, tuple(size))
+    return pooled
+
+
+class PeerAttention(nn.Module):
+    """Per-frame channel attention on one connection, driven by lower-level peers.
+
+    The peers' pooled features are projected to a common width, mixed with learned
+    softmax weights (the one-shot attention-connectivity search), projected to the
+    connection's channels and squashed with a sigmoid.
+    """
+
+    def __init__(self, peer_channels: Sequence[int], connection_channels: int):
+        super().__init__()
+        self.width = max(peer_channels)
+        self.project = nn.ModuleList(nn.Linear(channels, self.width) for channels in peer_channels)
+        self.mix = nn.Parameter(torch.empty(len(peer_channels)))
+        nn.init.trunc_normal_(self.mix, 0.0, 0.01, -0.02, 0.02)
+        self.gate = nn.Linear(self.width, connection_channels)
+
+    def forward(self, x: torch.Tensor, peers: Sequence[torch.Tensor]) -> torch.Tensor:
+        frames = x.shape[2]
+        mixed = 0
+        weights = torch.softmax(self.mix, dim=0)
+        for weight, project, peer in zip(weights, self.project, peers):
+            pooled = peer.mean(dim=(3, 4))  # [B, C, T]
+            if pooled.shape[2] != frames:
+                pooled = F.adaptive_avg_pool1d(pooled, frames)
+            mixed = mixed + weight * project(pooled.transpose(1, 2))
+        gate = torch.sigmoid(self.gate(mixed))  # [B, T, C]
+        return x * gate.transpose(1, 2)[:, :, :, None, None]
+
+
+class WeightedFusion(nn.Module):
+    """Fuse several inputs: pool to the smallest size, weight, match channels, sum.
+
+    Each edge has one scalar whose sigmoid scales its input. Inputs with the same
+    channel count are summed; each other group is brought to the widest
+    (non-excluded) width by a 1x1x1 conv without bias.
+    """
+
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        weights: Sequence[float | None],
+        learnable: Sequence[bool],
+        *,
+        excluded_from_width: Sequence[bool] | None = None,
+        attention: Sequence[PeerAttention] | None = None,
+    ):
+        super().__init__()
+        count = len(in_channels)
+        excluded = list(excluded_from_width or [False] * count)
+        candidates = [c for c, skip in zip(in_channels, excluded) if not skip] or list(in_channels)
+        self.out_channels = max(candidates)
+        self.in_channels = list(in_channels)
+        initial = [logit(0.5 if weight is None else weight) for weight in weights]
+        self.learnable_index = [i for i in range(count) if learnable[i]]
+        self.frozen_index = [i for i in range(count) if not learnable[i]]
+        self.learned_logits = nn.Parameter(torch.tensor([initial[i] for i in self.learnable_index]))
+        self.register_buffer("frozen_logits", torch.tensor([initial[i] for i in self.frozen_index]))
+        self.match = nn.ModuleDict()
+        for channels in sorted(set(in_channels)):
+            if channels != self.out_channels:
+                conv = nn.Conv3d(channels, self.out_channels, 1, bias=False)
+                nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
+                self.match[str(channels)] = conv
+        self.attention = nn.ModuleList(attention) if attention else None
+
+    def logits(self) -> torch.Tensor:
+        values = [None] * len(self.in_channels)
+        for slot, index in enumerate(self.learnable_index):
+            values[index] = self.learned_logits[slot]
+        for slot, index in enumerate(self.frozen_index):
+            values[index] = self.frozen_logits[slot]
+        return torch.stack(values)
+
+    def edge_weights(self) -> list[float]:
+        """Post-sigmoid weights in input order, as stored in specs."""
+        return torch.sigmoid(self.logits().detach().float()).cpu().tolist()
+
+    def forward(self, xs: Sequence[torch.Tensor], peers: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        size = [min(x.shape[axis] for x in xs) for axis in (2, 3, 4)]
+        scales = torch.sigmoid(self.logits())
+        groups: dict[int, torch.Tensor] = {}
+        for index, x in enumerate(xs):
+            x = max_pool_to(x, size) * scales[index].to(x.dtype)
+            if self.attention is not None:
+                x = self.attention[index](x, peers or [])
+            channels = x.shape[1]
+            groups[channels] = groups[channels] + x if channels in groups else x
+        fused = 0
+        for channels, x in groups.items():
+            fused = fused + (x if channels == self.out_channels else self.match[str(channels)](x))
+        return fused
