@@ -281,6 +281,6 @@ def build_model(
 
 def validate(spec: ArchSpec | dict[str, Any], *, budget: Budget = DEFAULT_BUDGET) -> Analysis:
     """Parse (when given JSON data) and fully validate; raises SpecError listing every problem."""
-    if isinstance(spec, dict):
+    if not isinstance(spec, ArchSpec):
         spec = ArchSpec.from_dict(spec)
     return analyze(spec, budget=budget)

@@ -1,6 +1,7 @@
 """Node types and their typed attributes: what a family allows in a spec."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -74,6 +75,14 @@ class Attr:
         return normalised, problems
 
 
+def key_location(where: str, key: object) -> str:
+    """``where.key``, or ``where["odd key"]`` when the key is not a plain name."""
+    text = str(key)
+    if text.isidentifier():
+        return f"{where}.{text}" if where else text
+    return f"{where}[{json.dumps(text)}]"
+
+
 def check_attrs(schema: dict[str, Attr], attrs: Any, where: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Check a mapping against ``schema``; unknown keys and missing required ones are problems."""
     if not isinstance(attrs, dict):
@@ -83,7 +92,7 @@ def check_attrs(schema: dict[str, Attr], attrs: Any, where: str) -> tuple[dict[s
     for key in attrs:
         if key not in schema:
             known = ", ".join(sorted(schema)) or "none"
-            problems.append((f"{where}.{key}", f"unknown attribute (known: {known})"))
+            problems.append((key_location(where, key), f"unknown attribute (known: {known})"))
     for key, spec in schema.items():
         if key in attrs:
             clean[key], found = spec.check(attrs[key], f"{where}.{key}")
@@ -143,6 +152,8 @@ class Family:
     name: str
     node_types: dict[str, NodeType] = field(default_factory=dict)
     doc: str = ""
+    # Nodes used without an edge (AssembleNet++ attention peers): spec -> node ids.
+    implicit_uses: Callable[[Any], set[str]] | None = None
 
 
 NODE_TYPES: dict[str, NodeType] = {}

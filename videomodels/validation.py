@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from videomodels.archspec import FORMAT, MODALITIES, ArchSpec, Edge, InputStream, Node
-from videomodels.schema import Attr, check_attrs, load_families
+from videomodels.schema import Attr, check_attrs, key_location, load_families
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
@@ -53,7 +53,7 @@ def parse_spec(data: Any) -> ArchSpec:
     known = {"format", "family", "name", "inputs", "nodes", "edges", "meta"}
     for key in data:
         if key not in known:
-            problems.append(Problem(key, f"unknown top-level key (known: {', '.join(sorted(known))})"))
+            problems.append(Problem(key_location("", key), f"unknown top-level key (known: {', '.join(sorted(known))})"))
     if data.get("format", FORMAT) != FORMAT:
         problems.append(Problem("format", f"unsupported format {data.get('format')!r}; expected {FORMAT!r}"))
     family = data.get("family")
@@ -90,7 +90,7 @@ def parse_spec(data: Any) -> ArchSpec:
             continue
         for key in raw:
             if key not in ("id", "type", "attrs"):
-                problems.append(Problem(f"{where}.{key}", "unknown key (known: id, type, attrs)"))
+                problems.append(Problem(key_location(where, key), "unknown key (known: id, type, attrs)"))
         if not _is_id(raw.get("id")):
             problems.append(Problem(f"{where}.id", f"must be an identifier (letters, digits, _ or -), got {raw.get('id')!r}"))
         if not isinstance(raw.get("type"), str):
@@ -109,7 +109,7 @@ def parse_spec(data: Any) -> ArchSpec:
             continue
         for key in raw:
             if key not in ("source", "target", "weight", "learnable"):
-                problems.append(Problem(f"{where}.{key}", "unknown key (known: source, target, weight, learnable)"))
+                problems.append(Problem(key_location(where, key), "unknown key (known: source, target, weight, learnable)"))
         ok = True
         for key in ("source", "target"):
             if not isinstance(raw.get(key), str):
@@ -224,6 +224,8 @@ def check_structure(spec: ArchSpec) -> tuple[ArchSpec, list[Problem]]:
 
     heads = [node for node in clean_nodes if node_types.get(node.type) and node_types[node.type].is_head]
     sources = {edge.source for edge in good_edges}
+    if family and family.implicit_uses:
+        sources |= family.implicit_uses(ArchSpec(spec.family, spec.inputs, clean_nodes, good_edges))
     if not heads:
         problems.append(Problem("nodes", "no output: the network needs a classifier node"))
     elif len(heads) > 1:

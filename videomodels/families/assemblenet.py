@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from videomodels.ops import ConvBNAct, Conv3dSame, PeerAttention, Pool3dSame, TemporalConv, WeightedFusion
-from videomodels.schema import Attr, NodeType, register
+from videomodels.schema import Attr, NodeType, register, register_family
 
 BN = {"bn_momentum": 0.01, "bn_eps": 1e-5}  # TF decay 0.99
 INTERMEDIATE_WIDTH = (64, 128, 256, 512)  # the 3x3 conv's width, fixed by level
@@ -108,6 +108,20 @@ def _is_object(spec, node_id: str) -> bool:
     return node.type == "asn_stem" and node.attrs.get("modality") == "object"
 
 
+def peer_uses(spec) -> set[str]:
+    """Nodes read only as attention peers: every stem/block below the highest level
+    that fuses its inputs with peer-attention. They have no outgoing edge yet are used."""
+    levels = [
+        node.attrs.get("level", 0)
+        for node in spec.nodes
+        if node.type == "asn_block" and node.attrs.get("attention") == "peer" and len(spec.incoming(node.id)) > 1
+    ]
+    if not levels:
+        return set()
+    top = max(levels)
+    return {node.id for node in spec.nodes if (level := node_level(spec, node.id)) is not None and level < top}
+
+
 def _make_fusion(node_type, attrs, in_shapes, context):
     spec = context.spec
     excluded = [_is_object(spec, edge.source) for edge in context.edges]
@@ -120,7 +134,7 @@ def _make_fusion(node_type, attrs, in_shapes, context):
                 peers.append(node.id)
         if peers:
             peer_channels = [context.shapes[peer][0] for peer in peers]
-            attention = [PeerAttention(peer_channels, shape[0]) for shape in in_shapes]
+            attention = PeerAttention(peer_channels, [shape[0] for shape in in_shapes])
     fusion = WeightedFusion(
         [shape[0] for shape in in_shapes],
         [edge.weight for edge in context.edges],
@@ -149,3 +163,6 @@ register(
         max_inputs=None,
     )
 )
+
+
+register_family("assemblenet").implicit_uses = peer_uses

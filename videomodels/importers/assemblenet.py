@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from videomodels.archspec import ArchSpec, Edge, InputStream, Node
-from videomodels.families.assemblenet import DEPTHS
+from videomodels.families.assemblenet import DEPTHS, peer_uses
 from videomodels.importers.common import ImportError_, as_int, chain_edge, classifier, drop_dead_nodes, require
 
 STEM_TYPES = {-1: "rgb", -2: "flow", -3: "object"}
@@ -87,7 +87,7 @@ def import_assemblenet(
     require(final, "structure", "has no level-3 node; the classifier reads the level-3 nodes")
     spec.nodes.append(classifier(num_classes))
     spec.edges += [chain_edge(node_id, "head") for node_id in final]
-    dropped = drop_dead_nodes(spec, "head")
+    dropped = drop_dead_nodes(spec, "head", peer_uses)
     if dropped:
         spec.meta["import_notes"] = [f"dropped nodes whose output reaches no level-3 node: {dropped}"]
     return spec

@@ -20,11 +20,14 @@ def as_int(value: Any, where: str) -> int:
     return int(value)
 
 
-def drop_dead_nodes(spec: ArchSpec, head_id: str) -> list[str]:
-    """Remove nodes whose output reaches nothing (the original code computed and ignored them)."""
+def drop_dead_nodes(spec: ArchSpec, head_id: str, implicit_uses=None) -> list[str]:
+    """Remove nodes whose output reaches nothing (the original code computed and ignored them).
+
+    ``implicit_uses(spec)`` names nodes read without an edge (attention peers), which stay.
+    """
     dropped: list[str] = []
     while True:
-        sources = {edge.source for edge in spec.edges}
+        sources = {edge.source for edge in spec.edges} | (implicit_uses(spec) if implicit_uses else set())
         dead = [node.id for node in spec.nodes if node.id != head_id and node.id not in sources]
         if not dead:
             return dropped

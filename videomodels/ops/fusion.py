@@ -29,31 +29,36 @@ def max_pool_to(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
 
 
 class PeerAttention(nn.Module):
-    """Per-frame channel attention on one connection, driven by lower-level peers.
+    """Per-frame channel attention on a node's connections, driven by lower-level peers.
 
-    The peers' pooled features are projected to a common width, mixed with learned
-    softmax weights (the one-shot attention-connectivity search), projected to the
-    connection's channels and squashed with a sigmoid.
+    The peers' pooled features are projected to a common width once per node; each
+    connection mixes them with its own learned softmax weights (the one-shot search of
+    attention connectivity), projects to its channels and squashes with a sigmoid.
     """
 
-    def __init__(self, peer_channels: Sequence[int], connection_channels: int):
+    def __init__(self, peer_channels: Sequence[int], connection_channels: Sequence[int]):
         super().__init__()
         self.width = max(peer_channels)
         self.project = nn.ModuleList(nn.Linear(channels, self.width) for channels in peer_channels)
-        self.mix = nn.Parameter(torch.empty(len(peer_channels)))
-        nn.init.trunc_normal_(self.mix, 0.0, 0.01, -0.02, 0.02)
-        self.gate = nn.Linear(self.width, connection_channels)
+        self.mix = nn.ParameterList(nn.Parameter(torch.empty(len(peer_channels))) for _ in connection_channels)
+        for weights in self.mix:
+            nn.init.trunc_normal_(weights, 0.0, 0.01, -0.02, 0.02)
+        self.gates = nn.ModuleList(nn.Linear(self.width, channels) for channels in connection_channels)
 
-    def forward(self, x: torch.Tensor, peers: Sequence[torch.Tensor]) -> torch.Tensor:
-        frames = x.shape[2]
-        mixed = 0
-        weights = torch.softmax(self.mix, dim=0)
-        for weight, project, peer in zip(weights, self.project, peers):
+    def peer_context(self, peers: Sequence[torch.Tensor], frames: int) -> torch.Tensor:
+        """[P, B, T, width]: every peer pooled per frame and projected."""
+        projected = []
+        for project, peer in zip(self.project, peers):
             pooled = peer.mean(dim=(3, 4))  # [B, C, T]
             if pooled.shape[2] != frames:
                 pooled = F.adaptive_avg_pool1d(pooled, frames)
-            mixed = mixed + weight * project(pooled.transpose(1, 2))
-        gate = torch.sigmoid(self.gate(mixed))  # [B, T, C]
+            projected.append(project(pooled.transpose(1, 2)))
+        return torch.stack(projected)
+
+    def forward(self, index: int, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        weights = torch.softmax(self.mix[index], dim=0)
+        mixed = torch.einsum("p,pbtc->btc", weights, context)
+        gate = torch.sigmoid(self.gates[index](mixed))  # [B, T, C]
         return x * gate.transpose(1, 2)[:, :, :, None, None]
 
 
@@ -72,7 +77,7 @@ class WeightedFusion(nn.Module):
         learnable: Sequence[bool],
         *,
         excluded_from_width: Sequence[bool] | None = None,
-        attention: Sequence[PeerAttention] | None = None,
+        attention: PeerAttention | None = None,
     ):
         super().__init__()
         count = len(in_channels)
@@ -91,7 +96,7 @@ class WeightedFusion(nn.Module):
                 conv = nn.Conv3d(channels, self.out_channels, 1, bias=False)
                 nn.init.kaiming_normal_(conv.weight, mode="fan_in", nonlinearity="relu")
                 self.match[str(channels)] = conv
-        self.attention = nn.ModuleList(attention) if attention else None
+        self.attention = attention
 
     def logits(self) -> torch.Tensor:
         values = [None] * len(self.in_channels)
@@ -108,11 +113,12 @@ class WeightedFusion(nn.Module):
     def forward(self, xs: Sequence[torch.Tensor], peers: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
         size = [min(x.shape[axis] for x in xs) for axis in (2, 3, 4)]
         scales = torch.sigmoid(self.logits())
+        context = self.attention.peer_context(peers or [], size[0]) if self.attention is not None else None
         groups: dict[int, torch.Tensor] = {}
         for index, x in enumerate(xs):
             x = max_pool_to(x, size) * scales[index].to(x.dtype)
-            if self.attention is not None:
-                x = self.attention[index](x, peers or [])
+            if context is not None:
+                x = self.attention(index, x, context)
             channels = x.shape[1]
             groups[channels] = groups[channels] + x if channels in groups else x
         fused = 0
