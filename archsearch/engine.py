@@ -1,0 +1,154 @@
+"""Regularized (aging) evolution as a state machine: propose a candidate, record its result.
+
+Each proposal's randomness comes from (seed, proposal index) and the population is
+a pure function of the recorded history, so replaying a run folder's history
+rebuilds the exact state: a run killed at any moment resumes with the same
+candidates, none lost and none evaluated twice. Proposals and results are plain
+dicts so that any worker (a Celery task, another machine) can evaluate them.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+from collections import deque
+from typing import Any, Iterable
+
+from videomodels import ArchSpec, Budget, analyze
+
+from archsearch.config import SearchConfig
+from archsearch.events import (
+    CandidateEvaluated,
+    CandidateRejected,
+    Event,
+    GenerationFinished,
+    GenerationStarted,
+    NewBest,
+)
+from archsearch.selection import pareto_front, tournament
+from archsearch.spaces import SearchSpace
+
+
+def candidate_rng(seed: int, index: int) -> random.Random:
+    # String seeds hash deterministically (unlike hash() of tuples across processes).
+    return random.Random(f"archsearch:{seed}:{index}")
+
+
+class Evolution:
+    def __init__(self, config: SearchConfig, space: SearchSpace, history: Iterable[dict] = ()):
+        self.config = config.validate()
+        self.space = space
+        self.candidates: list[dict[str, Any]] = []
+        self.population: deque[str] = deque()
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.best_id: str | None = None
+        self.consecutive_rejections = 0
+        for record in history:
+            self._apply(record)
+
+    # -- state -------------------------------------------------------------
+    @property
+    def trained(self) -> list[dict[str, Any]]:
+        return [c for c in self.candidates if c["status"] == "evaluated"]
+
+    @property
+    def generation(self) -> int:
+        return len(self.trained) // self.config.population
+
+    @property
+    def done(self) -> bool:
+        return len(self.trained) >= self.config.total_trained or self.gave_up
+
+    @property
+    def gave_up(self) -> bool:
+        return self.consecutive_rejections >= self.config.rejection_limit
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        return self.by_id.get(self.best_id) if self.best_id else None
+
+    def members(self) -> list[dict[str, Any]]:
+        return [self.by_id[cid] for cid in self.population]
+
+    def pareto(self) -> list[dict[str, Any]]:
+        return pareto_front(self.trained)
+
+    def promote_threshold(self) -> float | None:
+        """Low-fidelity accuracy a child needs to earn the longer training."""
+        config = self.config
+        if not config.high_steps or config.high_steps <= config.low_steps:
+            return None
+        scores = [c["low_accuracy"] for c in self.members() if c.get("low_accuracy") is not None]
+        if len(scores) < 2:
+            return float("-inf")  # nothing to compare with yet: promote
+        scores.sort(reverse=True)
+        keep = max(1, round(len(scores) * config.promote_fraction))
+        return scores[keep - 1]
+
+    # -- the two operations -----------------------------------------------
+    def propose(self) -> dict[str, Any]:
+        """The next candidate to evaluate (not yet part of the history)."""
+        index = len(self.candidates)
+        rng = candidate_rng(self.config.seed, index)
+        generation = self.generation
+        parent = None
+        if len(self.trained) < self.config.population or not self.population:
+            spec = self.space.sample(rng)
+            mutation, details = None, {}
+        else:
+            parent = tournament(self.members(), rng, self.config.tournament_size, objective=self.config.objective)
+            span = max(1, self.config.total_trained - self.config.population)
+            progress = min(1.0, (len(self.trained) - self.config.population) / span)
+            result = self.space.mutate(ArchSpec.from_dict(parent["spec"]), rng, progress=progress, evaluation=parent)
+            spec, mutation, details = result.spec, result.description, result.details
+        analysis = analyze(spec, budget=Budget(max_params=self.config.max_params))
+        return {
+            "id": f"c{index:04d}",
+            "index": index,
+            "generation": generation,
+            "parent_id": parent["id"] if parent else None,
+            "mutation": mutation,
+            "mutation_details": details,
+            "spec": spec.to_dict(),
+            "spec_hash": spec.content_hash(),
+            "params": analysis.params,
+            "macs": analysis.macs,
+            "status": "proposed",
+        }
+
+    def record(self, proposal: dict[str, Any], result: dict[str, Any]) -> list[Event]:
+        """Add an evaluated (or rejected) candidate; returns the events it caused."""
+        if proposal["index"] != len(self.candidates):
+            raise ValueError(f"candidate {proposal['id']} is out of order (expected index {len(self.candidates)})")
+        record = {**proposal, **result}
+        if record["status"] not in ("evaluated", "rejected", "failed"):
+            raise ValueError(f"candidate {proposal['id']}: unknown status {record['status']!r}")
+        previous_best, previous_generation = self.best_id, self.generation
+        self._apply(record)
+        events: list[Event] = []
+        if record["status"] == "evaluated":
+            events.append(CandidateEvaluated(record["id"], record["generation"], record["accuracy"], record.get("latency_ms"),
+                                             record.get("fidelity", "low"), record["params"], record.get("seconds", 0.0)))
+            if self.best_id != previous_best:
+                events.append(NewBest(record["id"], record["accuracy"], record.get("latency_ms")))
+            if self.generation != previous_generation:
+                scores = [c["accuracy"] for c in self.trained if c["generation"] == previous_generation]
+                events.append(GenerationFinished(previous_generation, max(scores), statistics.fmean(scores), len(self.trained)))
+                if not self.done:
+                    events.append(GenerationStarted(self.generation, len(self.trained)))
+        else:
+            events.append(CandidateRejected(record["id"], record["generation"], record.get("reason", ""), record.get("latency_ms")))
+        return events
+
+    def _apply(self, record: dict[str, Any]) -> None:
+        self.candidates.append(record)
+        self.by_id[record["id"]] = record
+        if record["status"] != "evaluated":
+            self.consecutive_rejections += 1
+            return
+        self.consecutive_rejections = 0
+        self.population.append(record["id"])
+        if len(self.population) > self.config.population:
+            self.population.popleft()  # aging: the oldest leaves, however good
+        best = self.best
+        if best is None or record["accuracy"] > best["accuracy"]:
+            self.best_id = record["id"]

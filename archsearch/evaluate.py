@@ -1,0 +1,123 @@
+"""Evaluate one candidate: a self-contained function of (spec, data, budget, seed).
+
+It runs anywhere (a CLI loop, a Celery task on another machine) and returns a
+JSON-able dict. Latency is measured first, so a child over the runtime budget is
+discarded before any training (TVN). Training runs at the low fidelity, and
+continues to the high fidelity only when the low score reaches the threshold.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from videomodels import ArchSpec, analyze, build_model
+from videomodels.profile import example_inputs, measure_latency
+from videomodels.train import TrainConfig, read_checkpoint, train_and_evaluate
+
+
+@dataclass
+class EvalBudget:
+    low_steps: int = 40
+    high_steps: int = 120
+    batch_size: int = 16
+    lr: float = 0.003
+    latency_budget_ms: float | None = None
+    latency_threads: int = 1
+    latency_runs: int = 5
+    num_threads: int = 0
+    device: str = "auto"
+
+    @classmethod
+    def from_config(cls, config) -> "EvalBudget":
+        return cls(**{key: getattr(config, key) for key in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def candidate_latency(spec: ArchSpec, *, threads: int, runs: int) -> float:
+    """Median CPU latency (ms) of one clip at batch 1 with freshly initialised weights."""
+    torch.manual_seed(0)
+    model = build_model(spec, device="cpu")
+    timings = measure_latency(model, example_inputs(spec), warmup=2, runs=runs, threads=threads)
+    return statistics.median(timings)
+
+
+def _train(spec: ArchSpec, data: Any, budget: EvalBudget, steps: int, seed: int, out_dir: Path, init: dict | None, stop):
+    config = TrainConfig(
+        epochs=None,
+        max_steps=steps,
+        batch_size=budget.batch_size,
+        lr=budget.lr,
+        seed=seed,
+        device=budget.device,
+        latency_device=None,  # measured once, before training
+        progress=False,
+        warmup_steps=min(10, steps // 10),
+        **({"num_threads": budget.num_threads} if budget.num_threads else {}),
+    )
+    callbacks = [stop] if stop is not None else []
+    return train_and_evaluate(spec, data, config, out_dir=out_dir, init_state_dict=init, callbacks=callbacks)
+
+
+def edge_weights_of(model) -> list[dict[str, Any]]:
+    """Learned post-sigmoid weights of every edge into a multi-input node."""
+    fused = set(getattr(model, "fusions", {}).keys())
+    return [
+        {"source": edge.source, "target": edge.target, "weight": edge.weight}
+        for edge in model.edge_weights()
+        if edge.target in fused
+    ] if fused else []
+
+
+def evaluate_candidate(
+    spec: dict[str, Any],
+    data: Any,
+    budget: EvalBudget | dict[str, Any],
+    seed: int,
+    *,
+    out_dir: str | Path,
+    init_checkpoint: str | None = None,
+    promote_threshold: float | None = None,
+    stop: Callable | None = None,
+) -> dict[str, Any]:
+    """Returns ``{"status": "evaluated"|"rejected", ...}`` with accuracy, latency and files."""
+    started = time.perf_counter()
+    budget = budget if isinstance(budget, EvalBudget) else EvalBudget(**budget)
+    arch = ArchSpec.from_dict(spec)
+    analysis = analyze(arch)
+    latency = candidate_latency(arch, threads=budget.latency_threads, runs=budget.latency_runs)
+    result: dict[str, Any] = {"params": analysis.params, "macs": analysis.macs, "latency_ms": latency}
+    if budget.latency_budget_ms is not None and latency > budget.latency_budget_ms:
+        reason = f"latency {latency:.1f} ms over the {budget.latency_budget_ms:g} ms budget"
+        return {**result, "status": "rejected", "reason": reason, "seconds": time.perf_counter() - started}
+
+    out = Path(out_dir)
+    init = None
+    if init_checkpoint and Path(init_checkpoint).exists():
+        init = read_checkpoint(init_checkpoint)["state_dict"]
+    low = _train(arch, data, budget, budget.low_steps, seed, out / "low", init, stop)
+    inherited = int((low.inherited or {}).get("inherited", 0))
+    final, fidelity = low, "low"
+    if promote_threshold is not None and budget.high_steps > budget.low_steps and (low.score or 0.0) >= promote_threshold:
+        state = {k: v.detach().clone() for k, v in low.model.state_dict().items()}
+        final = _train(arch, data, budget, budget.high_steps - budget.low_steps, seed + 1, out / "high", state, stop)
+        fidelity = "high"
+    result.update(
+        status="evaluated",
+        accuracy=float(final.score or 0.0),
+        low_accuracy=float(low.score or 0.0),
+        fidelity=fidelity,
+        steps=low.steps + (final.steps if final is not low else 0),
+        metrics={k: v for k, v in final.metrics.items() if isinstance(v, (int, float))},
+        checkpoint=str(out / ("high" if fidelity == "high" else "low") / "checkpoint.pt"),
+        edge_weights=edge_weights_of(final.model),
+        inherited_tensors=inherited,
+        seconds=time.perf_counter() - started,
+    )
+    return result

@@ -1,0 +1,119 @@
+"""Engine behaviour with a cheap stand-in evaluator (training is covered elsewhere)."""
+import random
+
+import pytest
+
+from archsearch.config import ConfigError, SearchConfig
+from archsearch.engine import Evolution
+from archsearch.selection import dominates, pareto_front, pareto_ranks, tournament
+from archsearch.spaces import SpaceConfig, make_space
+
+SPACE = SpaceConfig(num_classes=4, frames=8, size=32, max_params=500_000)
+
+
+def fake_result(proposal: dict) -> dict:
+    """Accuracy grows with total filters: a deterministic, monotone stand-in for training."""
+    filters = sum(n["attrs"].get("filters", 0) for n in proposal["spec"]["nodes"])
+    return {"status": "evaluated", "accuracy": filters / 1000.0, "low_accuracy": filters / 1000.0,
+            "latency_ms": float(proposal["params"]) / 1e4, "fidelity": "low"}
+
+
+def run_engine(config: SearchConfig, history=()):
+    engine = Evolution(config, make_space("tvn", SPACE), history)
+    events = []
+    while not engine.done:
+        proposal = engine.propose()
+        events += engine.record(proposal, fake_result(proposal))
+    return engine, events
+
+
+def test_population_then_mutated_children_with_parents():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=2, seed=1))
+    assert len(engine.trained) == 12
+    first, rest = engine.candidates[:4], engine.candidates[4:]
+    assert all(c["parent_id"] is None and c["mutation"] is None for c in first)
+    assert all(c["parent_id"] in engine.by_id and c["mutation"] for c in rest)
+    assert [c["generation"] for c in engine.candidates] == [0] * 4 + [1] * 4 + [2] * 4
+
+
+def test_aging_removes_the_oldest_even_if_best():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=3, rounds=2, seed=2))
+    assert list(engine.population) == [c["id"] for c in engine.candidates[-3:]]
+
+
+def test_evolution_improves_on_a_monotone_fitness():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=6, rounds=6, seed=3))
+    initial = max(c["accuracy"] for c in engine.candidates[:6])
+    assert engine.best["accuracy"] > initial
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    a, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=1, seed=5))
+    b, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=1, seed=5))
+    c, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=1, seed=6))
+    hashes = lambda e: [x["spec_hash"] for x in e.candidates]  # noqa: E731
+    assert hashes(a) == hashes(b) and hashes(a) != hashes(c)
+
+
+def test_replaying_history_rebuilds_the_same_state():
+    config = SearchConfig(family="tvn", population=4, rounds=2, seed=7)
+    full, _ = run_engine(config)
+    partial = Evolution(config, make_space("tvn", SPACE), full.candidates[:6])
+    assert list(partial.population) == [c["id"] for c in full.candidates[2:6]]
+    assert partial.propose()["spec_hash"] == full.candidates[6]["spec_hash"]
+
+
+def test_events_cover_generations_and_new_bests():
+    _, events = run_engine(SearchConfig(family="tvn", population=3, rounds=1, seed=8))
+    kinds = [e.type for e in events]
+    assert kinds.count("candidate_evaluated") == 6
+    assert kinds.count("generation_finished") == 2 and kinds.count("generation_started") == 1
+    assert kinds[0] == "candidate_evaluated" and kinds[1] == "new_best"
+
+
+def test_rejections_do_not_count_and_the_run_gives_up():
+    config = SearchConfig(family="tvn", population=2, rounds=0, seed=0, max_rejections=5)
+    engine = Evolution(config, make_space("tvn", SPACE))
+    while not engine.done:
+        proposal = engine.propose()
+        engine.record(proposal, {"status": "rejected", "reason": "latency 9 ms over the 1 ms budget", "latency_ms": 9.0})
+    assert engine.gave_up and not engine.trained and len(engine.candidates) == 5
+
+
+def test_out_of_order_record_is_refused():
+    engine = Evolution(SearchConfig(family="tvn", population=2, rounds=0), make_space("tvn", SPACE))
+    proposal = engine.propose()
+    with pytest.raises(ValueError, match="out of order"):
+        engine.record({**proposal, "index": 3}, fake_result(proposal))
+
+
+def test_promotion_threshold_keeps_the_top_fraction():
+    config = SearchConfig(family="tvn", population=4, rounds=0, low_steps=5, high_steps=10, promote_fraction=0.5)
+    engine = Evolution(config, make_space("tvn", SPACE))
+    assert engine.promote_threshold() == float("-inf")
+    for score in (0.1, 0.4, 0.3, 0.2):
+        proposal = engine.propose()
+        engine.record(proposal, {"status": "evaluated", "accuracy": score, "low_accuracy": score, "latency_ms": 1.0})
+    assert engine.promote_threshold() == 0.3
+    assert Evolution(SearchConfig(family="tvn", high_steps=0), make_space("tvn", SPACE)).promote_threshold() is None
+
+
+def test_tournament_picks_best_of_sample_and_pareto_rank():
+    population = [{"id": f"c{i}", "index": i, "accuracy": a, "latency_ms": l}
+                  for i, (a, l) in enumerate([(0.9, 50.0), (0.5, 5.0), (0.4, 40.0), (0.8, 60.0)])]
+    assert tournament(population, random.Random(0), 4)["id"] == "c0"
+    ranks = pareto_ranks(population)
+    assert ranks == {"c0": 0, "c1": 0, "c2": 1, "c3": 1}
+    assert [c["id"] for c in pareto_front(population)] == ["c1", "c0"]
+    assert dominates(population[1], population[2]) and not dominates(population[0], population[1])
+    assert tournament(population, random.Random(0), 4, objective="pareto")["id"] == "c0"
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("population", 1, "population"), ("family", "resnet", "family"), ("high_steps", 3, "high_steps"),
+    ("tournament_size", 0, "tournament_size"), ("latency_budget_ms", -1.0, "latency_budget_ms"),
+])
+def test_bad_settings_name_the_field(field, value, message):
+    settings = {"family": "tvn", "population": 8, "low_steps": 10, **{field: value}}
+    with pytest.raises(ConfigError, match=message):
+        SearchConfig(**settings).validate()
