@@ -85,9 +85,13 @@ class Evolution:
         return scores[keep - 1]
 
     # -- the two operations -----------------------------------------------
-    def propose(self) -> dict[str, Any]:
-        """The next candidate to evaluate (not yet part of the history)."""
-        index = len(self.candidates)
+    def propose(self, index: int | None = None) -> dict[str, Any]:
+        """The next candidate to evaluate (not yet part of the history).
+
+        ``index`` defaults to the history's length; a scheduler that keeps several
+        candidates in flight passes the next free index itself.
+        """
+        index = len(self.candidates) if index is None else index
         rng = candidate_rng(self.config.seed, index)
         generation = self.generation
         parent = None
@@ -115,9 +119,15 @@ class Evolution:
             "status": "proposed",
         }
 
-    def record(self, proposal: dict[str, Any], result: dict[str, Any]) -> list[Event]:
-        """Add an evaluated (or rejected) candidate; returns the events it caused."""
-        if proposal["index"] != len(self.candidates):
+    def record(self, proposal: dict[str, Any], result: dict[str, Any], *, in_order: bool = True) -> list[Event]:
+        """Add an evaluated (or rejected) candidate; returns the events it caused.
+
+        Sequential runs record in proposal order (``in_order``) so a replay is exact;
+        with parallel workers results arrive in completion order instead.
+        """
+        if proposal["id"] in self.by_id:
+            raise ValueError(f"candidate {proposal['id']} is already recorded")
+        if in_order and proposal["index"] != len(self.candidates):
             raise ValueError(f"candidate {proposal['id']} is out of order (expected index {len(self.candidates)})")
         record = {**proposal, **result}
         if record["status"] not in ("evaluated", "rejected", "failed"):

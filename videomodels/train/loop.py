@@ -173,8 +173,7 @@ def _loaders(bundle: DataBundle, config: TrainConfig, device: torch.device) -> t
     train = DataLoader(bundle.train, batch_size=config.batch_size, shuffle=True,
                        drop_last=len(bundle.train) > config.batch_size,
                        generator=loader_generator(config.seed), **common)
-    val = DataLoader(bundle.val, batch_size=config.eval_batch_size or config.batch_size, shuffle=False,
-                     generator=loader_generator(config.seed), **common)
+    val = DataLoader(bundle.val, batch_size=config.eval_batch_size or config.batch_size, shuffle=False, **common)
     return train, val
 
 
