@@ -2,14 +2,15 @@ import pytest
 import torch
 
 from videomodels import analyze, build_model, with_input_size
-from videomodels.presets import PRESETS, get_preset, preset_names
+from videomodels.presets import PRESETS, PUBLISHED_NAMES, get_preset, preset_names
 from videomodels.profile import example_inputs
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
 def test_every_published_network_is_a_preset():
-    assert set(preset_names()) == {
+    assert {"baseline-2d", "baseline-r2plus1d", "baseline-r3d", "tvn-small", "assemblenet-small"} <= set(preset_names())
+    assert set(PUBLISHED_NAMES) == {
         "evanet-1", "evanet-1-flow", "evanet-2", "evanet-2-flow",
         "assemblenet-50", "assemblenet-101", "assemblenet-plus",
         "tvn-1", "tvn-2", "tvn-3", "tvn-4", "tvn-mobile-1", "tvn-mobile-2",
@@ -98,3 +99,10 @@ def test_preset_doc_and_family_are_recorded():
     for name, preset in PRESETS.items():
         spec = get_preset(name)
         assert spec.family == preset.family and spec.meta["preset"] == name
+
+
+def test_single_frame_baseline_cannot_see_motion():
+    spec = get_preset("baseline-2d")
+    assert spec.inputs[0].frames == 1
+    kernels = [b["temporal_kernel"] for n in spec.nodes if n.type == "evanet_block" for b in n.attrs["branches"]]
+    assert kernels and set(kernels) == {1}

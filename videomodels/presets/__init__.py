@@ -15,6 +15,7 @@ from videomodels.archspec import ArchSpec
 from videomodels.importers import import_assemblenet, import_evanet, import_tvn
 
 PUBLISHED = Path(__file__).with_name("published")
+BASELINES = Path(__file__).with_name("baselines")
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,10 @@ class Preset:
     importer: Callable[..., ArchSpec]
     options: dict[str, Any] = field(default_factory=dict)
     doc: str = ""
+    folder: Path = PUBLISHED
 
     def load(self) -> ArchSpec:
-        config = json.loads((PUBLISHED / self.source).read_text())
+        config = json.loads((self.folder / self.source).read_text())
         spec = self.importer(config, name=self.name, **self.options)
         spec.meta.update({"preset": self.name, "source": self.source, "doc": self.doc})
         return spec
@@ -55,6 +57,20 @@ for number in (1, 2, 3, 4):
     _add(Preset(f"tvn-{number}", "tvn", f"tvn{number}.json", import_tvn, {}, f"Tiny Video Network {number}"))
 for number in (1, 2):
     _add(Preset(f"tvn-mobile-{number}", "tvn", f"tvn_mobile_{number}.json", import_tvn, {}, f"TVN-Mobile-{number} (inverted bottlenecks, h-swish)"))
+PUBLISHED_NAMES = tuple(PRESETS)
+
+
+def _spec_file(config: dict, *, name: str) -> ArchSpec:
+    spec = ArchSpec.from_dict(config)
+    spec.name = name
+    return spec
+
+
+# Small hand-designed baselines for CPU experiments (8x32x32 clips): what a search must beat.
+for path in sorted(BASELINES.glob("*.json")):
+    doc = json.loads(path.read_text()).get("meta", {}).get("doc", "")
+    family = json.loads(path.read_text())["family"]
+    _add(Preset(path.stem, family, path.name, _spec_file, {}, doc, BASELINES))
 
 
 def preset_names() -> list[str]:
