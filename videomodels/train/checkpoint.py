@@ -73,7 +73,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for foreign or corrupt files
-        raise TrainError(f"{path}: not a loadable checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise TrainError(f"{path}: not a loadable checkpoint ({type(exc).__name__}: {first_line})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise TrainError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint")
     return payload

@@ -14,43 +14,7 @@ from typing import Any
 import torch
 
 from videomodels.archspec import ArchSpec
-
-
-def _example_inputs(spec: ArchSpec, device: torch.device) -> dict[str, torch.Tensor]:
-    generator = torch.Generator().manual_seed(0)
-    return {
-        stream.id: torch.randn((1, stream.channels, stream.frames, stream.size, stream.size), generator=generator).to(device)
-        for stream in spec.inputs
-    }
-
-
-def _time_runs(model: torch.nn.Module, inputs: dict[str, torch.Tensor], *, warmup: int, runs: int, threads: int) -> list[float]:
-    try:  # the shared profiler, when present, so `describe --latency` and training agree
-        from videomodels.profile import measure_latency
-    except ImportError:
-        measure_latency = None
-    if measure_latency is not None:
-        return list(measure_latency(model, inputs, warmup=warmup, runs=runs, threads=threads))
-    import time
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    cuda = any(t.is_cuda for t in inputs.values())
-    timings: list[float] = []
-    try:
-        with torch.inference_mode():
-            for index in range(warmup + runs):
-                if cuda:
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-                model(inputs)
-                if cuda:
-                    torch.cuda.synchronize()
-                if index >= warmup:
-                    timings.append((time.perf_counter() - start) * 1000.0)
-    finally:
-        torch.set_num_threads(previous)
-    return timings
+from videomodels.profile import example_inputs, measure_latency
 
 
 def measure_model_latency(
@@ -61,7 +25,7 @@ def measure_model_latency(
     # Measure a copy: moving the caller's model or switching it to eval would change it.
     subject = copy.deepcopy(model).to(target)
     subject.eval()
-    timings = _time_runs(subject, _example_inputs(spec, target), warmup=warmup, runs=runs, threads=threads)
+    timings = measure_latency(subject, example_inputs(spec, device=target), warmup=warmup, runs=runs, threads=threads)
     return {
         "ms": statistics.median(timings),
         "min_ms": min(timings),

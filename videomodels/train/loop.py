@@ -32,13 +32,23 @@ from videomodels.archspec import ArchSpec
 from videomodels.graph import analyze, build_model
 
 from .callbacks import CallbackList, ProgressBar
-from .checkpoint import inherit_weights, jsonable, load_checkpoint, save_checkpoint, write_json
+from .checkpoint import inherit_weights, jsonable, save_checkpoint, write_json
+from .checkpoint import load_checkpoint  # noqa: F401  re-exported: loop is where callers look for it
 from .datasets import DataBundle, is_cache_dir, resolve_datasets
 from .errors import TrainError
 from .latency import measure_model_latency
-from .metrics import MetricAccumulator, compact, topk_accuracy
+from .metrics import MetricAccumulator, compact
 from .optim import build_optimizer, build_scheduler
-from .runtime import DEVICES, default_threads, deterministic_cuda, loader_generator, resolve_device, seed_everything, seed_worker, torch_threads
+from .runtime import (
+    DEVICES,
+    default_threads,
+    deterministic_cuda,
+    loader_generator,
+    resolve_device,
+    seed_everything,
+    seed_worker,
+    torch_threads,
+)
 from .specs import resolve_spec, spec_summary, streams_for_spec
 
 __all__ = ["TrainConfig", "TrainResult", "load_checkpoint", "train_and_evaluate"]
@@ -296,9 +306,9 @@ def _train_epoch(model, loader, optimizer, scheduler, criterion, config: TrainCo
     correct = seen = 0
     lr_used = optimizer.param_groups[0]["lr"]
     model.train()
+    if progress.stop_reason is not None or progress.step >= total_steps:
+        return {"lr": lr_used, "train_loss": None, "train_top1": None}
     for inputs, targets in loader:
-        if progress.stop_reason is not None or progress.step >= total_steps:
-            break
         inputs, targets = _to_device(inputs, targets, device)
         logits = model(inputs)
         loss = criterion(logits.float(), targets)
@@ -321,6 +331,8 @@ def _train_epoch(model, loader, optimizer, scheduler, criterion, config: TrainCo
             seen += int(targets.shape[0])
         callbacks.on_step(progress.step, epoch, loss_value, lr_used)
         progress.stop_reason = callbacks.stop_reason
+        if progress.stop_reason is not None or progress.step >= total_steps:
+            break
     return {
         "lr": lr_used,
         "train_loss": sum(losses) / len(losses) if losses else None,
@@ -387,7 +399,8 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
         latency = measure_model_latency(model, analysis.spec, device=config.latency_device, threads=config.num_threads,
                                         warmup=config.latency_warmup, runs=config.latency_runs)
     return TrainResult(
-        spec=spec_summary(analysis.spec) | {"json": analysis.spec.to_dict()},
+        # Name and hash of the spec as given (what a caller knows it by); json: as built, defaults filled in.
+        spec=spec_summary(spec) | {"json": analysis.spec.to_dict()},
         num_classes=bundle.num_classes,
         class_names=list(bundle.class_names),
         multilabel=bundle.multilabel,

@@ -20,7 +20,7 @@ def topk_accuracy(logits: torch.Tensor, targets: torch.Tensor, k: int = 1) -> fl
         raise ValueError(f"top-{k} accuracy needs at least {k} classes, got {logits.shape[1]}")
     top = logits.topk(k, dim=1).indices
     hits = (top == targets.view(-1, 1)).any(dim=1)
-    return float(hits.float().mean())
+    return int(hits.sum()) / logits.shape[0]  # exact ratio, not a float32 mean
 
 
 def confusion_matrix(predictions: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -72,7 +72,9 @@ def mean_average_precision(scores: torch.Tensor, targets: torch.Tensor) -> tuple
     return (sum(defined) / len(defined) if defined else None), per_class
 
 
-def single_label_metrics(logits: torch.Tensor, targets: torch.Tensor, class_names: Sequence[str], mean_loss: float | None = None) -> dict[str, Any]:
+def single_label_metrics(
+    logits: torch.Tensor, targets: torch.Tensor, class_names: Sequence[str], mean_loss: float | None = None
+) -> dict[str, Any]:
     """Everything reported for a single-label evaluation; top-5 is None below 5 classes."""
     num_classes = logits.shape[1]
     confusion = confusion_matrix(logits.argmax(dim=1), targets, num_classes)
@@ -89,7 +91,9 @@ def single_label_metrics(logits: torch.Tensor, targets: torch.Tensor, class_name
     }
 
 
-def multilabel_metrics(logits: torch.Tensor, targets: torch.Tensor, class_names: Sequence[str], mean_loss: float | None = None) -> dict[str, Any]:
+def multilabel_metrics(
+    logits: torch.Tensor, targets: torch.Tensor, class_names: Sequence[str], mean_loss: float | None = None
+) -> dict[str, Any]:
     """Everything reported for a multi-label evaluation (scores are sigmoid(logits);
     AP only depends on the ranking, so logits give the same numbers)."""
     mean_ap, per_class = mean_average_precision(logits, targets)
