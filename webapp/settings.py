@@ -22,16 +22,22 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
+    "daphne",  # ASGI runserver
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "webapp.studio",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -58,18 +64,25 @@ TEMPLATES = [
 ASGI_APPLICATION = "webapp.asgi.application"
 
 
+def sqlite_database(path: Path | str) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        # Web process and workers both write: wait for locks instead of failing.
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+    }
+
+
 def database_from_url(url: str | None) -> dict:
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "studio.sqlite3",
-            # Web process and workers both write: wait for locks instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
-        }
+        return sqlite_database(VAR_DIR / "studio.sqlite3")
     parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:////absolute/path.sqlite3 (how tests point their workers at the test database)
+        return sqlite_database("/" + parsed.path.lstrip("/"))
     if parsed.scheme not in ("postgres", "postgresql"):
-        raise ValueError(f"DATABASE_URL: unsupported scheme {parsed.scheme!r} (use postgres:// or leave unset for SQLite)")
+        raise ValueError(f"DATABASE_URL: unsupported scheme {parsed.scheme!r} (use postgres://, sqlite:////path or leave unset for SQLite)")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": parsed.path.lstrip("/"),
@@ -91,3 +104,87 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there too (filled by collectstatic, if ever run)
+# Daphne serves the static files through WhiteNoise, straight from static/ (no collectstatic step).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "").lower() in ("1", "true", "yes")
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- the studio: Redis, Channels, Celery ------------------------------------------------
+# `make run` starts a private redis-server and sets REDIS_URL for every process it starts.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py 8 defaults to a 5 s socket timeout, which kills idle consumers
+            # (channels_redis#422): no timeout on the layer's connections.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "capacity": 1000,
+            "expiry": 60,
+            "prefix": "studio",
+        },
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True  # results are rows in the database
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]  # never pickle
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves its message to be redelivered
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy training worker holds no second candidate
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates train for long
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+
+# Where prepared datasets, checkpoints and candidate outputs live. Workers on other machines
+# must see the same paths (a shared file system), like the database and Redis.
+STUDIO_DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", VAR_DIR / "data"))
+# Server folders that users may register as datasets (colon-separated; the data dir always counts).
+STUDIO_DATASET_ROOTS = [Path(p) for p in os.environ.get("STUDIO_DATASET_ROOTS", "").split(os.pathsep) if p] + [STUDIO_DATA_DIR]
+# A candidate whose worker has not reported for this long is handed to another worker.
+STUDIO_HEARTBEAT_TIMEOUT = float(os.environ.get("STUDIO_HEARTBEAT_TIMEOUT", "60"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Video architecture studio API",
+    "DESCRIPTION": "Datasets, architecture searches (experiments), their candidates and event streams.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetStatusEnum": "webapp.studio.models.Dataset.Status",
+        "ExperimentStatusEnum": "webapp.studio.models.Experiment.Status",
+        "CandidateStatusEnum": "webapp.studio.models.Candidate.Status",
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"webapp": {"handlers": ["console"], "level": os.environ.get("STUDIO_LOG_LEVEL", "INFO"), "propagate": False}},
+}

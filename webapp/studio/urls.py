@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("datasets/", views.datasets, name="datasets"),
+    path("datasets/<int:pk>/", views.dataset_detail, name="dataset-detail"),
+    path("experiments/new/", views.experiment_new, name="experiment-new"),
+    path("experiments/<int:pk>/", views.experiment_detail, name="experiment-detail"),
+    path("experiments/<int:pk>/<str:action>/", views.experiment_action, name="experiment-action"),
+    path("candidates/<int:pk>/", views.candidate_detail, name="candidate-detail"),
+]
