@@ -27,6 +27,9 @@ BLOCK_CHOICES: dict[str, tuple] = {
     "skip": (False, True),
     "repeats": (1, 2, 3),
 }
+# Iterations of in-network representation flow before the first block (0: plain RGB).
+# Ours: lets the search trade the flow layer's runtime for motion sensitivity.
+FLOW_ITERATIONS = (0, 5, 10)
 MAX_BLOCKS = 5
 ATTEMPTS = 30
 
@@ -41,9 +44,10 @@ class TVNSpace:
         self.budget = Budget(max_params=config.max_params)
 
     # -- construction ----------------------------------------------------
-    def build(self, frames: int, stride: int, size: int, blocks: list[tuple[str, dict]]) -> ArchSpec:
+    def build(self, frames: int, stride: int, size: int, blocks: list[tuple[str, dict]], flow: int = 0) -> ArchSpec:
         stream = InputStream("rgb", "rgb", 3, frames, stride, size)
-        nodes = [Node(node_id, "tvn_block", dict(attrs)) for node_id, attrs in blocks]
+        nodes = [Node("flow", "representation_flow", {"iterations": flow})] if flow and frames > 1 else []
+        nodes += [Node(node_id, "tvn_block", dict(attrs)) for node_id, attrs in blocks]
         nodes.append(Node("head", "classifier", {"num_classes": self.config.num_classes, "dropout": 0.2}))
         ids = ["rgb"] + [node.id for node in nodes]
         edges = [Edge(a, b) for a, b in zip(ids, ids[1:])]
@@ -71,6 +75,7 @@ class TVNSpace:
                 rng.choice(strides),
                 rng.choice(self.size_choices),
                 [(f"b{i}", self._random_block(rng)) for i in range(rng.randint(1, 4))],
+                rng.choice(FLOW_ITERATIONS),
             )
             if self.is_valid(spec):
                 return spec
@@ -93,21 +98,25 @@ class TVNSpace:
     def _parts(self, spec: ArchSpec):
         stream = spec.inputs[0]
         blocks = [(node.id, dict(node.attrs)) for node in spec.nodes if node.type == "tvn_block"]
-        return stream.frames, stream.frame_stride, stream.size, blocks
+        flow = next((node.attrs.get("iterations", 0) for node in spec.nodes if node.type == "representation_flow"), 0)
+        return stream.frames, stream.frame_stride, stream.size, blocks, flow
 
     def _mutate_once(self, spec: ArchSpec, rng: random.Random) -> tuple[ArchSpec, str]:
-        frames, stride, size, blocks = self._parts(spec)
+        frames, stride, size, blocks, flow = self._parts(spec)
         operation = rng.choices(["field", "input", "add", "remove"], weights=[6, 2, 1, 1])[0]
         if operation == "input":
-            which = rng.choice(["frames", "frame_stride", "size"])
+            which = rng.choice(["frames", "frame_stride", "size", "flow"])
             if which == "frames":
                 new = rng.choice(self.frame_choices)
-                return self.build(new, stride if self._strides_ok(new, stride) else 1, size, blocks), f"input frames {frames}->{new}"
+                return self.build(new, stride if self._strides_ok(new, stride) else 1, size, blocks, flow), f"input frames {frames}->{new}"
             if which == "frame_stride":
                 new = rng.choice([s for s in (1, 2, 4) if self._strides_ok(frames, s)] or [1])
-                return self.build(frames, new, size, blocks), f"input frame stride {stride}->{new}"
+                return self.build(frames, new, size, blocks, flow), f"input frame stride {stride}->{new}"
+            if which == "flow":
+                new = rng.choice([i for i in FLOW_ITERATIONS if i != flow])
+                return self.build(frames, stride, size, blocks, new), f"representation flow iterations {flow}->{new}"
             new = rng.choice(self.size_choices)
-            return self.build(frames, stride, new, blocks), f"input size {size}->{new}"
+            return self.build(frames, stride, new, blocks, flow), f"input size {size}->{new}"
         if operation == "add" and len(blocks) < MAX_BLOCKS:
             position = rng.randint(0, len(blocks))
             used = {int(node_id[1:]) for node_id, _ in blocks if node_id[1:].isdigit()}
@@ -115,15 +124,15 @@ class TVNSpace:
             attrs = self._random_block(rng)
             blocks.insert(position, (node_id, attrs))
             summary = f"{attrs['spatial_type']} k{attrs['spatial_kernel']}, {attrs['temporal_type']} k{attrs['temporal_kernel']}, {attrs['filters']} filters"
-            return self.build(frames, stride, size, blocks), f"added block {node_id} at {position} ({summary})"
+            return self.build(frames, stride, size, blocks, flow), f"added block {node_id} at {position} ({summary})"
         if operation == "remove" and len(blocks) > 1:
             index = rng.randrange(len(blocks))
             node_id, _ = blocks.pop(index)
-            return self.build(frames, stride, size, blocks), f"removed block {node_id}"
+            return self.build(frames, stride, size, blocks, flow), f"removed block {node_id}"
         return self._resample_field(spec, rng)
 
     def _resample_field(self, spec: ArchSpec, rng: random.Random, field: str | None = None) -> tuple[ArchSpec, str]:
-        frames, stride, size, blocks = self._parts(spec)
+        frames, stride, size, blocks, flow = self._parts(spec)
         index = rng.randrange(len(blocks))
         node_id, attrs = blocks[index]
         field = field or rng.choice(list(BLOCK_CHOICES))
@@ -132,7 +141,7 @@ class TVNSpace:
         attrs[field] = rng.choice(options)
         blocks[index] = (node_id, attrs)
         label = field.replace("_", " ")
-        return self.build(frames, stride, size, blocks), f"{node_id} {label} {_fmt(old)}->{_fmt(attrs[field])}"
+        return self.build(frames, stride, size, blocks, flow), f"{node_id} {label} {_fmt(old)}->{_fmt(attrs[field])}"
 
     # -- Optuna ------------------------------------------------------------
     def suggest(self, trial) -> ArchSpec:
@@ -141,12 +150,13 @@ class TVNSpace:
         if not self._strides_ok(frames, stride):
             stride = 1
         size = trial.suggest_categorical("size", self.size_choices)
+        flow = trial.suggest_categorical("flow_iterations", list(FLOW_ITERATIONS))
         count = trial.suggest_int("blocks", 1, 4)
         blocks = []
         for i in range(count):
             attrs = {key: trial.suggest_categorical(f"b{i}.{key}", list(values)) for key, values in BLOCK_CHOICES.items()}
             blocks.append((f"b{i}", attrs))
-        spec = self.build(frames, stride, size, blocks)
+        spec = self.build(frames, stride, size, blocks, flow)
         return spec if self.is_valid(spec) else self._fallback()
 
 
