@@ -1,0 +1,62 @@
+"""Run the benchmarks and write docs/BENCHMARKS.md: ``python -m benchmarks [--quick] [--only NAME ...]``."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+
+from benchmarks import baselines, data, models, search
+from benchmarks.common import ROOT, WORK, machine
+
+SECTIONS = ("models", "data", "baselines", "search", "studio")
+
+
+def studio(quick: bool):
+    from webapp.bench import run as studio_run
+
+    return studio_run(quick=quick)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the benchmarks run, numbers mean little")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections (others keep their last results)")
+    parser.add_argument("--search-budget-s", type=float, help="seconds per search run (default 150)")
+    args = parser.parse_args(argv)
+    chosen = args.only or SECTIONS
+    store = WORK / "sections"
+    store.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        if name == "models":
+            text, result = models.run(args.quick)
+        elif name == "data":
+            text, result = data.run(args.quick)
+        elif name == "baselines":
+            text, result = baselines.run(args.quick)
+        elif name == "search":
+            previous = store / "baselines.json"
+            known = results.get("baselines") or (json.loads(previous.read_text()) if previous.exists() else None)
+            text, result = search.run(args.quick, baselines=known, budget_s=args.search_budget_s)
+        else:
+            text, result = studio(args.quick)
+        results[name] = result
+        stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{' (quick mode)' if args.quick else ''}._\n\n"
+        (store / f"{name}.md").write_text(stamp + text)
+        (store / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
+        print(text, flush=True)
+    parts = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks`). Each section notes when and where it was measured; "
+             "figures are medians, and each stands beside a baseline measured in the same run.", ""]
+    for name in SECTIONS:
+        path = store / f"{name}.md"
+        if path.exists():
+            parts += [path.read_text(), ""]
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(parts))
+    print(f"wrote {ROOT / 'docs' / 'BENCHMARKS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
