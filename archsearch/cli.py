@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--low-steps", type=int, default=40, help="training steps every candidate gets")
     run.add_argument("--high-steps", type=int, default=120, help="steps for promising candidates (0: single fidelity)")
     run.add_argument("--batch-size", type=int, default=16)
-    run.add_argument("--lr", type=float, default=0.003)
+    run.add_argument("--lr", type=float, default=0.01)
     run.add_argument("--max-params", type=int, default=2_000_000)
     run.add_argument("--no-inherit", action="store_true", help="train every child from scratch")
     run.add_argument("--frames", type=int, default=8, help="frames per clip when preparing raw videos")

@@ -29,7 +29,7 @@ class SearchConfig:
     high_steps: int = 120
     promote_fraction: float = 0.5
     batch_size: int = 16
-    lr: float = 0.003
+    lr: float = 0.01
     inherit_weights: bool = True
     ensemble_size: int = 3  # EvaNet: diverse top models ensembled at the end
     latency_threads: int = 1

@@ -7,7 +7,9 @@ allocation.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import OrderedDict
+import copy
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -250,8 +252,33 @@ def _first_line(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
+_ANALYSES: "OrderedDict[tuple, Analysis]" = OrderedDict()
+_CACHE_SIZE = 256
+
+
 def analyze(spec: ArchSpec, *, num_classes: int | None = None, budget: Budget = DEFAULT_BUDGET) -> Analysis:
-    """Validate ``spec`` fully (structure, shapes, budget) without allocating tensors."""
+    """Validate ``spec`` fully (structure, shapes, budget) without allocating tensors.
+
+    Results are memoised by content hash: a search prices the same child in the
+    space and again in the engine. Treat the returned Analysis as read-only.
+    """
+    key = (spec.content_hash(), num_classes, budget)
+    if key in _ANALYSES:
+        _ANALYSES.move_to_end(key)
+        cached = _ANALYSES[key]
+        if (cached.spec.name, cached.spec.meta) == (spec.name, spec.meta):
+            return cached
+        named = cached.spec.copy()
+        named.name, named.meta = spec.name, copy.deepcopy(spec.meta)
+        return replace(cached, spec=named)
+    analysis = _analyze(spec, num_classes=num_classes, budget=budget)
+    _ANALYSES[key] = analysis
+    if len(_ANALYSES) > _CACHE_SIZE:
+        _ANALYSES.popitem(last=False)
+    return analysis
+
+
+def _analyze(spec: ArchSpec, *, num_classes: int | None, budget: Budget) -> Analysis:
     clean, problems = check_structure(with_num_classes(spec, num_classes))
     if problems:
         raise SpecError(problems)
