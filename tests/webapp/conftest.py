@@ -122,7 +122,10 @@ def redis_server(tmp_path_factory):
                                                       "hosts": [{"address": server.url, "socket_timeout": None}]}}}
     channel_layers.backends.clear()
     app.conf.broker_url = server.url
-    app.pool.force_close_all()
+    if app._pool is not None:  # connections made before now went to the default URL
+        app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
     yield server
     server.stop()
 
