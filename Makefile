@@ -11,9 +11,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-## The studio issue turns this into the web app; until then a headless demo.
+## The studio: a private Redis (unless REDIS_URL is set), migrations, a Celery worker and Daphne
+## at http://127.0.0.1:8000; prints how to log in. Ctrl-C stops them all.
 run: $(STAMP)
-	$(PY) scripts/demo.py
+	$(PY) scripts/run_studio.py
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,0 +1,86 @@
+"""`make run` (scripts/run_studio.py) on a machine with nothing running: a private Redis, migrations,
+the first account, a worker and Daphne; the login printed works; Ctrl-C stops every process."""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from webapp.localredis import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+def children_of(pid: int) -> set[int]:
+    found, frontier = set(), {pid}
+    while frontier:
+        parent = frontier.pop()
+        for line in subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True).stdout.split():
+            found.add(int(line))
+            frontier.add(int(line))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env.update(STUDIO_VAR_DIR=str(tmp_path / "var"), STUDIO_PORT=str(port), PYTHONUNBUFFERED="1")
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "scripts/run_studio.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 150
+        while "The studio is at" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.3)
+        text = log.read_text()
+        assert f"The studio is at http://127.0.0.1:{port}" in text, text
+        match = re.search(r"username '(\w+)', password '([^']+)'", text)
+        assert match, text
+        assert (tmp_path / "var" / "admin-credentials.txt").stat().st_mode & 0o777 == 0o600
+        assert "Started a private Redis" in text
+        # The printed account logs in.
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{port}"
+        page = opener.open(f"{base}/accounts/login/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": match.group(1), "password": match.group(2), "csrfmiddlewaretoken": token})
+        request = urllib.request.Request(f"{base}/accounts/login/", data=form.encode(), headers={"Referer": f"{base}/accounts/login/"})
+        dashboard = opener.open(request).read().decode()
+        assert "<h1>Experiments</h1>" in dashboard
+        assert opener.open(f"{base}/static/vendor/chartjs/chart.umd.min.js").status == 200
+        # Wait for the worker too, then Ctrl-C.
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert " ready." in log.read_text()
+        started = children_of(proc.pid)
+        assert len(started) >= 3  # redis-server, the worker, Daphne
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
+        time.sleep(0.5)
+        assert [pid for pid in started if alive(pid)] == []
+        assert log.read_text().rstrip().endswith("Stopped.")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
