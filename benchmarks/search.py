@@ -52,7 +52,7 @@ def run_strategy(strategy: str, seed: int, cache: Path, *, budget_s: float, sett
                       latency_budget_ms=settings["latency_cap_ms"], latency_threads=1, latency_runs=3, num_threads=2)
     trace = Trace()
     if strategy == "evolution":
-        config = SearchConfig(family="tvn", population=settings["population"], rounds=10_000, seed=seed,
+        config = SearchConfig(family="tvn", population=settings["population"], rounds=1000, seed=seed,
                               latency_budget_ms=settings["latency_cap_ms"], max_params=settings["max_params"],
                               low_steps=settings["low_steps"], high_steps=settings["high_steps"], batch_size=16,
                               lr=settings["lr"], latency_threads=1, latency_runs=3, num_threads=2)
