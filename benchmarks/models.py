@@ -6,7 +6,7 @@ import statistics
 import torch
 
 from videomodels import analyze, build_model, with_input_size
-from videomodels.presets import PRESETS, PUBLISHED_NAMES, get_preset
+from videomodels.presets import PUBLISHED_NAMES, get_preset
 from videomodels.profile import example_inputs, measure_latency
 
 from benchmarks.common import table

@@ -22,6 +22,7 @@ from .cache import NothingPreparedError, PrepareReport, load_cache, prepare_cach
 from .encode import CONTAINER_CODECS
 from .errors import DataError
 from .synth import MOTION_CLASSES, synthesize
+from videomodels.argtypes import fraction as _fraction, non_negative_int as _non_negative_int, positive_int as _positive_int
 
 EXIT_USER_ERROR = 2
 
@@ -45,36 +46,6 @@ def _user_errors_to_exit_code(handler: Handler) -> Handler:
             return 130
 
     return wrapped
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
 
 
 # ---------------------------------------------------------------- prepare

@@ -22,28 +22,9 @@ from .errors import TrainError
 from .loop import TrainConfig, TrainResult, train_and_evaluate
 from .runtime import DEVICES
 from .specs import resolve_spec
+from videomodels.argtypes import positive_float as _positive_float, positive_int as _positive_int
 
 EXIT_USER_ERROR = 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
