@@ -10,6 +10,7 @@ import torch
 
 from videomodels.archspec import ArchSpec
 from videomodels.graph import analyze, build_model
+from videomodels.inference import fold_batchnorm
 
 
 @dataclass
@@ -48,13 +49,13 @@ def measure_latency(
     """Per-run wall times in ms for one forward pass (eval mode, no autograd).
 
     Latency only means something at a fixed thread count, after warm-up, as a median.
+    It is measured as deployed: on a copy with BatchNorm folded into the convs.
     """
+    model = fold_batchnorm(model)
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     cuda = any(t.is_cuda for t in inputs.values())
-    was_training = model.training
-    model.eval()
     timings: list[float] = []
     try:
         with torch.inference_mode():
@@ -69,7 +70,6 @@ def measure_latency(
                     timings.append((time.perf_counter() - start) * 1000.0)
     finally:
         torch.set_num_threads(previous)
-        model.train(was_training)
     return timings
 
 

@@ -94,3 +94,38 @@ def test_representation_flow_sees_motion_direction():
     assert abs(region[1].mean()) < region[0].mean()
     moved_left = RepresentationFlow(iterations=20)(frames.flip(-1))
     assert moved_left[0, 0, :3, 8:14, 9:18].mean() < -0.05
+
+
+@pytest.mark.parametrize("name", ["tvn-small", "baseline-r2plus1d", "assemblenet-small", "tvn-mobile-1"])
+def test_folding_batchnorm_keeps_outputs(name):
+    from videomodels import build_model, with_input_size
+    from videomodels.inference import fold_batchnorm
+    from videomodels.presets import get_preset
+    from videomodels.profile import example_inputs
+
+    spec = with_input_size(get_preset(name), frames=4, size=32)
+    torch.manual_seed(0)
+    model = build_model(spec)
+    with torch.no_grad():  # give BatchNorm non-trivial running statistics
+        model(example_inputs(spec, batch=4))
+    model.eval()
+    folded = fold_batchnorm(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm3d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm3d) for m in model.modules())  # the original is untouched
+    x = example_inputs(spec)
+    with torch.no_grad():
+        assert torch.allclose(model(x), folded(x), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kernel,stride,dilation", [
+    ((1, 1, 1), (1, 1, 1), (1, 1, 1)), ((3, 1, 1), (1, 1, 1), (2, 1, 1)), ((3, 1, 1), (2, 1, 1), (1, 1, 1)),
+    ((1, 3, 3), (1, 2, 2), (1, 1, 1)), ((1, 4, 4), (1, 1, 1), (1, 1, 1)), ((3, 3, 3), (1, 2, 2), (1, 1, 1)),
+])
+@pytest.mark.parametrize("mode", ["same", "fixed"])
+def test_factorised_conv_routes_match_conv3d(kernel, stride, dilation, mode):
+    from videomodels.ops.padding import pad_3d
+
+    conv = Conv3dSame(4, 5, kernel, stride, dilation, padding=mode).eval()
+    x = torch.randn(2, 4, 6, 9, 9)
+    reference = conv.conv(x if conv.static else pad_3d(x, conv.kernel, conv.stride, conv.dilation, mode=mode))
+    assert torch.allclose(conv(x), reference, atol=1e-5)
