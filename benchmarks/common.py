@@ -12,6 +12,9 @@ from videomodels.data import prepare_cache, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"
+# Training threads: one per run, so a second core stays free for loading and the
+# figures do not swing with oversubscription on small machines.
+TRAIN_THREADS = int(os.environ.get("BENCH_TRAIN_THREADS", "1"))
 
 
 def machine() -> str:

@@ -17,7 +17,7 @@ from archsearch.evaluate import EvalBudget, evaluate_candidate
 from archsearch.runner import SearchRun
 from archsearch.spaces import SpaceConfig, make_space
 
-from benchmarks.common import WORK, median, motion_cache, table
+from benchmarks.common import TRAIN_THREADS, WORK, median, motion_cache, table
 
 STRATEGIES = ("evolution", "random", "tpe")
 
@@ -49,13 +49,13 @@ def run_strategy(strategy: str, seed: int, cache: Path, *, budget_s: float, sett
     meta = load_cache(cache)
     space = make_space("tvn", SpaceConfig(num_classes=meta.num_classes, frames=meta.frames, size=meta.size, max_params=settings["max_params"]))
     full = EvalBudget(low_steps=settings["high_steps"], high_steps=0, batch_size=16, lr=settings["lr"],
-                      latency_budget_ms=settings["latency_cap_ms"], latency_threads=1, latency_runs=3, num_threads=2)
+                      latency_budget_ms=settings["latency_cap_ms"], latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS)
     trace = Trace()
     if strategy == "evolution":
         config = SearchConfig(family="tvn", population=settings["population"], rounds=1000, seed=seed,
                               latency_budget_ms=settings["latency_cap_ms"], max_params=settings["max_params"],
                               low_steps=settings["low_steps"], high_steps=settings["high_steps"], batch_size=16,
-                              lr=settings["lr"], latency_threads=1, latency_runs=3, num_threads=2)
+                              lr=settings["lr"], latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS)
         run = SearchRun(out, config, cache)
         while trace.elapsed < budget_s and not run.engine.done:
             record = run.step()
@@ -76,7 +76,7 @@ def run_strategy(strategy: str, seed: int, cache: Path, *, budget_s: float, sett
 
 
 def retrain(spec: dict, cache: Path, steps: int) -> dict:
-    config = TrainConfig(epochs=None, max_steps=steps, batch_size=16, lr=0.003, seed=0, num_threads=2, progress=False, warmup_steps=10)
+    config = TrainConfig(epochs=None, max_steps=steps, batch_size=16, lr=0.01, seed=0, num_threads=TRAIN_THREADS, progress=False, warmup_steps=10)
     result = train_and_evaluate(ArchSpec.from_dict(spec), cache, config, out_dir=WORK / "search" / "best-retrained")
     return {"top1": result.score, "latency_ms": result.latency["ms"], "params": result.params, "macs": result.macs}
 
@@ -122,5 +122,5 @@ def run(quick: bool = False, baselines: dict | None = None, budget_s: float | No
             rows.append([name, result["top1"], result["latency_ms"], result["params"],
                          result["top1"] / max(best["top1"], 1e-9), result["latency_ms"] / best["latency_ms"]])
         lines += [f"## Best evolved TVN versus the hand-designed baselines (all retrained {steps} steps, same loop)", "",
-                  table(["model", "val top-1", "CPU ms (2 threads)", "params", "top-1 / best TVN", "latency / best TVN"], rows), ""]
+                  table(["model", "val top-1", f"CPU ms ({TRAIN_THREADS} thread)", "params", "top-1 / best TVN", "latency / best TVN"], rows), ""]
     return "\n".join(lines), data
