@@ -115,17 +115,3 @@ def test_folding_batchnorm_keeps_outputs(name):
     x = example_inputs(spec)
     with torch.no_grad():
         assert torch.allclose(model(x), folded(x), atol=1e-5, rtol=1e-4)
-
-
-@pytest.mark.parametrize("kernel,stride,dilation", [
-    ((1, 1, 1), (1, 1, 1), (1, 1, 1)), ((3, 1, 1), (1, 1, 1), (2, 1, 1)), ((3, 1, 1), (2, 1, 1), (1, 1, 1)),
-    ((1, 3, 3), (1, 2, 2), (1, 1, 1)), ((1, 4, 4), (1, 1, 1), (1, 1, 1)), ((3, 3, 3), (1, 2, 2), (1, 1, 1)),
-])
-@pytest.mark.parametrize("mode", ["same", "fixed"])
-def test_factorised_conv_routes_match_conv3d(kernel, stride, dilation, mode):
-    from videomodels.ops.padding import pad_3d
-
-    conv = Conv3dSame(4, 5, kernel, stride, dilation, padding=mode).eval()
-    x = torch.randn(2, 4, 6, 9, 9)
-    reference = conv.conv(x if conv.static else pad_3d(x, conv.kernel, conv.stride, conv.dilation, mode=mode))
-    assert torch.allclose(conv(x), reference, atol=1e-5)

@@ -20,14 +20,7 @@ def he_normal_(weight: torch.Tensor) -> torch.Tensor:
 
 
 class Conv3dSame(nn.Module):
-    """A 3D conv with TF-style "same" (or AssembleNet "fixed") padding, no bias by default.
-
-    The weight is always a Conv3d weight, but in eval mode factorised kernels run as
-    2D convs: on CPU, PyTorch sends small batch-1 conv3d calls to a slow reference
-    kernel, while pointwise ([1,1,1]), temporal ([k,1,1]) and spatial ([1,k,k])
-    kernels are exact 2D convs over a reshaped view, which take the optimised paths.
-    Training batches already reach oneDNN's conv3d, so training keeps conv3d.
-    """
+    """A 3D conv with TF-style "same" (or AssembleNet "fixed") padding, no bias by default."""
 
     def __init__(
         self,
@@ -48,13 +41,12 @@ class Conv3dSame(nn.Module):
         # Stride-1 "same" padding does not depend on the input size; when it is also
         # symmetric the conv pads itself and no extra copy is made.
         self.static = self.stride == (1, 1, 1) and all(span % 2 == 0 for span in spans)
-        self.static_padding = tuple(span // 2 for span in spans) if self.static else (0, 0, 0)
         self.conv = nn.Conv3d(
             in_channels,
             out_channels,
             self.kernel,
             self.stride,
-            padding=self.static_padding,
+            padding=tuple(span // 2 for span in spans) if self.static else 0,
             dilation=self.dilation,
             groups=groups,
             bias=bias,
@@ -62,32 +54,11 @@ class Conv3dSame(nn.Module):
         he_normal_(self.conv.weight)
         if bias:
             nn.init.zeros_(self.conv.bias)
-        kt, kh, kw = self.kernel
-        if groups != 1:
-            self.route = "3d"
-        elif kh == kw == 1 and self.stride[1:] == (1, 1):
-            self.route = "temporal"  # includes pointwise [1,1,1]
-        elif kt == 1 and self.stride[0] == 1:
-            self.route = "spatial"
-        else:
-            self.route = "3d"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.static:
             x = pad_3d(x, self.kernel, self.stride, self.dilation, mode=self.padding)
-        if self.route == "3d" or self.training:
-            return self.conv(x)
-        weight, bias = self.conv.weight, self.conv.bias
-        pad_t, pad_h, pad_w = self.static_padding
-        b, c, t, h, w = x.shape
-        if self.route == "temporal":
-            # [B, C, T, H*W] is a free view; the kernel is [k, 1].
-            out = F.conv2d(x.reshape(b, c, t, h * w), weight[:, :, :, :, 0], bias,
-                           (self.stride[0], 1), (pad_t, 0), (self.dilation[0], 1))
-            return out.reshape(b, out.shape[1], out.shape[2], h, w)
-        frames = x.transpose(1, 2).reshape(b * t, c, h, w)
-        out = F.conv2d(frames, weight[:, :, 0], bias, self.stride[1:], (pad_h, pad_w), self.dilation[1:])
-        return out.reshape(b, t, *out.shape[1:]).transpose(1, 2)
+        return self.conv(x)
 
 
 class FramewiseConv2d(nn.Module):
