@@ -178,3 +178,30 @@ def test_recover_after_restart_requeues_the_dead_workers_candidates(teams, ready
     experiment.refresh_from_db()
     assert experiment.status == "finished"
     assert sorted(experiment.candidates.values_list("index", "status")) == [(0, "evaluated"), (1, "evaluated")]
+
+
+def test_repeated_errors_fail_the_search_and_resume_continues_it(teams, ready_dataset, queue, monkeypatch):
+    import archsearch.evaluate
+
+    from webapp.studio import services
+
+    real = archsearch.evaluate.evaluate_candidate
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("CUDA error: out of memory")
+
+    monkeypatch.setattr(archsearch.evaluate, "evaluate_candidate", broken)
+    experiment = launch(teams, ready_dataset, rounds=0)
+    outcomes = drain(queue)
+    experiment.refresh_from_db()
+    assert outcomes.count("failed") == services.FAILURES_IN_A_ROW and outcomes.count("evaluated") == 0
+    assert experiment.status == "failed"
+    assert "3 candidates in a row failed" in experiment.error and "out of memory" in experiment.error
+    assert experiment.candidates.get(index=0).reason == "RuntimeError: CUDA error: out of memory"
+    monkeypatch.setattr(archsearch.evaluate, "evaluate_candidate", real)
+    queue.clear()
+    services.resume_experiment(experiment.pk)
+    drain(queue)
+    experiment.refresh_from_db()
+    assert experiment.status == "finished" and experiment.error == ""
+    assert experiment.candidates.filter(status="evaluated").count() == 2

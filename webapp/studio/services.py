@@ -43,6 +43,8 @@ Status = Experiment.Status
 CStatus = Candidate.Status
 
 # Settings a launch form sets directly; the rest of SearchConfig can come as "settings".
+# A search stops (status failed, resumable) after this many candidates in a row raised errors.
+FAILURES_IN_A_ROW = 3
 FORM_FIELDS = ("population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size")
 
 
@@ -293,8 +295,8 @@ def resume_experiment(experiment_id: int) -> Experiment:
         experiment = _locked(experiment_id)
         if experiment.status not in (Status.STOPPED, Status.FAILED):
             raise TransitionError(f"Only a stopped or failed experiment can be resumed; this one is {experiment.status}.")
-        experiment.error = ""
-        experiment.save(update_fields=["error"])
+        experiment.error, experiment.finished_at = "", None
+        experiment.save(update_fields=["error", "finished_at"])
         _set_status(experiment, Status.RUNNING)
         _queue_advance(experiment.pk, requeue=True)
     return experiment
@@ -663,10 +665,22 @@ def record_result(job: Job, result: dict[str, Any]) -> bool:
                 experiment.best_candidate = candidate
                 experiment.save(update_fields=["best_candidate"])
             record_event(experiment, kind, payload)
+        if status == "failed" and _failing(experiment):
+            experiment.error = f"{FAILURES_IN_A_ROW} candidates in a row failed; the last: {candidate.reason}"
+            experiment.save(update_fields=["error"])
+            _set_status(experiment, Status.FAILED, error=experiment.error)
+            return True
         finish_now = _advance_locked(experiment)
     if finish_now:
         finish(job.experiment_id)
     return True
+
+
+def _failing(experiment: Experiment) -> bool:
+    """The last few results were all errors (not rejections): something is wrong beyond one candidate."""
+    last = list(experiment.candidates.filter(completion_order__isnull=False).order_by("-completion_order")
+                .values_list("status", flat=True)[:FAILURES_IN_A_ROW])
+    return len(last) == FAILURES_IN_A_ROW and all(status == CStatus.FAILED for status in last)
 
 
 # ---------------------------------------------------------------------- recovery
