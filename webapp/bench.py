@@ -250,7 +250,7 @@ def markdown(r: dict) -> str:
         "",
         "| measure | value |",
         "| --- | --- |",
-        f"| event latency, publish -> receipt, 1 viewer ({one['events']} events) | p50 {one['p50_ms']} ms, p95 {one['p95_ms']} ms |",
+        f"| event latency, store + publish -> receipt, 1 viewer ({one['events']} events) | p50 {one['p50_ms']} ms, p95 {one['p95_ms']} ms |",
         f"| event latency with {many['viewers']} concurrent viewers ({many['events']} events) | p50 {many['p50_ms']} ms, "
         f"p95 {many['p95_ms']} ms, max {many['max_ms']} ms |",
         f"| {many['viewers']} viewers: deliveries / lost / duplicated | {many['deliveries']} / {many['lost']} / {many['duplicated']} |",
