@@ -21,8 +21,7 @@ from webapp.localredis import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
-TINY_SEARCH = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_size": 8, "seed": 0,
-               "settings": {"num_threads": 1, "latency_runs": 2}}
+TINY_SEARCH = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_size": 8, "num_threads": 1, "latency_runs": 2}
 
 
 # ---------------------------------------------------------------------- database
@@ -91,6 +90,20 @@ def ready_dataset(teams, tiny_cache):
         clips_per_class=6, synthetic_classes=list(CLASSES), cache_path=str(tiny_cache), num_classes=4, class_names=list(CLASSES),
         report={"num_prepared": 24, "bad_files": [{"path": "/videos/broken.mp4", "reason": "no video stream"}],
                 "split_counts": {"train": 19, "val": 5}}, created_by=teams["alice"])
+
+
+@pytest.fixture
+def launch(teams, ready_dataset):
+    """``launch(start=..., parallelism=..., **search settings)``: a tiny TVN search of team A on the fixture data."""
+    from archsearch.config import SearchConfig
+    from webapp.studio import services
+
+    def make(*, start: bool = True, parallelism: int = 2, **config):
+        return services.create_experiment(team=teams["a"], user=teams["alice"], name="tiny", dataset=ready_dataset,
+                                          config=SearchConfig(family="tvn", **{**TINY_SEARCH, **config}),
+                                          parallelism=parallelism, start=start)
+
+    return make
 
 
 @pytest.fixture

@@ -24,16 +24,6 @@ def queue(monkeypatch, redis_server):
     return calls
 
 
-def launch(teams, dataset, **config):
-    from archsearch.config import SearchConfig
-    from webapp.studio import services
-
-    settings = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_size": 8, "num_threads": 1,
-                "latency_runs": 2, **config}
-    return services.create_experiment(team=teams["a"], user=teams["alice"], name="t", dataset=dataset,
-                                      config=SearchConfig(family="tvn", **settings), parallelism=2, start=True)
-
-
 def drain(queue, worker="w1@test:1", limit=60):
     """Run queued tasks inline (as one worker would) until none is left."""
     from webapp.studio import services
@@ -51,10 +41,10 @@ def drain(queue, worker="w1@test:1", limit=60):
     return ran
 
 
-def test_a_search_runs_to_the_end_with_contiguous_events(teams, ready_dataset, queue):
+def test_a_search_runs_to_the_end_with_contiguous_events(launch, queue):
     from webapp.studio.models import Candidate
 
-    experiment = launch(teams, ready_dataset)
+    experiment = launch()
     outcomes = drain(queue)
     experiment.refresh_from_db()
     assert experiment.status == "finished", experiment.error
@@ -76,10 +66,10 @@ def test_a_search_runs_to_the_end_with_contiguous_events(teams, ready_dataset, q
     assert experiment.summary["best_id"] == experiment.best_candidate.name
 
 
-def test_a_duplicated_task_does_nothing(teams, ready_dataset, queue):
+def test_a_duplicated_task_does_nothing(launch, queue):
     from webapp.studio import services
 
-    experiment = launch(teams, ready_dataset, rounds=0)
+    experiment = launch(rounds=0)
     drain([queue.pop(0)])  # the first advance: proposes two candidates
     first = experiment.candidates.order_by("index").first()
     assert services.run_candidate(first.pk, "w1@test:1") == "evaluated"
@@ -88,10 +78,10 @@ def test_a_duplicated_task_does_nothing(teams, ready_dataset, queue):
     assert first.attempt == 1 and first.completion_order == 1
 
 
-def test_stop_interrupts_training_and_resume_trains_it_again(teams, ready_dataset, queue):
+def test_stop_interrupts_training_and_resume_trains_it_again(launch, queue):
     from webapp.studio import services
 
-    experiment = launch(teams, ready_dataset)
+    experiment = launch()
     drain([queue.pop(0)])
     candidate = experiment.candidates.order_by("index").first()
     job = services.claim(candidate.pk, "w1@test:1")
@@ -120,10 +110,10 @@ def test_stop_interrupts_training_and_resume_trains_it_again(teams, ready_datase
     assert "candidate_interrupted" in types
 
 
-def test_cancel_fails_waiting_candidates_and_ends_the_search(teams, ready_dataset, queue):
+def test_cancel_fails_waiting_candidates_and_ends_the_search(launch, queue):
     from webapp.studio import services
 
-    experiment = launch(teams, ready_dataset)
+    experiment = launch()
     drain([queue.pop(0)])
     services.cancel_experiment(experiment.pk)
     assert drain(queue) == ["skipped", "skipped"]
@@ -132,13 +122,13 @@ def test_cancel_fails_waiting_candidates_and_ends_the_search(teams, ready_datase
     assert set(experiment.candidates.values_list("status", flat=True)) == {"failed"}
 
 
-def test_a_silent_worker_loses_its_candidate_to_another(teams, ready_dataset, queue, settings):
+def test_a_silent_worker_loses_its_candidate_to_another(launch, queue, settings):
     from django.utils import timezone
 
     from webapp.studio import services
     from webapp.studio.models import Candidate
 
-    experiment = launch(teams, ready_dataset, rounds=0)
+    experiment = launch(rounds=0)
     drain([queue.pop(0)])
     queue.clear()
     candidate = experiment.candidates.order_by("index").first()
@@ -162,10 +152,10 @@ def test_a_silent_worker_loses_its_candidate_to_another(teams, ready_dataset, qu
     assert experiment.candidates.filter(status="evaluated").count() == 2
 
 
-def test_recover_after_restart_requeues_the_dead_workers_candidates(teams, ready_dataset, queue):
+def test_recover_after_restart_requeues_the_dead_workers_candidates(launch, queue):
     from webapp.studio import services
 
-    experiment = launch(teams, ready_dataset, rounds=0)
+    experiment = launch(rounds=0)
     drain([queue.pop(0)])
     queue.clear()
     first, second = experiment.candidates.order_by("index")
@@ -180,7 +170,7 @@ def test_recover_after_restart_requeues_the_dead_workers_candidates(teams, ready
     assert sorted(experiment.candidates.values_list("index", "status")) == [(0, "evaluated"), (1, "evaluated")]
 
 
-def test_repeated_errors_fail_the_search_and_resume_continues_it(teams, ready_dataset, queue, monkeypatch):
+def test_repeated_errors_fail_the_search_and_resume_continues_it(launch, queue, monkeypatch):
     import archsearch.evaluate
 
     from webapp.studio import services
@@ -191,7 +181,7 @@ def test_repeated_errors_fail_the_search_and_resume_continues_it(teams, ready_da
         raise RuntimeError("CUDA error: out of memory")
 
     monkeypatch.setattr(archsearch.evaluate, "evaluate_candidate", broken)
-    experiment = launch(teams, ready_dataset, rounds=0)
+    experiment = launch(rounds=0)
     outcomes = drain(queue)
     experiment.refresh_from_db()
     assert outcomes.count("failed") == services.FAILURES_IN_A_ROW and outcomes.count("evaluated") == 0

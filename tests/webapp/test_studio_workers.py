@@ -12,16 +12,6 @@ from channels.testing import WebsocketCommunicator
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(420)]
 
 
-def launch(teams, dataset, *, start=False, parallelism=2, **config):
-    from archsearch.config import SearchConfig
-    from webapp.studio import services
-
-    settings = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_size": 8, "num_threads": 1,
-                "latency_runs": 2, **config}
-    return services.create_experiment(team=teams["a"], user=teams["alice"], name="real", dataset=dataset,
-                                      config=SearchConfig(family="tvn", **settings), parallelism=parallelism, start=start)
-
-
 def wait_until(predicate, timeout, what, processes=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -32,7 +22,7 @@ def wait_until(predicate, timeout, what, processes=()):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
 
 
-def test_two_workers_run_a_search_and_a_viewer_sees_every_event_once(teams, ready_dataset, redis_server, studio_data_dir,
+def test_two_workers_run_a_search_and_a_viewer_sees_every_event_once(teams, launch, redis_server, studio_data_dir,
                                                                      processes, client_for):
     from django.test import Client
 
@@ -41,7 +31,7 @@ def test_two_workers_run_a_search_and_a_viewer_sees_every_event_once(teams, read
 
     w1 = processes.worker("w1", redis_server.url, studio_data_dir)
     w2 = processes.worker("w2", redis_server.url, studio_data_dir)
-    experiment = launch(teams, ready_dataset)
+    experiment = launch(start=False)
     client = Client()
     client.force_login(teams["bob"])
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
@@ -81,12 +71,12 @@ def test_two_workers_run_a_search_and_a_viewer_sees_every_event_once(teams, read
     assert data["status"] == "finished" and data["progress"]["evaluated"] == 4 and data["best"]["accuracy"] is not None
 
 
-def test_a_worker_killed_mid_candidate_loses_nothing(teams, ready_dataset, redis_server, studio_data_dir, processes):
+def test_a_worker_killed_mid_candidate_loses_nothing(launch, redis_server, studio_data_dir, processes):
     from webapp.studio.models import Candidate
 
     worker = processes.worker("w1", redis_server.url, studio_data_dir)
     # One candidate at a time, long enough to be caught in training.
-    experiment = launch(teams, ready_dataset, start=True, parallelism=1, low_steps=25)
+    experiment = launch(parallelism=1, low_steps=25)
     training = Candidate.objects.filter(experiment=experiment, status="running")
     wait_until(lambda: training.exists(), 120, "a candidate in training", [worker])
     victim = training.get()
