@@ -21,7 +21,7 @@ def train_baseline(name: str, cache, quick: bool) -> dict:
 
 
 def run(quick: bool = False) -> tuple[str, dict]:
-    cache = motion_cache(clips_per_class=8 if quick else 24, frames=8, size=32, flow=True)
+    cache = motion_cache(clips_per_class=8 if quick else 48, frames=8, size=32, flow=True)
     results = {name: train_baseline(name, cache, quick) for name in BASELINES}
     chance = 0.1
     reference = results["baseline-2d"]

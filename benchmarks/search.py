@@ -83,7 +83,7 @@ def retrain(spec: dict, cache: Path, steps: int) -> dict:
 
 def run(quick: bool = False, baselines: dict | None = None, budget_s: float | None = None) -> tuple[str, dict]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    cache = motion_cache(clips_per_class=8 if quick else 24, frames=8, size=32, flow=True)
+    cache = motion_cache(clips_per_class=8 if quick else 48, frames=8, size=32, flow=True)
     settings = {"population": 6, "low_steps": 10 if quick else 40, "high_steps": 20 if quick else 120, "lr": 0.01,
                 "latency_cap_ms": 10.0, "max_params": 300_000, "target": 0.5}
     budget_s = budget_s or (30 if quick else 150)
