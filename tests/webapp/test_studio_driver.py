@@ -195,3 +195,26 @@ def test_repeated_errors_fail_the_search_and_resume_continues_it(launch, queue, 
     experiment.refresh_from_db()
     assert experiment.status == "finished" and experiment.error == ""
     assert experiment.candidates.filter(status="evaluated").count() == 2
+
+
+def test_stopping_with_a_dead_worker_still_ends_stopped(launch, queue, settings):
+    from django.utils import timezone
+
+    from webapp.studio import services
+    from webapp.studio.models import Candidate
+
+    experiment = launch(rounds=0)
+    drain([queue.pop(0)])
+    candidate = experiment.candidates.order_by("index").first()
+    services.claim(candidate.pk, "dead@test:9")
+    queue.clear()
+    services.stop_experiment(experiment.pk)
+    services.watchdog(experiment.pk)  # the worker is only late: still stopping, checked again later
+    experiment.refresh_from_db()
+    assert experiment.status == "stopping"
+    assert [name for name, _ in queue] == ["studio.watchdog"]
+    Candidate.objects.filter(pk=candidate.pk).update(heartbeat=timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT + 1))
+    services.watchdog(experiment.pk)
+    experiment.refresh_from_db()
+    candidate.refresh_from_db()
+    assert experiment.status == "stopped" and candidate.status == "proposed"

@@ -348,6 +348,8 @@ def _advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
     released = _release_stale(experiment)
     if experiment.status == Status.STOPPING:
         _settle_stopping(experiment)
+        if experiment.status == Status.STOPPING:
+            _schedule_watchdog(experiment)  # a worker that died mid-candidate must not leave it stopping forever
         return False
     if experiment.status != Status.RUNNING:
         return False
