@@ -89,6 +89,7 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
 
         # Resume and watch it finish.
         page.click("button[data-action=resume]")
+        expect(page.locator("#eta")).to_have_text(re.compile(r"^ETA \d+ (s|min)$"), timeout=120_000)
         expect(page.locator("#status")).to_have_text("Finished", timeout=300_000)
         expect(page.locator("#progress-text")).to_have_text("4 / 4 candidates")
         state = page.evaluate("""() => ({

@@ -218,3 +218,14 @@ def test_stopping_with_a_dead_worker_still_ends_stopped(launch, queue, settings)
     experiment.refresh_from_db()
     candidate.refresh_from_db()
     assert experiment.status == "stopped" and candidate.status == "proposed"
+
+
+def test_two_experiments_run_at_once_without_mixing(launch, queue):
+    first, second = launch(rounds=0, seed=1), launch(rounds=0, seed=2, parallelism=1)
+    drain(queue)
+    for experiment in (first, second):
+        experiment.refresh_from_db()
+        assert experiment.status == "finished"
+        assert sorted(experiment.candidates.values_list("name", flat=True)) == ["c0000", "c0001"]
+        assert list(experiment.events.values_list("seq", flat=True)) == list(range(1, experiment.last_seq + 1))
+    assert first.candidates.get(index=0).spec != second.candidates.get(index=0).spec  # their own seeds
