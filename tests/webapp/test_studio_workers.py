@@ -76,11 +76,11 @@ def test_a_worker_killed_mid_candidate_loses_nothing(launch, redis_server, studi
 
     worker = processes.worker("w1", redis_server.url, studio_data_dir)
     # One candidate at a time, long enough to be caught in training.
-    experiment = launch(parallelism=1, low_steps=25)
+    experiment = launch(parallelism=1, low_steps=40)
     training = Candidate.objects.filter(experiment=experiment, status="running")
     wait_until(lambda: training.exists(), 120, "a candidate in training", [worker])
     victim = training.get()
-    time.sleep(1.0)
+    time.sleep(0.5)  # into training (latency is measured first)
     worker.kill()  # SIGKILL: no clean-up, the message stays unacknowledged
     victim.refresh_from_db()
     assert victim.status == "running" and victim.claimed_by.startswith("w1@")
