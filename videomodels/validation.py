@@ -284,9 +284,14 @@ def _reachable(starts: set[str], edges: list[Edge]) -> set[str]:
 
 def topological_order(spec: ArchSpec) -> list[str]:
     """Node ids in an order where every node comes after its inputs (spec order breaks ties)."""
-    position = {node.id: index for index, node in enumerate(spec.nodes)}
-    indegree = {node.id: 0 for node in spec.nodes}
-    for edge in spec.edges:
+    return order_nodes([node.id for node in spec.nodes], spec.edges)
+
+
+def order_nodes(node_ids: list[str], edges: list[Edge]) -> list[str]:
+    """Kahn's algorithm, earliest listed first among the ready; nodes on a cycle are left out."""
+    position = {node_id: index for index, node_id in enumerate(node_ids)}
+    indegree = {node_id: 0 for node_id in node_ids}
+    for edge in edges:
         if edge.target in indegree and edge.source in indegree:
             indegree[edge.target] += 1
     ready = sorted((node_id for node_id, degree in indegree.items() if degree == 0), key=position.get)
@@ -294,7 +299,7 @@ def topological_order(spec: ArchSpec) -> list[str]:
     while ready:
         current = ready.pop(0)
         order.append(current)
-        for edge in spec.edges:
+        for edge in edges:
             if edge.source == current and edge.target in indegree:
                 indegree[edge.target] -= 1
                 if indegree[edge.target] == 0:

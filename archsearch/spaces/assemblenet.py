@@ -59,7 +59,7 @@ from archsearch.spaces.base import Mutation, SpaceConfig
 from videomodels import ArchSpec, Budget, Edge, InputStream, Node, SpecError, analyze
 from videomodels.graph import BuildContext, with_num_classes
 from videomodels.schema import NODE_TYPES
-from videomodels.validation import check_structure, topological_order
+from videomodels.validation import check_structure, order_nodes, topological_order
 
 FAMILY = "assemblenet"
 HEAD = "head"
@@ -343,24 +343,8 @@ class AssembleNetSpace:
         kept = {(e.source, e.target): e for e in spec.edges if e.target != head.id}
         old_head = {e.source: e for e in spec.edges if e.target == head.id}
         edges = list(kept.values()) + [old_head.get(node_id) or Edge(node_id, head.id) for node_id in finals]
-        position = {node.id: index for index, node in enumerate(nodes)}
-        position[head.id] = len(nodes)
-        indegree = {node_id: 0 for node_id in position}
-        for edge in edges:
-            if edge.source in position and edge.target in position:
-                indegree[edge.target] += 1
-        ready = sorted((n for n, d in indegree.items() if d == 0), key=position.get)
-        order: list[str] = []
-        while ready:
-            current = ready.pop(0)
-            order.append(current)
-            for edge in edges:
-                if edge.source == current and edge.target in indegree:
-                    indegree[edge.target] -= 1
-                    if indegree[edge.target] == 0:
-                        ready.append(edge.target)
-                        ready.sort(key=position.get)
-        if len(order) != len(position):
+        order = order_nodes([node.id for node in nodes] + [head.id], edges)
+        if len(order) != len(nodes) + 1:
             return None
         by_id = {node.id: node for node in nodes}
         by_id[head.id] = head
