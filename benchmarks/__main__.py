@@ -14,7 +14,8 @@ SECTIONS = ("models", "data", "baselines", "search", "studio")
 def studio(quick: bool):
     from webapp.bench import run as studio_run
 
-    return studio_run(quick=quick)
+    results = studio_run(quick=quick)
+    return results.pop("markdown"), results
 
 
 def main(argv=None) -> int:
