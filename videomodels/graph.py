@@ -206,6 +206,9 @@ def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget
                 fused = in_shapes
             block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
             node_params = _param_count(block, fusion)
+            if params + node_params > budget.max_params:
+                # Refuse before running even a meta forward pass through an oversized node.
+                raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + node_params:,} > {budget.max_params:,} after {node_id!r}")])
             if measure:
                 output_shape, node_macs = _measure(block, fusion, in_shapes, [shapes[p] for p in peers.get(node_id, [])], node_type)
             else:
