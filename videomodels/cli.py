@@ -106,7 +106,7 @@ def cmd_import(args) -> int:
     if args.num_classes is not None:
         options["num_classes"] = args.num_classes
     if args.source == "assemblenet":
-        options.update(depth=args.depth, flow=args.flow, attention=args.attention)
+        options.update(depth=args.depth, flow=args.flow, attention=args.attention, learnable_weights=args.learnable_weights)
     if args.source in ("assemblenet", "evanet"):
         options.update(frames=args.frames or 32, size=args.size or 224)
     if args.source == "evanet":
@@ -173,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, default=50, help="AssembleNet depth: 26, 38, 50, 68, 77 or 101")
     p.add_argument("--flow", choices=("repflow", "input"), default="repflow", help="AssembleNet flow: computed in-network or a flow input stream")
     p.add_argument("--attention", choices=("none", "peer"), default="none", help="AssembleNet++ peer-attention")
+    p.add_argument("--learnable-weights", action="store_true",
+                   help="AssembleNet: start from the given edge weights but keep learning them (default: frozen)")
     p.add_argument("--modality", choices=("rgb", "flow"), default="rgb", help="EvaNet input stream")
     p.add_argument("--frames", type=int)
     p.add_argument("--size", type=int)

@@ -121,3 +121,17 @@ def test_small_input_override_keeps_architecture():
     spec = import_tvn(json.loads((PUBLISHED / "tvn3.json").read_text()))
     small = with_input_size(spec, frames=4, size=64)
     assert [n.to_dict() for n in small.nodes] == [n.to_dict() for n in spec.nodes]
+
+
+def test_cli_can_keep_published_weights_learnable(tmp_path):
+    from videomodels import ArchSpec
+    from videomodels.cli import main
+
+    out = tmp_path / "asn.json"
+    args = ["import", str(PUBLISHED / "assemblenet_50.json"), "--from", "assemblenet", "-o", str(out)]
+    assert main(args + ["--learnable-weights"]) == 0
+    spec = ArchSpec.from_json(out.read_text())
+    weighted = [e for e in spec.edges if e.weight is not None]
+    assert weighted and all(e.learnable for e in weighted)
+    assert main(args) == 0
+    assert not any(e.learnable for e in ArchSpec.from_json(out.read_text()).edges if e.weight is not None)
