@@ -652,27 +652,12 @@ class AssembleNetSpace:
 
     def _op_dilation(self, spec, rng, ops, details) -> bool:
         blocks = [n for n in spec.nodes if n.type == "asn_block"]
-        if not blocks:
-            return False
-        node = rng.choice(blocks)
-        old = node.attrs.get("temporal_dilation", 1)
-        new = rng.choice([d for d in DILATIONS if d != old])
-        node.attrs["temporal_dilation"] = new
-        ops.append(f"{node.id} dilation {old}->{new}")
-        details["operations"].append({"op": "dilation", "node": node.id, "old": old, "new": new})
-        return True
+        return _change_dilation(blocks, rng, ops, details, op="dilation", label="")
 
     def _op_stem_dilation(self, spec, rng, ops, details) -> bool:
+        # Flow stems have no temporal conv, so only RGB stems' dilation matters.
         stems = [n for n in spec.nodes if n.type == "asn_stem" and n.attrs.get("modality") == "rgb"]
-        if not stems:
-            return False
-        node = rng.choice(stems)
-        old = node.attrs.get("temporal_dilation", 1)
-        new = rng.choice([d for d in DILATIONS if d != old])
-        node.attrs["temporal_dilation"] = new
-        ops.append(f"stem {node.id} dilation {old}->{new}")
-        details["operations"].append({"op": "stem_dilation", "node": node.id, "old": old, "new": new})
-        return True
+        return _change_dilation(stems, rng, ops, details, op="stem_dilation", label="stem ")
 
     def _op_filters(self, spec, rng, ops, details) -> bool:
         body = _body(spec)
@@ -760,3 +745,16 @@ class AssembleNetSpace:
         if repairs and hasattr(trial, "set_user_attr"):
             trial.set_user_attr("assemblenet_repairs", repairs)
         return result
+
+
+def _change_dilation(nodes: list[Node], rng: random.Random, ops: list[str], details: dict, *, op: str, label: str) -> bool:
+    """Give one of ``nodes`` a different temporal dilation; False when there is none."""
+    if not nodes:
+        return False
+    node = rng.choice(nodes)
+    old = node.attrs.get("temporal_dilation", 1)
+    new = rng.choice([d for d in DILATIONS if d != old])
+    node.attrs["temporal_dilation"] = new
+    ops.append(f"{label}{node.id} dilation {old}->{new}")
+    details["operations"].append({"op": op, "node": node.id, "old": old, "new": new})
+    return True

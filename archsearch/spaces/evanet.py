@@ -501,24 +501,22 @@ class EvaNetSpace:
                 "description": f"{node.id} branch {i} kind {old['kind']}->{new['kind']} ({branch_label(new)})"}
 
     def _op_conv_type(self, spec, target, rng):
-        node, i, field = target
-        branches = [canonical_branch(b) for b in node.attrs["branches"]]
-        old = branches[i][field]
-        branches[i][field] = new = rng.choice([c for c in CONV_TYPES if c != old])
-        self._set_branches(node, branches)
-        label = "conv type" if field == "conv_type" else "conv type2"
-        return {"op": "conv_type", "block": node.id, "branch": i, "field": field,
-                "description": f"{node.id} branch {i} {label} {old}->{new}"}
+        label = "conv type" if target[2] == "conv_type" else "conv type2"
+        return self._resample_branch_field(target, rng, CONV_TYPES, "conv_type", label, show_kind=False)
 
     def _op_temporal(self, spec, target, rng):
+        label = "temporal" if target[2] == "temporal_kernel" else "temporal2"
+        return self._resample_branch_field(target, rng, TEMPORAL_SIZES, "temporal", label, show_kind=True)
+
+    def _resample_branch_field(self, target, rng, choices, op: str, label: str, *, show_kind: bool):
         node, i, field = target
         branches = [canonical_branch(b) for b in node.attrs["branches"]]
         old = branches[i][field]
-        branches[i][field] = new = rng.choice([t for t in TEMPORAL_SIZES if t != old])
+        branches[i][field] = new = rng.choice([c for c in choices if c != old])
         self._set_branches(node, branches)
-        label = "temporal" if field == "temporal_kernel" else "temporal2"
-        return {"op": "temporal", "block": node.id, "branch": i, "field": field,
-                "description": f"{node.id} branch {i} ({branches[i]['kind']}) {label} {old}->{new}"}
+        where = f"branch {i} ({branches[i]['kind']})" if show_kind else f"branch {i}"
+        return {"op": op, "block": node.id, "branch": i, "field": field,
+                "description": f"{node.id} {where} {label} {old}->{new}"}
 
     def _op_add_branch(self, spec, node, rng):
         branches = [canonical_branch(b) for b in node.attrs["branches"]]
