@@ -1,0 +1,32 @@
+"""What the studio does, by concern: datasets, launching, status changes, scheduling, the worker.
+
+The search engine (archsearch.engine.Evolution) keeps no state of its own here: its state is
+a pure function of the recorded history, so every decision rebuilds it from the candidate
+rows under the experiment's row lock. That makes every step idempotent and lets any worker
+on any machine carry on where another stopped:
+
+- ``advance`` (scheduler) proposes new candidates until ``parallelism`` are in flight, and
+  queues one ``evaluate`` task per candidate on the ``train`` queue after the commit;
+- ``run_candidate`` (worker) claims a candidate, trains it outside any transaction while a
+  heartbeat thread reports and watches for stop/cancel, then records the result and advances;
+- a candidate whose worker died (no heartbeat) goes back to ``proposed`` and is queued again;
+  a redelivered or duplicated task finds its candidate claimed or done and does nothing.
+
+Heavy imports (torch, the engine) happen inside the functions that need them, so the web
+process never loads them. Callers import from this package, not from its modules.
+"""
+from .datasets import check_source_path, data_dir, prepare_dataset, queue_dataset_preparation, register_dataset
+from .errors import StudioError, TransitionError
+from .experiments import FORM_FIELDS, build_config, check_launch, config_errors, create_experiment
+from .lifecycle import cancel_experiment, resume_experiment, start_experiment, stop_experiment
+from .scheduler import advance, build_engine, finish, recover, wait_for, watchdog
+from .teams import default_team, is_member, teams_of
+from .worker import FAILURES_IN_A_ROW, Interrupted, Job, Watch, claim, interrupt, record_result, run_candidate
+
+__all__ = [
+    "FAILURES_IN_A_ROW", "FORM_FIELDS", "Interrupted", "Job", "StudioError", "TransitionError", "Watch", "advance",
+    "build_config", "build_engine", "cancel_experiment", "check_launch", "check_source_path", "claim", "config_errors",
+    "create_experiment", "data_dir", "default_team", "finish", "interrupt", "is_member", "prepare_dataset",
+    "queue_dataset_preparation", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
+    "start_experiment", "stop_experiment", "teams_of", "wait_for", "watchdog",
+]

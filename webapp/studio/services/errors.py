@@ -1,0 +1,16 @@
+"""The studio's errors: user mistakes it explains, with the field they concern."""
+from __future__ import annotations
+
+
+class StudioError(ValueError):
+    """A user mistake the studio explains; ``field`` names the input when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class TransitionError(StudioError):
+    """An experiment cannot go from its status to the one asked for."""
+
+

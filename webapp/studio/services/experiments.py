@@ -1,0 +1,79 @@
+"""Launching a search: check the settings, create the experiment, start it."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.db import transaction
+
+from archsearch.config import FAMILIES, ConfigError, SearchConfig
+
+from ..models import Dataset, Experiment, Team
+from ..progress import record_event
+from .errors import StudioError
+from .lifecycle import start_experiment
+
+# Settings a launch form sets directly; the rest of SearchConfig can come as "settings".
+FORM_FIELDS = ("population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size")
+
+
+def config_errors(error: ConfigError) -> dict[str, list[str]]:
+    """SearchConfig's message ("field: problem; field: problem") as field -> messages."""
+    errors: dict[str, list[str]] = {}
+    for part in str(error).split("; "):
+        field, sep, message = part.partition(": ")
+        if not sep or field not in {f.name for f in dataclasses.fields(SearchConfig)}:
+            field, message = "settings", part
+        errors.setdefault(field, []).append(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
+    return errors
+
+
+def build_config(family: str, values: dict[str, Any], extra: dict[str, Any] | None = None) -> SearchConfig:
+    """A validated SearchConfig from a launch form's values plus optional extra settings."""
+    data = {key: values[key] for key in FORM_FIELDS if key in values and values[key] is not None}
+    if "latency_budget_ms" in values:
+        data["latency_budget_ms"] = values["latency_budget_ms"]
+    clash = sorted(set(extra or {}) & (set(FORM_FIELDS) | {"family"}))
+    if clash:
+        raise ConfigError(f"settings: give {', '.join(clash)} as their own fields, not inside settings")
+    config = SearchConfig.from_dict({**(extra or {}), **data, "family": family})
+    problems = []
+    try:
+        config.validate()
+    except ConfigError as error:
+        problems.append(str(error))
+    threads = config.num_threads
+    if not isinstance(threads, int) or isinstance(threads, bool) or not 0 <= threads <= 256:
+        problems.append(f"num_threads: must be an integer from 0 (automatic) to 256, got {threads!r}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return config
+
+
+def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int) -> None:
+    if family not in FAMILIES:
+        raise StudioError(f"Family must be one of {', '.join(FAMILIES)}, got {family!r}.", "family")
+    if dataset.team_id != team.pk:
+        raise StudioError("That dataset belongs to another team.", "dataset")
+    if not dataset.is_ready:
+        raise StudioError(f"Dataset {dataset.name!r} is not ready yet ({dataset.get_status_display().lower()}).", "dataset")
+    if family == "assemblenet" and not dataset.has_flow:
+        raise StudioError(f"AssembleNet searches need optical flow; dataset {dataset.name!r} was prepared without it.", "dataset")
+    if not 1 <= parallelism <= 64:
+        raise StudioError(f"Parallelism must be from 1 to 64, got {parallelism}.", "parallelism")
+
+
+def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
+                      start: bool = True) -> Experiment:
+    check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism)
+    name = (name or "").strip() or f"{config.family} on {dataset.name}"
+    with transaction.atomic():
+        experiment = Experiment.objects.create(team=team, name=name, family=config.family, dataset=dataset,
+                                               config=config.to_dict(), parallelism=parallelism, created_by=user)
+        record_event(experiment, "status", {"status": experiment.status, "progress": experiment.progress(0)})
+        if start:
+            start_experiment(experiment.pk)
+    experiment.refresh_from_db()
+    return experiment
+
+

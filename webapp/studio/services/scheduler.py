@@ -1,0 +1,209 @@
+"""The driver of a search: keep candidates in flight, notice dead workers, finish, recover.
+
+The engine's state is rebuilt from the candidate rows (completed ones, in completion order)
+under the experiment's row lock, so every step is idempotent and any worker can carry on.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ..models import Candidate, Dataset, Experiment
+from ..progress import record_event
+from .datasets import queue_dataset_preparation
+from .lifecycle import locked, queue_advance, set_status, settle_stopping
+
+log = logging.getLogger("webapp.studio")
+
+Status = Experiment.Status
+CStatus = Candidate.Status
+
+
+def build_engine(experiment: Experiment):
+    """The search state, rebuilt from the completed candidates in the order their results came."""
+    from archsearch.engine import Evolution
+    from archsearch.spaces import SpaceConfig, make_space
+
+    config = experiment.search_config()
+    dataset = experiment.dataset
+    space = make_space(config.family, SpaceConfig(num_classes=dataset.num_classes, frames=dataset.frames, size=dataset.size,
+                                                  max_params=config.max_params, min_params=config.min_params))
+    history = (experiment.candidates.filter(completion_order__isnull=False).select_related("parent")
+               .order_by("completion_order"))
+    return Evolution(config, space, [c.history_record() for c in history])
+
+
+def advance(experiment_id: int, *, requeue: bool = False) -> None:
+    """Keep ``parallelism`` candidates in flight; finish when the search is done."""
+    with transaction.atomic():
+        experiment = locked(experiment_id)
+        finish_now = advance_locked(experiment, requeue=requeue)
+    if finish_now:
+        finish(experiment_id)
+
+
+def advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
+    """The body of ``advance`` (caller holds the lock); True when the search should finish now."""
+    released = _release_stale(experiment)
+    if experiment.status == Status.STOPPING:
+        settle_stopping(experiment)
+        if experiment.status == Status.STOPPING:
+            _schedule_watchdog(experiment)  # a worker that died mid-candidate must not leave it stopping forever
+        return False
+    if experiment.status != Status.RUNNING:
+        return False
+    try:
+        engine = build_engine(experiment)
+    except Exception as error:  # noqa: BLE001 - e.g. the dataset's cache vanished: say so, keep the rows
+        log.exception("experiment %s: cannot rebuild the search", experiment.pk)
+        experiment.error = f"{type(error).__name__}: {error}"
+        experiment.save(update_fields=["error"])
+        set_status(experiment, Status.FAILED, error=experiment.error)
+        return False
+    in_flight = list(experiment.candidates.filter(status__in=Candidate.IN_FLIGHT))
+    if engine.done and not in_flight:
+        return True
+    to_queue = [c.pk for c in in_flight if c.status == CStatus.PROPOSED and (requeue or c.pk in released)]
+    if not engine.done:
+        # Never more in flight than the search still needs: it ends with exactly population x (rounds + 1).
+        needed = experiment.total_candidates - len(engine.trained) - len(in_flight)
+        slots = experiment.parallelism - len(in_flight)
+        top = experiment.candidates.aggregate(top=Max("index"))["top"]
+        next_index = 0 if top is None else top + 1
+        by_name = dict(experiment.candidates.values_list("name", "pk"))
+        for _ in range(max(0, min(needed, slots))):
+            proposal = engine.propose(index=next_index)
+            next_index += 1
+            candidate = Candidate.objects.create(
+                experiment=experiment, index=proposal["index"], name=proposal["id"], generation=proposal["generation"],
+                parent_id=by_name.get(proposal["parent_id"]), mutation=proposal["mutation"] or "",
+                mutation_details=proposal["mutation_details"] or {}, spec=proposal["spec"], spec_hash=proposal["spec_hash"],
+                params=proposal["params"], macs=proposal["macs"])
+            record_event(experiment, "candidate_sampled", {
+                "candidate_id": candidate.name, "candidate": candidate.pk, "index": candidate.index,
+                "generation": candidate.generation, "parent_id": proposal["parent_id"], "mutation": proposal["mutation"],
+                "params": proposal["params"], "macs": proposal["macs"]})
+            to_queue.append(candidate.pk)
+    queue_evaluations(to_queue)
+    if in_flight or to_queue:
+        _schedule_watchdog(experiment)
+    return False
+
+
+def queue_evaluations(candidate_ids: list[int]) -> None:
+    from ..tasks import evaluate_candidate_task
+
+    for pk in candidate_ids:
+        transaction.on_commit(lambda pk=pk: evaluate_candidate_task.delay(pk))
+
+
+def _release_stale(experiment: Experiment) -> set[int]:
+    """Candidates whose worker stopped reporting go back to proposed; returns their ids."""
+    limit = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT)
+    stale = list(experiment.candidates.filter(status=CStatus.RUNNING, heartbeat__lt=limit))
+    for candidate in stale:
+        release(experiment, candidate, f"worker {candidate.claimed_by or '?'} stopped reporting")
+    return {c.pk for c in stale}
+
+
+def release(experiment: Experiment, candidate: Candidate, why: str) -> None:
+    if experiment.status == Status.CANCELLED:
+        candidate.status, candidate.reason, candidate.finished_at = CStatus.FAILED, "cancelled", timezone.now()
+    else:
+        candidate.status = CStatus.PROPOSED
+    candidate.claimed_by = ""
+    candidate.save(update_fields=["status", "reason", "finished_at", "claimed_by"])
+    record_event(experiment, "candidate_interrupted", {"candidate_id": candidate.name, "candidate": candidate.pk,
+                                                       "reason": why, "status": candidate.status})
+
+
+def _schedule_watchdog(experiment: Experiment) -> None:
+    """One delayed check per experiment at a time, so a dead worker's candidate is noticed."""
+    now = timezone.now()
+    if experiment.watchdog_due and experiment.watchdog_due > now:
+        return
+    delay = settings.STUDIO_HEARTBEAT_TIMEOUT + 5
+    experiment.watchdog_due = now + timedelta(seconds=delay)
+    experiment.save(update_fields=["watchdog_due"])
+    from ..tasks import watchdog_task
+
+    transaction.on_commit(lambda: watchdog_task.apply_async((experiment.pk,), countdown=delay))
+
+
+def watchdog(experiment_id: int) -> None:
+    with transaction.atomic():
+        Experiment.objects.filter(pk=experiment_id).update(watchdog_due=None)
+    advance(experiment_id)
+
+
+def finish(experiment_id: int) -> None:
+    """Close a done search: the Pareto front, EvaNet's ensemble, the final event."""
+    from archsearch.events import RunFinished
+
+    with transaction.atomic():
+        experiment = Experiment.objects.select_related("dataset").get(pk=experiment_id)
+        if experiment.status != Status.RUNNING:
+            return
+        engine = build_engine(experiment)
+    ensemble = None
+    if experiment.family == "evanet" and engine.trained:
+        try:
+            from archsearch.ensemble import evaluate_ensemble
+
+            ensemble = evaluate_ensemble(engine.trained, engine.space, Path(experiment.dataset.cache_path),
+                                         k=engine.config.ensemble_size)
+        except Exception as error:  # noqa: BLE001 - the search itself is complete; report, do not fail it
+            log.exception("experiment %s: ensemble failed", experiment_id)
+            ensemble = {"error": f"{type(error).__name__}: {error}"}
+    with transaction.atomic():
+        experiment = locked(experiment_id)
+        if experiment.status != Status.RUNNING or experiment.candidates.filter(status__in=Candidate.IN_FLIGHT).exists():
+            return
+        best = engine.best
+        pareto_ids = [c["id"] for c in engine.pareto()]
+        event = RunFinished(best["id"] if best else None, best["accuracy"] if best else None, len(engine.trained),
+                            sum(1 for c in engine.candidates if c["status"] != "evaluated"), pareto_ids, ensemble)
+        experiment.summary = {"pareto_ids": pareto_ids, "ensemble": ensemble, "gave_up": engine.gave_up,
+                              "best_id": event.best_id, "best_accuracy": event.best_accuracy}
+        experiment.save(update_fields=["summary"])
+        payload = event.to_dict()
+        payload.pop("type")
+        record_event(experiment, "run_finished", payload)
+        set_status(experiment, Status.FINISHED)
+
+
+def recover(worker_name: str | None = None) -> list[int]:
+    """After a restart: candidates claimed by this (dead) worker go back to proposed, every
+    running experiment is advanced with its proposed candidates queued again, and datasets
+    left half-prepared are queued again. Returns the experiments advanced."""
+    with transaction.atomic():
+        if worker_name:
+            for candidate in Candidate.objects.filter(status=CStatus.RUNNING, claimed_by__startswith=f"{worker_name}:"):
+                experiment = locked(candidate.experiment_id)
+                candidate.refresh_from_db()
+                if candidate.status == CStatus.RUNNING and candidate.claimed_by.startswith(f"{worker_name}:"):
+                    release(experiment, candidate, f"worker {worker_name} restarted")
+        for dataset_id in Dataset.objects.filter(status__in=[Dataset.Status.PENDING, Dataset.Status.PREPARING]).values_list("pk", flat=True):
+            queue_dataset_preparation(dataset_id)
+    ids = list(Experiment.objects.filter(status__in=[Status.RUNNING, Status.STOPPING]).values_list("pk", flat=True))
+    for experiment_id in ids:
+        with transaction.atomic():
+            queue_advance(experiment_id, requeue=True)
+    return ids
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.2) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass (used by scripts and tests)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
