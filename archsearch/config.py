@@ -1,11 +1,52 @@
 """Search settings, JSON-able so a run folder (or a database row) can hold them."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import math
+import re
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
 FAMILIES = ("evanet", "assemblenet", "tvn")
 OBJECTIVES = ("accuracy", "pareto")
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d{1,2})?")
+SEED_MAX = 2**63 - 1  # a seed is stored in 64-bit columns and files
+
+INT_RANGES = {
+    "population": (2, 1000), "rounds": (0, 1000), "tournament_size": (1, 1000), "seed": (0, SEED_MAX),
+    "max_params": (1000, 10**10), "min_params": (0, 10**10), "low_steps": (1, 10**6), "high_steps": (0, 10**6),
+    "batch_size": (1, 4096), "ensemble_size": (1, 16), "latency_threads": (1, 256), "latency_runs": (1, 1000),
+    "max_rejections": (0, 10**6), "num_threads": (0, 256),
+}
+# name: (low, high, low excluded)
+FLOAT_RANGES = {"latency_budget_ms": (0.0, 1e9, True), "promote_fraction": (0.0, 1.0, True), "lr": (0.0, 1e3, True)}
+OPTIONAL = {"latency_budget_ms"}
+BOOL_FIELDS = ("inherit_weights",)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if default is MISSING or default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return _is_int(value) and abs(value) <= SEED_MAX
+    if isinstance(default, float):
+        return _is_real(value) and math.isfinite(value)
+    return isinstance(value, type(default))
+
+
+def _show(value: Any) -> str:
+    """A user's value, short: a huge or nested one must not flood the message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class ConfigError(ValueError):
@@ -47,25 +88,37 @@ class SearchConfig:
         return self.max_rejections or 20 * self.population
 
     def validate(self) -> "SearchConfig":
+        """Every setting checked for its type and range; the message names each field at fault."""
         problems = []
-        if self.family not in FAMILIES:
-            problems.append(f"family: must be one of {', '.join(FAMILIES)}, got {self.family!r}")
-        if self.objective not in OBJECTIVES:
-            problems.append(f"objective: must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        for name, low, high in (("population", 2, 1000), ("rounds", 0, 1000), ("tournament_size", 1, 1000),
-                                ("low_steps", 1, 10**6), ("batch_size", 1, 4096), ("latency_runs", 1, 1000),
-                                ("max_params", 1000, 10**10), ("ensemble_size", 1, 16), ("latency_threads", 1, 256)):
+        if not isinstance(self.family, str) or self.family not in FAMILIES:
+            problems.append(f"family: must be one of {', '.join(FAMILIES)}, got {_show(self.family)}")
+        if not isinstance(self.objective, str) or self.objective not in OBJECTIVES:
+            problems.append(f"objective: must be one of {', '.join(OBJECTIVES)}, got {_show(self.objective)}")
+        if not isinstance(self.device, str) or not DEVICE_PATTERN.fullmatch(self.device):
+            problems.append(f"device: must be auto, cpu, cuda, cuda:N or mps, got {_show(self.device)}")
+        for name, (low, high) in INT_RANGES.items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                problems.append(f"{name}: must be an integer from {low} to {high}, got {value!r}")
-        if isinstance(self.high_steps, int) and isinstance(self.low_steps, int) and self.high_steps and self.high_steps < self.low_steps:
+            if not _is_int(value) or not low <= value <= high:
+                problems.append(f"{name}: must be an integer from {low} to {high}, got {_show(value)}")
+        for name, (low, high, low_open) in FLOAT_RANGES.items():
+            value = getattr(self, name)
+            if value is None and name in OPTIONAL:
+                continue
+            if not _is_real(value) or not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+                span = f"{'above' if low_open else 'from'} {low:g}" + (f" up to {high:g}" if math.isfinite(high) else "")
+                problems.append(f"{name}: must be a finite number {span}, got {_show(value)}")
+        for name in BOOL_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name}: must be true or false, got {_show(getattr(self, name))}")
+        # Settings added later get at least their default's type checked.
+        checked = {"family", "objective", "device", *INT_RANGES, *FLOAT_RANGES, *BOOL_FIELDS}
+        for item in fields(self):
+            if item.name not in checked and not _same_kind(getattr(self, item.name), item.default):
+                problems.append(f"{item.name}: must be like {item.default!r}, got {_show(getattr(self, item.name))}")
+        if _is_int(self.high_steps) and _is_int(self.low_steps) and self.high_steps and self.high_steps < self.low_steps:
             problems.append(f"high_steps: must be 0 (no second fidelity) or at least low_steps ({self.low_steps}), got {self.high_steps}")
-        if not 0.0 < float(self.promote_fraction) <= 1.0:
-            problems.append(f"promote_fraction: must be in (0, 1], got {self.promote_fraction}")
-        if self.latency_budget_ms is not None and not float(self.latency_budget_ms) > 0:
-            problems.append(f"latency_budget_ms: must be positive, got {self.latency_budget_ms}")
-        if not float(self.lr) > 0:
-            problems.append(f"lr: must be positive, got {self.lr}")
+        if _is_int(self.min_params) and _is_int(self.max_params) and self.min_params > self.max_params:
+            problems.append(f"min_params: must not be above max_params ({self.max_params}), got {self.min_params}")
         if problems:
             raise ConfigError("; ".join(problems))
         return self

@@ -160,8 +160,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # Where prepared datasets, checkpoints and candidate outputs live. Workers on other machines
 # must see the same paths (a shared file system), like the database and Redis.
 STUDIO_DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", VAR_DIR / "data"))
-# Server folders that users may register as datasets (colon-separated; the data dir always counts).
-STUDIO_DATASET_ROOTS = [Path(p) for p in os.environ.get("STUDIO_DATASET_ROOTS", "").split(os.pathsep) if p] + [STUDIO_DATA_DIR]
+# Server folders that users may register as datasets (colon-separated). Never the data dir: it
+# holds every team's videos and caches, and the studio refuses anything inside it.
+STUDIO_DATASET_ROOTS = [Path(p) for p in os.environ.get("STUDIO_DATASET_ROOTS", "").split(os.pathsep) if p]
 # A candidate whose worker has not reported for this long is handed to another worker.
 STUDIO_HEARTBEAT_TIMEOUT = float(os.environ.get("STUDIO_HEARTBEAT_TIMEOUT", "60"))
 
@@ -169,8 +170,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "webapp.apikit.params.Pagination",
     "PAGE_SIZE": 100,
+    # Size, depth and finite numbers checked before any view sees a body.
+    "DEFAULT_PARSER_CLASSES": ["webapp.apikit.parsers.SafeJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
+    "EXCEPTION_HANDLER": "webapp.apikit.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Video architecture studio API",

@@ -44,10 +44,16 @@ def database_url() -> str:
 
 # ---------------------------------------------------------------------- data
 @pytest.fixture(scope="session")
-def studio_data_dir(tmp_path_factory) -> Path:
+def shared_videos(tmp_path_factory) -> Path:
+    """The server folder users may register datasets from (never the studio's own data folder)."""
+    return tmp_path_factory.mktemp("shared-videos")
+
+
+@pytest.fixture(scope="session")
+def studio_data_dir(tmp_path_factory, shared_videos) -> Path:
     path = tmp_path_factory.mktemp("studio-data")
     settings.STUDIO_DATA_DIR = path
-    settings.STUDIO_DATASET_ROOTS = [path]
+    settings.STUDIO_DATASET_ROOTS = [shared_videos]
     return path
 
 
@@ -146,7 +152,8 @@ def redis_server(tmp_path_factory):
 def child_env(redis_url: str, data_dir: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(DJANGO_SETTINGS_MODULE="webapp.settings", DATABASE_URL=database_url(), REDIS_URL=redis_url,
-               STUDIO_DATA_DIR=str(data_dir), STUDIO_DATASET_ROOTS=str(data_dir), PYTHONUNBUFFERED="1",
+               STUDIO_DATA_DIR=str(data_dir), STUDIO_DATASET_ROOTS=os.pathsep.join(map(str, settings.STUDIO_DATASET_ROOTS)),
+               PYTHONUNBUFFERED="1",
                SECRET_KEY=settings.SECRET_KEY, **extra)
     return env
 

@@ -17,7 +17,7 @@ def launch(client, **fields):
     ({"population": 1}, "population", "from 2 to 1000"),
     ({"rounds": -1}, "rounds", "from 0 to 1000"),
     ({"low_steps": 50, "high_steps": 10}, "high_steps", "at least low_steps"),
-    ({"latency_budget_ms": -5}, "latency_budget_ms", "positive"),
+    ({"latency_budget_ms": -5}, "latency_budget_ms", "finite number above 0"),
     ({"batch_size": 0}, "batch_size", "from 1 to 4096"),
     ({"population": "many"}, "population", "valid integer"),
     ({"family": "resnet"}, "family", "not a valid choice"),
@@ -103,7 +103,7 @@ def test_experiment_form_launches(teams, ready_dataset, client_for):
 
 
 @pytest.mark.parametrize("fields, field, words", [
-    ({"kind": "folder", "source_path": "/etc"}, "source_path", "outside the folders this server shares"),
+    ({"kind": "folder", "source_path": "/etc"}, "source_path", "not a folder or CSV manifest you may register"),
     ({"kind": "folder", "source_path": "relative/path"}, "source_path", "absolute path"),
     ({"kind": "synthetic", "clips_per_class": 1}, "clips_per_class", "from 2 to 1000"),
     ({"kind": "synthetic", "clips_per_class": 4, "classes": ["move_left", "dance"]}, "classes", "Unknown motion classes: dance"),
@@ -116,23 +116,25 @@ def test_api_dataset_errors_name_the_field(teams, studio_data_dir, client_for, f
     assert words in " ".join(response.json()[field]), response.json()
 
 
-def test_api_dataset_missing_folder_and_duplicate_name(teams, ready_dataset, studio_data_dir, client_for):
+def test_api_dataset_missing_folder_and_duplicate_name(teams, ready_dataset, shared_videos, client_for):
     client = client_for(teams["alice"])
-    response = client.post("/api/datasets/", {"name": "x", "kind": "folder", "source_path": str(studio_data_dir / "nope")},
+    response = client.post("/api/datasets/", {"name": "x", "kind": "folder", "source_path": str(shared_videos / "nope")},
                            content_type="application/json")
-    assert response.status_code == 400 and "no such folder" in response.json()["source_path"][0]
+    message = response.json()["source_path"][0]
+    assert response.status_code == 400 and "not a folder or CSV manifest you may register" in message
+    assert str(shared_videos) in message.partition("shared folders are")[2]
     response = client.post("/api/datasets/", {"name": "motion-a", "kind": "synthetic", "clips_per_class": 3},
                            content_type="application/json")
     assert response.status_code == 400 and "already has a dataset" in response.json()["name"][0]
 
 
-def test_dataset_pages_register_and_prepare_with_bad_files(teams, studio_data_dir, tiny_cache, client_for,
+def test_dataset_pages_register_and_prepare_with_bad_files(teams, shared_videos, tiny_cache, client_for,
                                                           django_capture_on_commit_callbacks, monkeypatch):
     """A server folder with one broken video: prepared, and the broken file listed with its reason."""
     from webapp.studio import services, tasks
     from webapp.studio.models import Dataset
 
-    source = studio_data_dir / "uploads" / "two-classes"
+    source = shared_videos / "uploads" / "two-classes"
     for label in ("move_left", "zoom_in"):
         (source / label).mkdir(parents=True, exist_ok=True)
         for video in sorted((tiny_cache.parent / "videos" / label).iterdir())[:4]:

@@ -13,6 +13,7 @@ interrupted prepare never leaves something that looks like a finished cache.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -23,7 +24,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -309,6 +310,7 @@ def prepare_cache(
     progress: bool = True,
     force: bool = False,
     workers: int = 0,
+    refuse: Callable[[Path], str | None] | None = None,
 ) -> PrepareReport:
     """Decode every video of `source` once into a clip cache at `out_dir`.
 
@@ -317,7 +319,9 @@ def prepare_cache(
     seeded stratified train/val split. Bad videos are skipped and reported; raises
     NothingPreparedError if none is usable. An existing complete cache made from
     the same source files with the same parameters is reused unless `force`.
-    `workers` > 0 decodes in that many processes.
+    `workers` > 0 decodes in that many processes. `refuse(path)` may name a reason to leave a
+    file out (for example: it links outside the folders a user may read); such files are
+    reported as bad and never opened.
     """
     started = time.monotonic()
     if frames < 1 or size < 1:
@@ -328,7 +332,23 @@ def prepare_cache(
         raise CacheError(f"seed must be >= 0, got {seed}")
     out_dir = Path(out_dir).expanduser().absolute()
     source_path = Path(source).expanduser().absolute()
-    index = assign_splits(discover(source_path), val_fraction=val_fraction, seed=seed)
+    index = discover(source_path)
+    refused: list[BadFile] = []
+    if refuse is not None:
+        kept = []
+        for entry in index.entries:
+            reason = refuse(entry.path)
+            if reason:
+                refused.append(BadFile(str(entry.path), reason))
+            else:
+                kept.append(entry)
+        index = dataclasses.replace(index, entries=kept)
+        if refused and not kept:
+            report = PrepareReport(str(out_dir), str(source_path), 0, {}, list(index.class_names), index.multilabel, frames,
+                                   size, flow, bad_files=refused)
+            raise NothingPreparedError(f"{source_path}: none of the {len(refused)} videos may be read; nothing was prepared",
+                                       report)
+    index = assign_splits(index, val_fraction=val_fraction, seed=seed)
     params = {
         "source": str(source_path),
         "frames": frames,
@@ -355,7 +375,7 @@ def prepare_cache(
     tmp_dir = out_dir.parent / f".{out_dir.name}{_PARTIAL_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp_dir.mkdir()
     try:
-        report = _build(index, tmp_dir, out_dir, params, progress=progress, workers=workers)
+        report = _build(index, tmp_dir, out_dir, params, progress=progress, workers=workers, refused=refused)
         trash = None
         if out_dir.exists():
             # Named like a partial dir so a prepare killed right here gets cleaned up later.
@@ -377,7 +397,8 @@ def prepare_cache(
 
 
 def _build(
-    index: VideoIndex, tmp_dir: Path, out_dir: Path, params: dict[str, Any], *, progress: bool, workers: int
+    index: VideoIndex, tmp_dir: Path, out_dir: Path, params: dict[str, Any], *, progress: bool, workers: int,
+    refused: list[BadFile] = (),
 ) -> PrepareReport:
     frames, size, want_flow = params["frames"], params["size"], params["flow"]
     capacity = len(index.entries)
@@ -389,7 +410,7 @@ def _build(
     )
     items: list[dict[str, Any]] = []
     kept_labels: list[tuple[int, ...]] = []
-    bad: list[BadFile] = []
+    bad: list[BadFile] = list(refused)
     worker = functools.partial(_load_video, frames=frames, size=size, flow=want_flow)
     paths = [str(entry.path) for entry in index.entries]
     show = progress and sys.stderr.isatty()

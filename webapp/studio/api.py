@@ -16,6 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from webapp.apikit.params import int_param
+
 from . import services
 from .models import Candidate, Dataset, Event, Experiment, Membership, Team
 
@@ -240,21 +242,6 @@ filter_params = [
     OpenApiParameter("experiment", OpenApiTypes.INT, description="only this experiment's"),
     OpenApiParameter("status", OpenApiTypes.STR, description="only candidates with this status"),
 ]
-
-
-def int_param(request, name: str, *, required: bool = False, minimum: int = 0) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        if required:
-            raise ValidationError({name: ["This parameter is required."]})
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [f"Must be a whole number, got {raw!r}."]}) from None
-    if value < minimum:
-        raise ValidationError({name: [f"Must be at least {minimum}."]})
-    return value
 
 
 @extend_schema(parameters=filter_params)

@@ -1,7 +1,7 @@
 """The studio's data: teams, datasets, experiments (searches), their candidates and events.
 
 Fat models: state questions (progress, ETA, what the engine needs to rebuild its state)
-are answered here; services.py changes state; tasks stay thin.
+are answered here; the services package changes state; tasks stay thin.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from ..models import Dataset, Experiment, Team
 from ..progress import record_event
 from .errors import StudioError
+from .names import clean_name
 from .lifecycle import start_experiment
 
 # Settings a launch form sets directly; the rest of SearchConfig can come as "settings".
@@ -37,17 +38,7 @@ def build_config(family: str, values: dict[str, Any], extra: dict[str, Any] | No
     if clash:
         raise ConfigError(f"settings: give {', '.join(clash)} as their own fields, not inside settings")
     config = SearchConfig.from_dict({**(extra or {}), **data, "family": family})
-    problems = []
-    try:
-        config.validate()
-    except ConfigError as error:
-        problems.append(str(error))
-    threads = config.num_threads
-    if not isinstance(threads, int) or isinstance(threads, bool) or not 0 <= threads <= 256:
-        problems.append(f"num_threads: must be an integer from 0 (automatic) to 256, got {threads!r}")
-    if problems:
-        raise ConfigError("; ".join(problems))
-    return config
+    return config.validate()
 
 
 def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int) -> None:
@@ -66,7 +57,7 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int)
 def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
                       start: bool = True) -> Experiment:
     check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism)
-    name = (name or "").strip() or f"{config.family} on {dataset.name}"
+    name = clean_name(name) or f"{config.family} on {dataset.name}"
     with transaction.atomic():
         experiment = Experiment.objects.create(team=team, name=name, family=config.family, dataset=dataset,
                                                config=config.to_dict(), parallelism=parallelism, created_by=user)
