@@ -82,7 +82,7 @@ async def refused_with(ws) -> int:
     return message["code"]
 
 
-@pytest.mark.parametrize("who, code", [(None, 4403), ("charlie", 4403)])
+@pytest.mark.parametrize("who, code", [(None, 4403), ("charlie", 4404)])
 def test_anonymous_and_outsiders_are_refused(experiment, cookies, who, code):
     ws = communicator(experiment.pk, cookies[who] if who else None)
     assert async_to_sync(refused_with)(ws) == code
@@ -109,7 +109,7 @@ def test_outsider_receives_nothing_of_another_team(experiment, cookies):
         await alice.send_json_to({"type": "replay", "after": experiment.last_seq})
         assert (await alice.receive_json_from(timeout=5)) == {"kind": "replayed", "last_seq": experiment.last_seq}
         charlie = communicator(experiment.pk, cookies["charlie"])
-        assert await refused_with(charlie) == 4403
+        assert await refused_with(charlie) == 4404
         (seq,) = await sync_to_async(add_events)(experiment, 1)
         got = await receive_events(alice, seq)
         await alice.disconnect()
@@ -208,3 +208,34 @@ def test_idle_connection_survives_longer_than_a_socket_timeout(experiment, cooki
 
     seq, got = async_to_sync(scenario)()
     assert [m["seq"] for m in got] == [seq]
+
+
+def test_another_teams_experiment_looks_like_one_that_does_not_exist(experiment, cookies):
+    foreign = async_to_sync(refused_with)(communicator(experiment.pk, cookies["charlie"]))
+    missing = async_to_sync(refused_with)(communicator(experiment.pk + 999, cookies["charlie"]))
+    huge = async_to_sync(refused_with)(communicator(10**30, cookies["charlie"]))
+    assert foreign == missing == huge == 4404
+
+
+def test_hostile_frames_are_answered_and_the_socket_stays_up(experiment, cookies, caplog):
+    frames = ["not json", '{"type": "replay", "after": NaN}', "[" * 100_000 + "]" * 100_000, '{"type": "replay", "after": 1e400}',
+              '{"type": "replay", "after": 99999999999999999999999}', '"just a string"', '{"a": ' * 20 + "1" + "}" * 20]
+
+    async def scenario():
+        ws = communicator(experiment.pk, cookies["alice"])
+        assert (await ws.connect())[0]
+        answers = []
+        for frame in frames:
+            await ws.send_to(text_data=frame)
+            answers.append(await ws.receive_json_from(timeout=5))
+        await ws.send_to(bytes_data=b"\x00\xff binary")
+        answers.append(await ws.receive_json_from(timeout=5))
+        await ws.send_json_to({"type": "replay", "after": 0})
+        replay = await receive_events(ws, experiment.last_seq)
+        await ws.disconnect()
+        return answers, replay
+
+    answers, replay = async_to_sync(scenario)()
+    assert [a["kind"] for a in answers] == ["error"] * (len(frames) + 1), answers
+    assert [m["seq"] for m in replay if m.get("kind") == "event"] == list(range(1, experiment.last_seq + 1))
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text

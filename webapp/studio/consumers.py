@@ -6,13 +6,17 @@ Protocol (JSON): the client sends {"type": "replay", "after": N} (N = the last s
 event is {"kind": "event", "seq", "type", "payload", "created"}. The server never sends
 a seq twice or out of order on one connection: a live event older than what was sent is
 dropped, and a gap (a publish lost by the channel layer) is filled from the database
-before the newer event goes out. Anonymous users and non-members are refused with close
-code 4403 (and a 404-like 4404 when the experiment does not exist).
+before the newer event goes out. Anonymous users are refused with close code 4403; an
+experiment of another team looks exactly like one that does not exist (4404), as in the API.
+Frames that are not JSON, binary frames and hostile JSON (too deep, NaN) get an error
+message and the socket stays up.
 """
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from webapp.apikit.parsers import BodyError, loads_checked
 
 from .models import Event, Experiment
 from .progress import group_name
@@ -32,12 +36,8 @@ class ExperimentConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=FORBIDDEN)
             return
-        allowed = await self.allowed(user)
-        if allowed is None:
+        if not await self.allowed(user):
             await self.close(code=NOT_FOUND)
-            return
-        if not allowed:
-            await self.close(code=FORBIDDEN)
             return
         self.group = group_name(self.experiment_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -47,11 +47,8 @@ class ExperimentConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     @database_sync_to_async
-    def allowed(self, user) -> bool | None:
-        team_id = Experiment.objects.filter(pk=self.experiment_id).values_list("team_id", flat=True).first()
-        if team_id is None:
-            return None
-        return user.memberships.filter(team_id=team_id).exists()
+    def allowed(self, user) -> bool:
+        return Experiment.objects.for_user(user).filter(pk=self.experiment_id).exists()
 
     @database_sync_to_async
     def stored(self, after: int, upto: int | None = None) -> list[dict]:
@@ -69,6 +66,19 @@ class ExperimentConsumer(AsyncJsonWebsocketConsumer):
             if len(batch) < REPLAY_CHUNK:
                 return
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.group is None:
+            return
+        if text_data is None:
+            await self.send_json({"kind": "error", "detail": "binary frames are not understood: send JSON text"})
+            return
+        try:
+            content = loads_checked(text_data, max_depth=8)
+        except BodyError as error:
+            await self.send_json({"kind": "error", "detail": str(error)[:300]})
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs):
         if self.group is None:
             return
@@ -76,8 +86,8 @@ class ExperimentConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"kind": "error", "detail": 'expected {"type": "replay", "after": <last seq>}'})
             return
         after = content.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            await self.send_json({"kind": "error", "detail": "after: must be a whole number >= 0"})
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= 2**63 - 1:
+            await self.send_json({"kind": "error", "detail": "after: must be a whole number from 0 to 2^63-1"})
             return
         # A replay restarts the stream from the client's position.
         self.last_sent = after
