@@ -46,6 +46,10 @@ def main() -> int:
     host = os.environ.get("STUDIO_HOST", "127.0.0.1")
     port = int(os.environ.get("STUDIO_PORT", "8000"))
     var = Path(os.environ.get("STUDIO_VAR_DIR", ROOT / "var"))
+    # Everything the studio writes (database, secret key, Redis data, videos) is its owner's only.
+    os.umask(0o077)
+    var.mkdir(parents=True, exist_ok=True)
+    os.chmod(var, 0o700)
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="webapp.settings", PYTHONUNBUFFERED="1")
     if not port_free(host, port):
         print(f"Port {port} on {host} is taken: stop what uses it, or run `STUDIO_PORT=8001 make run`.", file=sys.stderr)
@@ -57,7 +61,7 @@ def main() -> int:
     else:
         redis = RedisServer(var / "redis", persist=True).start()
         env["REDIS_URL"] = redis.url
-        print(f"Started a private Redis at {redis.url} (data in {var / 'redis'})")
+        print(f"Started a private Redis on 127.0.0.1:{redis.port}, password-protected (data in {var / 'redis'})")
 
     children: list[tuple[str, subprocess.Popen]] = []
     stopping = threading.Event()
@@ -74,7 +78,7 @@ def main() -> int:
         for name, args in (
             ("worker", [PY, "-m", "celery", "-A", "webapp", "worker", "-Q", "default,train", "--pool", "solo", "--concurrency", "1",
                         "-n", "studio@%h", "--loglevel", "INFO"]),
-            ("web", [PY, "-m", "daphne", "-b", host, "-p", str(port), "webapp.asgi:application"]),
+            ("web", [PY, "-m", "daphne", "--no-server-name", "-b", host, "-p", str(port), "webapp.asgi:application"]),
         ):
             proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)

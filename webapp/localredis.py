@@ -6,6 +6,7 @@ The binary is the system's `redis-server` when there is one, else the one shippe
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -42,17 +43,36 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def ping(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+def ping(port: int, host: str = "127.0.0.1", timeout: float = 0.5, password: str | None = None) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
+            if password:
+                sock.sendall(f"AUTH {password}\r\n".encode())
+                if not sock.recv(64).startswith(b"+OK"):
+                    return False
             sock.sendall(b"PING\r\n")
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
 
 
+def generated_password(directory: Path) -> str:
+    """A password kept beside the data (owner-only), so a persisted Redis keeps the same one."""
+    path = directory / "password"
+    if path.exists():
+        return path.read_text().strip()
+    directory.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_hex(24)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(password)
+    return password
+
+
 class RedisServer:
-    """``with RedisServer(dir) as redis: redis.url`` - started on a free loopback port, stopped on exit."""
+    """``with RedisServer(dir) as redis: redis.url`` - started on a free loopback port, stopped on exit.
+
+    Bound to loopback and protected by a generated password (other local users cannot use it);
+    the URL carries the password."""
 
     def __init__(self, directory: str | Path, *, persist: bool = False, port: int | None = None, log_file: str | Path | None = None):
         self.directory = Path(directory)
@@ -60,27 +80,33 @@ class RedisServer:
         self.port = port or free_port()
         self.log_file = Path(log_file) if log_file else self.directory / "redis.log"
         self.process: subprocess.Popen | None = None
+        self.password: str | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 15.0) -> "RedisServer":
         self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        self.password = generated_password(self.directory)
         binary = find_redis_server()
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory), "--protected-mode", "yes",
+        # The password goes in through stdin's config, not the command line that `ps` shows.
+        args = [binary, "-", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory), "--protected-mode", "yes",
                 "--logfile", str(self.log_file), "--daemonize", "no"]
         if self.persist:
             args += ["--appendonly", "yes", "--save", "60 1"]
         else:
             args += ["--appendonly", "no", "--save", ""]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.process.stdin.write(f"requirepass {self.password}\n".encode())
+        self.process.stdin.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
                 raise RuntimeError(f"redis-server ({binary}) exited with {self.process.returncode}:\n{log}")
-            if ping(self.port):
+            if ping(self.port, password=self.password):
                 return self
             time.sleep(0.05)
         self.stop()

@@ -8,11 +8,23 @@ from urllib.parse import urlparse
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STUDIO_VAR_DIR", BASE_DIR / "var"))
 
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` readable by its owner only (the database, keys and videos live there)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if path.stat().st_uid == os.getuid():
+            os.chmod(path, 0o700)
+    except OSError:
+        pass
+    return path
+
+
 DEBUG = os.environ.get("DEBUG", "").lower() in ("1", "true", "yes")
 SECRET_KEY = os.environ.get("SECRET_KEY")
 if not SECRET_KEY:
     # A stable per-installation key, kept out of git under var/.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         import secrets
@@ -36,18 +48,22 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "webapp.studio",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "webapp.security.SecureCookiesOverHttps",  # before the session and CSRF ones: it sees their cookies
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -79,7 +95,7 @@ def sqlite_database(path: Path | str) -> dict:
 
 def database_from_url(url: str | None) -> dict:
     if not url:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        private_dir(VAR_DIR)
         return sqlite_database(VAR_DIR / "studio.sqlite3")
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -112,6 +128,41 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there too (fi
 # Daphne serves the static files through WhiteNoise, straight from static/ (no collectstatic step).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Login throttling (django-axes): 5 failures for one username from one address lock it for 15 minutes.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("STUDIO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# A strict Content Security Policy: the pages load only the studio's own files (no inline
+# script or style, nothing from other hosts); the WebSocket is same-origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# HSTS is sent only on HTTPS responses (SecurityMiddleware checks request.is_secure()).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if os.environ.get("STUDIO_BEHIND_HTTPS_PROXY", "").lower() in ("1", "true", "yes"):
+    # Only behind a proxy that sets this header itself (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -194,6 +245,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"webapp": {"handlers": ["console"], "level": os.environ.get("STUDIO_LOG_LEVEL", "INFO"), "propagate": False}},
+    "filters": {"without_traceback": {"()": "webapp.security.WithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_brief": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["without_traceback"]},
+    },
+    "loggers": {
+        "webapp": {"handlers": ["console"], "level": os.environ.get("STUDIO_LOG_LEVEL", "INFO"), "propagate": False},
+        # A bad Host header is the client's mistake: one warning line, no traceback.
+        "django.security.DisallowedHost": {"handlers": ["console_brief"], "level": "WARNING", "propagate": False},
+        "axes": {"handlers": ["console_brief"], "level": "WARNING", "propagate": False},
+    },
 }

@@ -83,7 +83,7 @@
     const p = state.progress;
     if (!p) return;
     $("progress-text").textContent = `${p.evaluated} / ${p.total} candidates`;
-    $("progress-bar").style.width = `${Math.round(100 * Math.min(1, p.evaluated / p.total))}%`;
+    Object.assign($("progress-bar"), { max: p.total, value: Math.min(p.evaluated, p.total) });
     $("generation").textContent = p.generation;
     etaBase = p.eta_seconds == null ? null : {seconds: p.eta_seconds, at: Date.now()};
     renderEta();

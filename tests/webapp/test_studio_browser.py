@@ -41,6 +41,8 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
     daphne, base = processes.daphne(redis_server.url, studio_data_dir)
     page = browser.new_page()
     page.set_default_timeout(60_000)
+    blocked = []  # what the Content Security Policy refused: nothing may be
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
     try:
         # Log in.
         page.goto(f"{base}/")
@@ -108,6 +110,7 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
         raise
 
     experiment = Experiment.objects.get(name="browser search")
+    assert blocked == []
     assert experiment.status == "finished"
     assert state["noReload"]
     assert state["received"] == list(range(1, experiment.last_seq + 1))  # every event exactly once, across the reconnect

@@ -6,9 +6,11 @@ import http.cookiejar
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -54,10 +56,21 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
             time.sleep(0.3)
         text = log.read_text()
         assert f"The studio is at http://127.0.0.1:{port}" in text, text
-        match = re.search(r"username '(\w+)', password '([^']+)'", text)
-        assert match, text
-        assert (tmp_path / "var" / "admin-credentials.txt").stat().st_mode & 0o777 == 0o600
-        assert "Started a private Redis" in text
+        credentials = tmp_path / "var" / "admin-credentials.txt"
+        match = re.search(r"username: (\w+)\npassword: (\S+)", credentials.read_text())
+        assert match and "first account 'admin'" in text
+        assert match.group(2) not in text, "the password is only in the owner-only file"
+        var = tmp_path / "var"
+        assert credentials.stat().st_mode & 0o777 == 0o600
+        assert var.stat().st_mode & 0o777 == 0o700 and (var / "redis").stat().st_mode & 0o777 == 0o700
+        for private in ("studio.sqlite3", "secret_key", "redis/password"):
+            assert (var / private).stat().st_mode & 0o077 == 0, private
+        # The private Redis: loopback only, and useless without its password.
+        redis_port = int(re.search(r"Started a private Redis on 127\.0\.0\.1:(\d+), password-protected", text).group(1))
+        with socket.create_connection(("127.0.0.1", redis_port), timeout=5) as sock:
+            sock.sendall(b"PING\r\n")
+            assert sock.recv(64).startswith(b"-NOAUTH")
+        assert (var / "redis").exists() and (var / "redis" / "password").read_text().strip() not in text
         # The printed account logs in.
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -66,8 +79,16 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         form = urllib.parse.urlencode({"username": match.group(1), "password": match.group(2), "csrfmiddlewaretoken": token})
         request = urllib.request.Request(f"{base}/accounts/login/", data=form.encode(), headers={"Referer": f"{base}/accounts/login/"})
-        dashboard = opener.open(request).read().decode()
+        response = opener.open(request)
+        dashboard = response.read().decode()
         assert "<h1>Experiments</h1>" in dashboard
+        assert "Server" not in response.headers, response.headers  # no banner naming the server software
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        # A bad Host header: a 400, and no traceback in the log.
+        bad = urllib.request.Request(f"{base}/accounts/login/", headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(bad)
+        assert refused.value.code == 400
         assert opener.open(f"{base}/static/vendor/chartjs/chart.umd.min.js").status == 200
         # Wait for the worker too, then Ctrl-C.
         deadline = time.monotonic() + 60
@@ -81,6 +102,7 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
         time.sleep(0.5)
         assert [pid for pid in started if alive(pid)] == []
         assert log.read_text().rstrip().endswith("Stopped.")
+        assert "Traceback" not in log.read_text() and "Invalid HTTP_HOST header" in log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()

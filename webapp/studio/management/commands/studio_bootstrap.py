@@ -34,5 +34,6 @@ class Command(BaseCommand):
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(f"username: {username}\npassword: {password}\n")
-        self.stdout.write(f"Created the first account: username {username!r}, password {password!r} "
-                          f"(also in {credentials}, readable by you only). Team: {team!r}.")
+        # The password is never printed: terminals and CI logs keep what they show.
+        self.stdout.write(f"Created the first account {username!r} in team {team!r}; its password is in {credentials} "
+                          f"(readable by you only).")
