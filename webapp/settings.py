@@ -220,7 +220,7 @@ STUDIO_HEARTBEAT_TIMEOUT = float(os.environ.get("STUDIO_HEARTBEAT_TIMEOUT", "60"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "webapp.apikit.schema.StudioAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "webapp.apikit.params.Pagination",
     "PAGE_SIZE": 100,
     # Size, depth and finite numbers checked before any view sees a body.

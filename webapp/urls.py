@@ -21,3 +21,20 @@ urlpatterns = [
     path("api/", include((router.urls, "api"))),
     path("", include("webapp.studio.urls")),
 ]
+
+
+def _error_handlers():
+    from django.views import defaults
+
+    from webapp.apikit.errors import json_for_api
+
+    views = {}
+    for code, view in ((400, defaults.bad_request), (403, defaults.permission_denied), (404, defaults.page_not_found),
+                       (500, defaults.server_error)):
+        view.status_code = code
+        views[code] = json_for_api(view)
+    return views
+
+
+_handlers = _error_handlers()
+handler400, handler403, handler404, handler500 = (_handlers[c] for c in (400, 403, 404, 500))

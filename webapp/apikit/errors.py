@@ -28,3 +28,17 @@ def api_exception_handler(exc, context):
         log.info("API value out of range: %s", exc)
         return Response({"detail": "A value is out of the range the database can store."}, status=status.HTTP_400_BAD_REQUEST)
     return None
+
+
+def json_for_api(default_view):
+    """A Django error handler that answers JSON under /api/ (a client there never parses HTML)."""
+    from django.http import JsonResponse
+
+    def handler(request, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            status_code = getattr(default_view, "status_code", 500)
+            detail = {404: "Not found.", 400: "Bad request.", 403: "Forbidden.", 500: "Server error."}[status_code]
+            return JsonResponse({"detail": detail}, status=status_code)
+        return default_view(request, *args, **kwargs)
+
+    return handler

@@ -121,7 +121,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
     dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.none())
     family = serializers.ChoiceField(choices=FAMILIES)
     progress = serializers.SerializerMethodField()
-    best = CandidateBriefSerializer(source="best_candidate", read_only=True)
+    best = CandidateBriefSerializer(source="best_candidate", read_only=True, allow_null=True)
     # Launch settings (write-only; the stored SearchConfig is `config`).
     population = serializers.IntegerField(write_only=True, required=False)
     rounds = serializers.IntegerField(write_only=True, required=False)
@@ -218,7 +218,7 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 # ---------------------------------------------------------------------- candidates
 class CandidateSerializer(serializers.ModelSerializer):
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Candidate

@@ -1,0 +1,132 @@
+"""The whole API fuzzed from its own OpenAPI schema (schemathesis): valid and invalid requests
+for every operation, as a team member. No answer may be a 5xx, and every answer must match the
+schema (status code, content type, body). A fixed hostile corpus runs beside the generated one."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.timeout(600)]
+
+EXAMPLES = 25  # per operation and generation mode; a few minutes on two cores in all
+
+
+def openapi_document() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    # Through JSON, as a client sees it (and schemathesis expects plain types).
+    return json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
+
+
+def api_schema():
+    import schemathesis
+    from django.core.wsgi import get_wsgi_application
+
+    schema = schemathesis.openapi.from_dict(openapi_document())
+    schema.app = get_wsgi_application()
+    return schema
+
+
+def operations():
+    return [result.ok() for result in api_schema().get_all_operations()]
+
+
+OPERATION_LABELS = [op.label for op in operations()]
+
+
+@pytest.fixture
+def session_cookies(teams, ready_dataset, launch):
+    """alice's session, with a dataset, a finished-looking experiment and its candidates to find."""
+    from django.test import Client
+
+    experiment = launch(start=False)
+    experiment.candidates.create(index=0, name="c0000", generation=0, spec={}, spec_hash="x", status="evaluated",
+                                 accuracy=0.5, params=10, macs=10)
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    client = Client()
+    client.force_login(teams["alice"])
+    # As Django's test client does: the in-process WSGI app must not close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield {"sessionid": client.cookies["sessionid"].value}
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def run_operation(label: str, cookies: dict, mode) -> dict:
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    operation = next(op for op in operations() if op.label == label)
+    counts = {"requests": 0, "5xx": 0}
+    checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+    if mode.value == "positive":
+        checks.append(status_code_conformance)
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def fuzz(case):
+        response = case.call(cookies=cookies)
+        counts["requests"] += 1
+        counts["5xx"] += response.status_code >= 500
+        case.validate_response(response, checks=checks)
+
+    fuzz()
+    return counts
+
+
+@pytest.mark.parametrize("mode_name", ["positive", "negative"])
+@pytest.mark.parametrize("label", OPERATION_LABELS)
+def test_every_operation_answers_within_its_schema(session_cookies, label, mode_name):
+    from schemathesis import GenerationMode
+
+    counts = run_operation(label, session_cookies, GenerationMode(mode_name))
+    assert counts["requests"] > 0 and counts["5xx"] == 0, counts
+
+
+HOSTILE_VALUES = [None, True, -1, 0, 2**63, 2**64, -(2**63) - 1, 1e308, "", " ", "\u200b", "\ud800", "x" * 5000, "../../etc",
+                  "1e999", "NaN", "-Infinity", [], {}, [[[[[[]]]]]], {"$gt": ""}, "' OR 1=1 --", "\x00"]
+
+
+def test_hostile_values_in_every_body_field_and_query_parameter(session_cookies, client_for, teams):
+    """Every documented field and parameter gets every hostile value: never a 5xx, always JSON."""
+    client = client_for(teams["alice"])
+    document = openapi_document()
+    components = document["components"]["schemas"]
+    tried = 0
+    for path, methods in document["paths"].items():
+        for method, spec in methods.items():
+            url = path.replace("{id}", "1")
+            for parameter in spec.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                for value in HOSTILE_VALUES:
+                    text = value if isinstance(value, str) else json.dumps(value)
+                    # Percent-encoded as raw bytes would be (a lone surrogate included).
+                    query = f"{parameter['name']}={urllib.parse.quote(text, errors='surrogatepass')}"
+                    response = getattr(client, method)(url, QUERY_STRING=query)
+                    tried += 1
+                    assert response.status_code < 500, (method, url, parameter["name"], value, response.content[:300])
+            body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            ref = body.get("$ref", "").rsplit("/", 1)[-1]
+            for field in components.get(ref, {}).get("properties", {}):
+                for value in HOSTILE_VALUES:
+                    try:
+                        data = json.dumps({field: value, "family": "tvn", "kind": "synthetic"})
+                    except (UnicodeEncodeError, ValueError):
+                        continue
+                    response = getattr(client, method)(url, data, content_type="application/json")
+                    tried += 1
+                    assert response.status_code < 500, (method, url, field, value, response.content[:300])
+                    assert response["Content-Type"].startswith("application/json"), (method, url, field)
+    assert tried > 500
