@@ -134,10 +134,10 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Experiment
-        fields = ["id", "team", "name", "family", "dataset", "status", "parallelism", "config", "progress", "best", "summary",
-                  "error", "last_seq", "created", "started_at", "finished_at",
+        fields = ["id", "team", "name", "family", "dataset", "status", "outcome", "warnings", "parallelism", "config", "progress",
+                  "best", "summary", "error", "last_seq", "created", "started_at", "finished_at",
                   "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start"]
-        read_only_fields = ["status", "config", "summary", "error", "last_seq", "created", "started_at", "finished_at"]
+        read_only_fields = ["status", "outcome", "warnings", "config", "summary", "error", "last_seq", "created", "started_at", "finished_at"]
         extra_kwargs = {"name": {"required": False, "allow_blank": True}, "parallelism": {"required": False}}
 
     def __init__(self, *args, **kwargs):

@@ -11,6 +11,7 @@ from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from ..models import Dataset, Experiment, Team
 from ..progress import record_event
 from .errors import StudioError
+from .estimates import latency_budget_warning
 from .lifecycle import start_experiment
 
 # Settings a launch form sets directly; the rest of SearchConfig can come as "settings".
@@ -66,14 +67,36 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int)
 def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
                       start: bool = True) -> Experiment:
     check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism)
-    name = (name or "").strip() or f"{config.family} on {dataset.name}"
+    warnings = launch_warnings(config, dataset)  # before the transaction: it may time a network
     with transaction.atomic():
+        name = (name or "").strip() or default_name(team, config.family, dataset)
         experiment = Experiment.objects.create(team=team, name=name, family=config.family, dataset=dataset,
-                                               config=config.to_dict(), parallelism=parallelism, created_by=user)
+                                               config=config.to_dict(), parallelism=parallelism, created_by=user,
+                                               warnings=warnings)
         record_event(experiment, "status", {"status": experiment.status, "progress": experiment.progress(0)})
         if start:
             start_experiment(experiment.pk)
     experiment.refresh_from_db()
     return experiment
 
+
+def default_name(team: Team, family: str, dataset: Dataset) -> str:
+    """"tvn on motion #3": the next number not yet used by the team (the caller is in a transaction).
+
+    The dataset's row lock makes two launches at once on the same data take turns here
+    (SQLite's IMMEDIATE transactions already do), so they never pick the same number.
+    """
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+    base = f"{family} on {dataset.name}"
+    taken = set(Experiment.objects.filter(team=team, name__startswith=base).values_list("name", flat=True))
+    number = 1 + Experiment.objects.filter(team=team, family=family, dataset=dataset).count()
+    while f"{base} #{number}" in taken:
+        number += 1
+    return f"{base} #{number}"
+
+
+def launch_warnings(config: SearchConfig, dataset: Dataset) -> list[str]:
+    """What a user should know before the search spends its time (shown on its page and in the API)."""
+    warning = latency_budget_warning(config, dataset)
+    return [warning] if warning else []
 

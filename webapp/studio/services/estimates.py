@@ -1,0 +1,108 @@
+"""Cheap, cached estimates that launch forms and pages use to warn early.
+
+- ``latency_floor_ms``: about the fastest a family's network runs on this machine, measured
+  once per process (and per input shape) on the smallest of a few sampled networks;
+- ``train_workers``: how many candidates the Celery workers on the train queue can train at
+  once, asked with a short broadcast and remembered for a while.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+from django.core.cache import cache
+from django.db.models import Min
+
+from ..models import Candidate, Dataset
+from ..outcomes import format_ms
+
+log = logging.getLogger("webapp.studio")
+
+# Networks sampled to find a small one; the smallest by MACs is timed.
+FLOOR_SAMPLES = 8
+WORKERS_CACHE_KEY = "studio:train-workers"
+WORKERS_CACHE_SECONDS = 30
+PING_TIMEOUT = 0.4  # seconds a page waits for workers to answer, at most once per cache period
+TRAIN_QUEUE = "train"
+
+_floor_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=64)
+def _measured_floor(family: str, num_classes: int, frames: int, size: int, max_params: int, min_params: int,
+                    threads: int, runs: int) -> float:
+    from archsearch.engine import candidate_rng
+    from archsearch.evaluate import candidate_latency
+    from archsearch.spaces import SpaceConfig, make_space
+    from videomodels import analyze
+
+    space = make_space(family, SpaceConfig(num_classes=num_classes, frames=frames, size=size, max_params=max_params,
+                                           min_params=min_params))
+    specs = [space.sample(candidate_rng(0, index)) for index in range(FLOOR_SAMPLES)]
+    smallest = min(specs, key=lambda spec: analyze(spec).macs)
+    return candidate_latency(smallest, threads=threads, runs=runs)
+
+
+def latency_floor_ms(config, dataset: Dataset) -> float:
+    """About the fastest this family's network runs on this machine at the dataset's shape."""
+    with _floor_lock:  # two launches at once measure once, and never time each other
+        return _measured_floor(config.family, dataset.num_classes, dataset.frames, dataset.size, config.max_params,
+                               config.min_params, config.latency_threads, config.latency_runs)
+
+
+def fastest_seen_ms(family: str, dataset: Dataset) -> float | None:
+    """The fastest candidate of this family measured so far on data of this shape (free: one query)."""
+    return (Candidate.objects.filter(experiment__family=family, experiment__dataset__frames=dataset.frames,
+                                     experiment__dataset__size=dataset.size, latency_ms__isnull=False)
+            .aggregate(fastest=Min("latency_ms"))["fastest"])
+
+
+def latency_budget_warning(config, dataset: Dataset) -> str:
+    """A warning when the latency budget is below what the family's small networks reach, or ''."""
+    budget = config.latency_budget_ms
+    if budget is None:
+        return ""
+    seen = fastest_seen_ms(config.family, dataset)
+    if seen is not None and seen <= budget:
+        return ""  # a network this fast has been measured: the budget is reachable, no need to time anything
+    try:
+        floor = latency_floor_ms(config, dataset)
+    except Exception as error:  # noqa: BLE001 - an estimate must never stop a launch
+        log.warning("latency floor of %s not measured: %s", config.family, error)
+        return ""
+    if budget >= floor:
+        return ""
+    return (f"The latency budget of {budget:g} ms is below what a small {config.family} network reaches on this machine "
+            f"(about {format_ms(floor)} ms at {dataset.frames} frames of {dataset.size} px): every candidate may be "
+            "rejected and the search give up.")
+
+
+def _ask_train_workers() -> int | None:
+    """Candidates the train queue's workers can take at once; None when no worker answered."""
+    from webapp.celery import app
+
+    try:
+        # A short poll: Redis replies are read with BRPOP, whose default 1 s wait would set the pace.
+        with app.connection_for_write(transport_options={"polling_interval": 0.1}) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=PING_TIMEOUT)
+            queues = app.control.inspect(timeout=PING_TIMEOUT, connection=connection).active_queues() or {}
+            train = sorted(name for name, consumed in queues.items() if any(q.get("name") == TRAIN_QUEUE for q in consumed or []))
+            if not train:
+                return None
+            stats = app.control.inspect(timeout=PING_TIMEOUT, connection=connection, destination=train,
+                                        limit=len(train)).stats() or {}
+    except Exception as error:  # noqa: BLE001 - no broker: say nobody answered
+        log.info("train workers not counted: %s", error)
+        return None
+    return sum(int((stats.get(name) or {}).get("pool", {}).get("max-concurrency") or 1) for name in train)
+
+
+def train_workers(*, fresh: bool = False) -> int | None:
+    """Cached ``_ask_train_workers``: 0 workers is remembered as None too (nobody answered)."""
+    found = None if fresh else cache.get(WORKERS_CACHE_KEY)
+    if found is None:
+        answer = _ask_train_workers()
+        found = -1 if answer is None else answer
+        cache.set(WORKERS_CACHE_KEY, found, WORKERS_CACHE_SECONDS)
+    return None if found < 0 else found
