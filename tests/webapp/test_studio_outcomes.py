@@ -14,6 +14,8 @@ from test_studio_driver import drain, queue  # noqa: F401 - the captured task qu
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+TINY = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_size": 8, "num_threads": 1, "latency_runs": 2}
+
 
 # ---------------------------------------------------------------------- giving up
 def test_a_search_whose_every_proposal_is_over_budget_gives_up_and_says_why(launch, queue, client_for, teams):  # noqa: F811
@@ -68,3 +70,132 @@ def test_a_budget_below_the_familys_fastest_network_is_warned_about_at_launch(re
     response = client.post("/experiments/new/", form, follow=True)
     assert response.status_code == 200
     assert "latency budget of 1e-06 ms is below" in response.content.decode()
+
+
+# ---------------------------------------------------------------------- the end of a search
+def test_a_finished_evanet_search_shows_its_pareto_front_ensemble_and_last_generation(ready_dataset, queue, client_for, teams):  # noqa: F811
+    from archsearch.config import SearchConfig
+    from webapp.studio import services
+
+    experiment = services.create_experiment(team=teams["a"], user=teams["alice"], name="", dataset=ready_dataset,
+                                            config=SearchConfig(family="evanet", **TINY), parallelism=2)
+    drain(queue)
+    experiment.refresh_from_db()
+    assert experiment.status == "finished", experiment.error
+    ensemble = experiment.summary["ensemble"]
+    assert ensemble and ensemble["members"] and "ensemble_accuracy" in ensemble, ensemble
+    page = client_for(teams["alice"]).get(f"/experiments/{experiment.pk}/").content.decode()
+    result = section(page, "search-result")
+    assert "hidden" not in result.split(">", 1)[0]
+    for name in experiment.summary["pareto_ids"]:
+        assert f'<tr data-name="{name}">' in section(page, "pareto")
+    assert f'{ensemble["ensemble_accuracy"]:.3f}' in section(page, 'ensemble-accuracy')
+    members = section(page, "ensemble-members")
+    assert all(f'<tr data-name="{name}">' in members for name in ensemble["members"])
+    # Generations read from 1: the last of two is "2 of 2"; the counters are the server's, not 0.
+    assert re.search(r'generation <strong id="generation">2</strong> of 2', page)
+    assert 'id="count-evaluated">4<' in page
+    assert re.search(r'id="outcome"[^>]*hidden', page)  # it finished: no "why it stopped" banner
+
+
+def test_the_result_section_stays_hidden_while_a_search_runs(launch, client_for, teams):
+    experiment = launch(start=False)
+    page = client_for(teams["alice"]).get(f"/experiments/{experiment.pk}/").content.decode()
+    assert re.search(r'<section class="card" id="search-result"\s+hidden', page)
+    assert re.search(r'generation <strong id="generation">1</strong> of 2', page)
+
+
+def section(page: str, element_id: str) -> str:
+    """The HTML from the element with this id to the end of the page (enough for 'in' checks)."""
+    start = page.index(f'id="{element_id}"')
+    return page[start:]
+
+
+# ---------------------------------------------------------------------- names and order
+def test_unnamed_experiments_launched_at_once_get_distinct_names(ready_dataset, teams):
+    from django.db import connection
+
+    from archsearch.config import SearchConfig
+    from webapp.studio import services
+
+    names, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def launch_one():
+        try:
+            barrier.wait(timeout=10)
+            names.append(services.create_experiment(team=teams["a"], user=teams["alice"], name="  ", dataset=ready_dataset,
+                                                    config=SearchConfig(family="tvn", **TINY), start=False).name)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=launch_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(names) == [f"tvn on motion-a #{n}" for n in (1, 2, 3, 4)]
+    # A user's own name that looks like the next number is skipped, not repeated.
+    services.create_experiment(team=teams["a"], user=teams["alice"], name="tvn on motion-a #6", dataset=ready_dataset,
+                               config=SearchConfig(family="tvn", **TINY), start=False)
+    named = [services.create_experiment(team=teams["a"], user=teams["alice"], name="", dataset=ready_dataset,
+                                        config=SearchConfig(family="tvn", **TINY), start=False).name for _ in range(2)]
+    assert named == ["tvn on motion-a #7", "tvn on motion-a #8"]
+
+
+def test_the_experiment_list_is_newest_first_even_within_one_clock_tick(launch, client_for, teams):
+    from webapp.studio.models import Experiment
+
+    made = [launch(start=False) for _ in range(3)]
+    Experiment.objects.filter(pk__in=[e.pk for e in made]).update(created=made[0].created)  # one tick for all
+    Experiment.objects.filter(pk=made[1].pk).update(name="middle")
+    client = client_for(teams["alice"])
+    page = client.get("/").content.decode()
+    listed = re.findall(r'<a href="/experiments/(\d+)/">', page)
+    assert listed == [str(e.pk) for e in reversed(made)]
+    api = client.get("/api/experiments/").json()["results"]
+    assert [e["id"] for e in api] == [e.pk for e in reversed(made)]
+
+
+# ---------------------------------------------------------------------- coarse accuracy
+def test_a_tiny_validation_split_is_flagged_on_the_dataset_and_experiment_pages(launch, ready_dataset, client_for, teams):
+    client = client_for(teams["alice"])
+    assert ready_dataset.split_counts["val"] == 5
+    page = client.get(f"/datasets/{ready_dataset.pk}/").content.decode()
+    assert 'id="accuracy-note"' in page and "accuracy can only take 6 values (resolution 1/5 = 0.2)" in page
+    assert "about 63 clips per class" in page  # 4 classes, 1 in 5 for validation: ~50 validation clips
+    assert 'id="accuracy-resolution">1/5<' in page
+    experiment = launch(start=False)
+    page = client.get(f"/experiments/{experiment.pk}/").content.decode()
+    assert "resolution 1/5" in page
+    # A split large enough says nothing.
+    ready_dataset.report = {**ready_dataset.report, "split_counts": {"train": 160, "val": 40}}
+    ready_dataset.save()
+    assert "accuracy-note" not in client.get(f"/datasets/{ready_dataset.pk}/").content.decode()
+    assert "accuracy-note" not in client.get(f"/experiments/{experiment.pk}/").content.decode()
+
+
+def test_the_dataset_form_says_how_many_validation_clips_a_size_gives_and_suggests_one(teams, client_for):
+    page = client_for(teams["alice"]).get("/datasets/").content.decode()
+    hint = section(page, "field-synthetic-clips_per_class")
+    assert "6 per class with 4 classes gives 4 validation clips" in hint and "use about 63 per class" in hint
+
+
+def test_outcome_wording_is_general():
+    from webapp.studio.outcomes import accuracy_note, give_up_reason, parallelism_note, suggested_clips_per_class, val_clips_for
+
+    records = [{"status": "evaluated", "latency_ms": 2.0}, {"status": "rejected", "latency_ms": 12.5, "reason": "slow"},
+               {"status": "rejected", "latency_ms": 9.87, "reason": "slow"}]
+    assert give_up_reason(records, 5.0) == "gave up after 2 proposals over the 5 ms budget: the fastest was 9.87 ms; 1 trained before that"
+    mixed = records + [{"status": "failed", "reason": "RuntimeError: boom"}]
+    assert give_up_reason(mixed, 5.0) == ("gave up after 3 proposals in a row were rejected or failed "
+                                          "(the last: RuntimeError: boom); 1 trained before that")
+    assert accuracy_note(100) == "" and "resolution 1/4 = 0.25" in accuracy_note(4)
+    for classes in (2, 4, 10, 101):
+        suggested = suggested_clips_per_class(classes, 0.2)
+        assert val_clips_for(classes, suggested, 0.2) >= 50 > val_clips_for(classes, max(2, suggested - 6), 0.2) - classes
+    assert parallelism_note(2, 1) == "2 candidates at once requested, 1 worker running: only 1 trains at a time."
+    assert parallelism_note(2, 2) == "" and "no worker is running" in parallelism_note(3, 0)

@@ -179,7 +179,7 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ExperimentSerializer
 
     def get_queryset(self):
-        return with_counts(Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate"))
+        return with_counts(Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")).newest_first()
 
     def _transition(self, change):
         experiment = self.get_object()

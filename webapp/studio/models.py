@@ -130,7 +130,9 @@ class Dataset(models.Model):
 
 
 class ExperimentQuerySet(TeamScopedQuerySet):
-    pass
+    def newest_first(self) -> "ExperimentQuerySet":
+        # Explicit: Meta.ordering is dropped from GROUP BY queries (e.g. with evaluated counts annotated).
+        return self.order_by("-created", "-pk")
 
 
 class Experiment(models.Model):

@@ -20,7 +20,8 @@ from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per
 @login_required
 def dashboard(request):
     experiments = (Experiment.objects.for_user(request.user).select_related("team", "dataset", "best_candidate")
-                   .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED))))
+                   .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
+                   .newest_first())
     rows = [(e, e.progress(e.evaluated_count)) for e in experiments[:200]]
     return render(request, "studio/dashboard.html", {
         "rows": rows,
