@@ -109,7 +109,7 @@ function renderCharts() {
   charts();
   if (!fitnessChart) return;
   const gens = [...state.generations.keys()].sort((a, b) => a - b);
-  fitnessChart.data.labels = gens;
+  fitnessChart.data.labels = gens.map((g) => g + 1);  // generations count from 1, as everywhere on the page
   fitnessChart.data.datasets[0].data = gens.map((g) => state.generations.get(g).best);
   fitnessChart.data.datasets[1].data = gens.map((g) => state.generations.get(g).mean);
   fitnessChart.update("none");
@@ -190,6 +190,7 @@ const handlers = {
     state.generations.set(p.generation, {best: p.best_accuracy, mean: p.mean_accuracy});
     scheduleCharts();
   },
+  warning(p) { showWarning(p.message); },
   run_finished(p) {
     state.finished = p;
     if (p.outcome) state.outcome = p.outcome;
@@ -210,6 +211,16 @@ function apply(event) {
   const handler = handlers[event.type];
   if (handler) handler(event.payload || {});
   renderCounts();
+}
+
+// A launch warning found after the page was rendered (e.g. a latency budget checked in the background).
+function showWarning(message) {
+  const shown = [...document.querySelectorAll(".launch-warning")].some((el) => el.textContent === message);
+  if (shown || !message) return;
+  const box = document.createElement("div");
+  box.className = "card notice launch-warning";
+  box.textContent = message;
+  $("warnings").append(box);
 }
 
 // The first replay is in: from now on the page shows the events' picture, and updates live.

@@ -16,7 +16,7 @@ export function renderResult(finished, candidates) {
     .sort((a, b) => (a.c?.latency_ms ?? Infinity) - (b.c?.latency_ms ?? Infinity));
   $("pareto").querySelector("tbody").innerHTML = front.map(({name, c}) =>
     `<tr data-name="${escapeHtml(name)}"><td>${link(c, name)}</td><td>${fmt(c?.accuracy, 3)}</td>` +
-    `<td>${ms(c?.latency_ms)}</td><td>${c?.params == null ? "–" : c.params}</td></tr>`).join("");
+    `<td>${ms(c?.latency_ms)}</td><td>${c?.params == null ? "–" : Number(c.params).toLocaleString()}</td></tr>`).join("");
   $("pareto-empty").hidden = front.length > 0;
   const ensemble = finished.ensemble;
   $("ensemble").hidden = !ensemble;

@@ -19,6 +19,9 @@ TINY = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_si
 
 # ---------------------------------------------------------------------- giving up
 def test_a_search_whose_every_proposal_is_over_budget_gives_up_and_says_why(launch, queue, client_for, teams):  # noqa: F811
+    from webapp.studio import services
+    from webapp.studio.models import Experiment
+
     experiment = launch(latency_budget_ms=1e-6, max_rejections=3)
     drain(queue)
     experiment.refresh_from_db()
@@ -35,6 +38,8 @@ def test_a_search_whose_every_proposal_is_over_budget_gives_up_and_says_why(laun
     finished = experiment.events.get(type="run_finished")
     assert finished.payload["gave_up"] is True and finished.payload["outcome"] == experiment.outcome
 
+    assert services.wait_for(lambda: Experiment.objects.get(pk=experiment.pk).warnings, timeout=120)  # the budget check
+
     client = client_for(teams["alice"])
     page = client.get(f"/experiments/{experiment.pk}/").content.decode()
     assert 'id="status">Gave up<' in page and "Finished" not in page
@@ -49,27 +54,40 @@ def test_a_search_whose_every_proposal_is_over_budget_gives_up_and_says_why(laun
     assert client.post(f"/api/experiments/{experiment.pk}/cancel/").status_code == 409
 
 
-def test_a_budget_below_the_familys_fastest_network_is_warned_about_at_launch(ready_dataset, client_for, teams, redis_server):
+def test_a_budget_below_the_familys_fastest_network_is_warned_about_at_launch(ready_dataset, client_for, teams, monkeypatch):
+    from webapp.studio import services
+    from webapp.studio.models import Experiment
+    from webapp.studio.services import estimates
+
+    monkeypatch.setattr(estimates, "_floors", {})  # a fresh process: nothing timed yet
     client = client_for(teams["alice"])
     body = {"family": "tvn", "dataset": ready_dataset.pk, "population": 2, "rounds": 0, "low_steps": 1, "high_steps": 0,
             "latency_budget_ms": 1e-6, "start": False}
-    created = client.post("/api/experiments/", body, content_type="application/json")
-    assert created.status_code == 201, created.content
-    warnings = created.json()["warnings"]
-    assert len(warnings) == 1 and "latency budget of 1e-06 ms is below" in warnings[0]
-    floor = float(re.search(r"about ([0-9.e-]+) ms", warnings[0]).group(1))
+    # The first launch does not wait for the timing: the warning follows, stored and sent as an event.
+    first = client.post("/api/experiments/", body, content_type="application/json")
+    assert first.status_code == 201, first.content
+    experiment = Experiment.objects.get(pk=first.json()["id"])
+    assert services.wait_for(lambda: Experiment.objects.get(pk=experiment.pk).warnings, timeout=120)
+    warning = Experiment.objects.get(pk=experiment.pk).warnings[0]
+    assert "latency budget of 1e-06 ms is below" in warning
+    assert experiment.events.get(type="warning").payload == {"message": warning}
+    floor = float(re.search(r"took about ([0-9.e+-]+) ms", warning).group(1))
     assert floor > 1e-6
+    # From then on the launch's own answer carries it.
+    second = client.post("/api/experiments/", body, content_type="application/json")
+    assert second.status_code == 201 and second.json()["warnings"] == [warning]
     # A budget well above it is not warned about; neither is no budget.
     relaxed = client.post("/api/experiments/", {**body, "latency_budget_ms": floor * 1000}, content_type="application/json")
     assert relaxed.status_code == 201 and relaxed.json()["warnings"] == []
     unbounded = client.post("/api/experiments/", {**body, "latency_budget_ms": None}, content_type="application/json")
     assert unbounded.status_code == 201 and unbounded.json()["warnings"] == []
+    assert not Experiment.objects.get(pk=relaxed.json()["id"]).events.filter(type="warning").exists()
     # The page form: the warning shows on the experiment page it lands on.
     form = {"team": teams["a"].pk, "family": "tvn", "dataset": ready_dataset.pk, "population": 2, "rounds": 0, "seed": 0,
             "low_steps": 1, "high_steps": 0, "batch_size": 8, "parallelism": 1, "num_threads": 1, "latency_budget_ms": "0.000001"}
     response = client.post("/experiments/new/", form, follow=True)
     assert response.status_code == 200
-    assert "latency budget of 1e-06 ms is below" in response.content.decode()
+    assert 'class="card notice launch-warning">The latency budget of 1e-06 ms is below' in response.content.decode()
 
 
 # ---------------------------------------------------------------------- the end of a search
@@ -199,3 +217,76 @@ def test_outcome_wording_is_general():
         assert val_clips_for(classes, suggested, 0.2) >= 50 > val_clips_for(classes, max(2, suggested - 6), 0.2) - classes
     assert parallelism_note(2, 1) == "2 candidates at once requested, 1 worker running: only 1 trains at a time."
     assert parallelism_note(2, 2) == "" and "no worker is running" in parallelism_note(3, 0)
+
+
+# ---------------------------------------------------------------------- workers
+def test_candidates_at_once_defaults_to_the_train_workers_running(teams, ready_dataset, client_for, redis_server, studio_data_dir,
+                                                                   processes):
+    from django.core.cache import cache
+
+    from archsearch.config import SearchConfig
+    from webapp.studio import services
+
+    client = client_for(teams["alice"])
+    cache.clear()
+    assert services.train_workers() is None  # nobody on the private broker yet
+    page = client.get("/experiments/new/").content.decode()
+    assert re.search(r'name="parallelism" value="1"', page) and "No worker on the train queue answered" in page
+
+    processes.worker("w1", redis_server.url, studio_data_dir)
+    processes.worker("d1", redis_server.url, studio_data_dir, queues="default")  # not a training worker
+    cache.clear()
+    assert services.train_workers() == 1
+    page = client.get("/experiments/new/").content.decode()
+    assert re.search(r'name="parallelism" value="1"', page) and "1 worker on the train queue now" in page
+
+    experiment = services.create_experiment(team=teams["a"], user=teams["alice"], name="", dataset=ready_dataset,
+                                            config=SearchConfig(family="tvn", **TINY),
+                                            parallelism=2, start=False)
+    page = client.get(f"/experiments/{experiment.pk}/").content.decode()
+    assert "2 candidates at once requested, 1 worker running: only 1 trains at a time." in page
+    experiment.parallelism = 1
+    experiment.save()
+    page = client.get(f"/experiments/{experiment.pk}/").content.decode()
+    assert re.search(r'id="parallelism-note"\s+hidden>\s*<', page)
+
+
+# ---------------------------------------------------------------------- pages: docs, favicon, no inline script
+def test_the_api_has_a_docs_page_from_packaged_files_linked_from_the_nav(teams, client_for):
+    client = client_for(teams["alice"])
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="swagger-ui" data-schema-url="/api/schema/"' in html
+    assert re.search(r'<nav>.*href="/api/docs/"', client.get("/").content.decode(), re.S)
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets) and any(a.endswith("swagger-ui.css") for a in assets)
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        response.close()
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # nothing from another host
+    assert client_for(None).get("/api/docs/").status_code == 302  # signed-in users only, like the schema
+
+
+def test_a_favicon_is_linked_and_served(teams, client_for):
+    client = client_for(teams["alice"])
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', client.get("/").content.decode()).group(1)
+    response = client.get(icon)
+    assert response.status_code == 200 and b"<svg" in b"".join(response.streaming_content if response.streaming else [response.content])
+    assert client.get("/favicon.ico").headers["Location"] == icon
+
+
+def test_no_page_has_an_inline_script(launch, ready_dataset, teams, client_for):
+    from webapp.studio.models import Dataset
+
+    experiment = launch(start=False)
+    pending = Dataset.objects.create(team=teams["a"], name="pending", kind=Dataset.Kind.SYNTHETIC, clips_per_class=2)
+    client = client_for(teams["alice"])
+    pages = ["/", "/datasets/", f"/datasets/{ready_dataset.pk}/", f"/datasets/{pending.pk}/", "/experiments/new/",
+             f"/experiments/{experiment.pk}/", "/api/docs/"]
+    for url in pages:
+        html = client.get(url).content.decode()
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, f"{url}: inline script {tag}"
+    assert 'data-poll-url="/api/datasets/' in client.get(f"/datasets/{pending.pk}/").content.decode()

@@ -1,13 +1,13 @@
 """Cheap, cached estimates that launch forms and pages use to warn early.
 
 - ``latency_floor_ms``: about the fastest a family's network runs on this machine, measured
-  once per process (and per input shape) on the smallest of a few sampled networks;
+  once per process (and per input shape) on a few sampled networks (a few seconds of CPU, so
+  a launch that would wait for it checks its budget in the background instead);
 - ``train_workers``: how many candidates the Celery workers on the train queue can train at
   once, asked with a short broadcast and remembered for a while.
 """
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 
@@ -19,8 +19,9 @@ from ..outcomes import format_ms
 
 log = logging.getLogger("webapp.studio")
 
-# Networks sampled to find a small one; the smallest by MACs is timed.
-FLOOR_SAMPLES = 8
+# Networks sampled and timed; the fastest stands for what the family can reach (MACs alone
+# mislead: a pooling-heavy network with more MACs can run faster).
+FLOOR_SAMPLES = 4  # about 1-2 s of CPU, once per process and input shape
 WORKERS_CACHE_KEY = "studio:train-workers"
 WORKERS_CACHE_SECONDS = 30
 PING_TIMEOUT = 0.4  # seconds a page waits for workers to answer, at most once per cache period
@@ -29,26 +30,36 @@ TRAIN_QUEUE = "train"
 _floor_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=64)
-def _measured_floor(family: str, num_classes: int, frames: int, size: int, max_params: int, min_params: int,
-                    threads: int, runs: int) -> float:
+_floors: dict[tuple, float] = {}  # per process: (family, input shape, size range, timing settings) -> ms
+
+
+def _floor_key(config, dataset: Dataset) -> tuple:
+    return (config.family, dataset.num_classes, dataset.frames, dataset.size, config.max_params, config.min_params,
+            config.latency_threads, config.latency_runs)
+
+
+def _measure_floor(family: str, num_classes: int, frames: int, size: int, max_params: int, min_params: int,
+                   threads: int, runs: int) -> float:
     from archsearch.engine import candidate_rng
     from archsearch.evaluate import candidate_latency
     from archsearch.spaces import SpaceConfig, make_space
-    from videomodels import analyze
 
     space = make_space(family, SpaceConfig(num_classes=num_classes, frames=frames, size=size, max_params=max_params,
                                            min_params=min_params))
     specs = [space.sample(candidate_rng(0, index)) for index in range(FLOOR_SAMPLES)]
-    smallest = min(specs, key=lambda spec: analyze(spec).macs)
-    return candidate_latency(smallest, threads=threads, runs=runs)
+    return min(candidate_latency(spec, threads=threads, runs=runs) for spec in specs)
 
 
-def latency_floor_ms(config, dataset: Dataset) -> float:
-    """About the fastest this family's network runs on this machine at the dataset's shape."""
+def latency_floor_ms(config, dataset: Dataset, *, measure: bool = True) -> float | None:
+    """About the fastest this family's networks run on this machine at the dataset's shape
+    (None when not measured yet and ``measure`` is false)."""
+    key = _floor_key(config, dataset)
+    if key in _floors or not measure:
+        return _floors.get(key)
     with _floor_lock:  # two launches at once measure once, and never time each other
-        return _measured_floor(config.family, dataset.num_classes, dataset.frames, dataset.size, config.max_params,
-                               config.min_params, config.latency_threads, config.latency_runs)
+        if key not in _floors:
+            _floors[key] = _measure_floor(*key)
+        return _floors[key]
 
 
 def fastest_seen_ms(family: str, dataset: Dataset) -> float | None:
@@ -58,8 +69,9 @@ def fastest_seen_ms(family: str, dataset: Dataset) -> float | None:
             .aggregate(fastest=Min("latency_ms"))["fastest"])
 
 
-def latency_budget_warning(config, dataset: Dataset) -> str:
-    """A warning when the latency budget is below what the family's small networks reach, or ''."""
+def latency_budget_warning(config, dataset: Dataset, *, measure: bool = True) -> str | None:
+    """A warning when the latency budget is below what the family's networks reach, '' when it is
+    not, None when that is not known without timing networks (and ``measure`` is false)."""
     budget = config.latency_budget_ms
     if budget is None:
         return ""
@@ -67,15 +79,17 @@ def latency_budget_warning(config, dataset: Dataset) -> str:
     if seen is not None and seen <= budget:
         return ""  # a network this fast has been measured: the budget is reachable, no need to time anything
     try:
-        floor = latency_floor_ms(config, dataset)
+        floor = latency_floor_ms(config, dataset, measure=measure)
     except Exception as error:  # noqa: BLE001 - an estimate must never stop a launch
         log.warning("latency floor of %s not measured: %s", config.family, error)
         return ""
+    if floor is None:
+        return None
     if budget >= floor:
         return ""
-    return (f"The latency budget of {budget:g} ms is below what a small {config.family} network reaches on this machine "
-            f"(about {format_ms(floor)} ms at {dataset.frames} frames of {dataset.size} px): every candidate may be "
-            "rejected and the search give up.")
+    return (f"The latency budget of {budget:g} ms is below what {config.family} networks reach on this machine: the "
+            f"fastest of {FLOOR_SAMPLES} sampled ones took about {format_ms(floor)} ms at {dataset.frames} frames of "
+            f"{dataset.size} px. Most candidates may be rejected, and the search give up.")
 
 
 def _ask_train_workers() -> int | None:

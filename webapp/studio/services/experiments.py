@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 
@@ -12,7 +14,9 @@ from ..models import Dataset, Experiment, Team
 from ..progress import record_event
 from .errors import StudioError
 from .estimates import latency_budget_warning
-from .lifecycle import start_experiment
+from .lifecycle import locked, start_experiment
+
+log = logging.getLogger("webapp.studio")
 
 # Settings a launch form sets directly; the rest of SearchConfig can come as "settings".
 FORM_FIELDS = ("population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size")
@@ -67,13 +71,16 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int)
 def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
                       start: bool = True) -> Experiment:
     check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism)
-    warnings = launch_warnings(config, dataset)  # before the transaction: it may time a network
+    # What is known now without timing anything; None: the budget is checked in the background.
+    budget_warning = latency_budget_warning(config, dataset, measure=False)
     with transaction.atomic():
         name = (name or "").strip() or default_name(team, config.family, dataset)
         experiment = Experiment.objects.create(team=team, name=name, family=config.family, dataset=dataset,
                                                config=config.to_dict(), parallelism=parallelism, created_by=user,
-                                               warnings=warnings)
+                                               warnings=[budget_warning] if budget_warning else [])
         record_event(experiment, "status", {"status": experiment.status, "progress": experiment.progress(0)})
+        if budget_warning is None:
+            transaction.on_commit(lambda: check_latency_budget_soon(experiment.pk))
         if start:
             start_experiment(experiment.pk)
     experiment.refresh_from_db()
@@ -95,8 +102,33 @@ def default_name(team: Team, family: str, dataset: Dataset) -> str:
     return f"{base} #{number}"
 
 
-def launch_warnings(config: SearchConfig, dataset: Dataset) -> list[str]:
-    """What a user should know before the search spends its time (shown on its page and in the API)."""
-    warning = latency_budget_warning(config, dataset)
-    return [warning] if warning else []
+def check_latency_budget_soon(experiment_id: int) -> threading.Thread:
+    """Time the family's networks off the request (seconds of CPU, once per process), then warn."""
+    thread = threading.Thread(target=check_latency_budget, args=(experiment_id,), name=f"budget-check-{experiment_id}",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def check_latency_budget(experiment_id: int) -> None:
+    try:
+        experiment = Experiment.objects.select_related("dataset").get(pk=experiment_id)
+        warning = latency_budget_warning(experiment.search_config(), experiment.dataset)
+        if warning:
+            add_warning(experiment_id, warning)
+    except Exception:  # noqa: BLE001 - a warning is a courtesy; never let it take a thread's traceback to the user
+        log.exception("experiment %s: latency budget not checked", experiment_id)
+    finally:
+        connection.close()
+
+
+def add_warning(experiment_id: int, message: str) -> None:
+    """Add a warning to the experiment's page (stored, and sent live as a ``warning`` event)."""
+    with transaction.atomic():
+        experiment = locked(experiment_id)
+        if message in experiment.warnings:
+            return
+        experiment.warnings = [*experiment.warnings, message]
+        experiment.save(update_fields=["warnings"])
+        record_event(experiment, "warning", {"message": message})
 
