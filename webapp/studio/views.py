@@ -64,7 +64,6 @@ def describe_validation_split(form: DatasetSyntheticForm) -> None:
     field.help_text = (f"1 in {round(1 / fraction)} clips is kept for validation: {field.initial} per class with {classes} classes "
                        f"gives {val} validation clips, so accuracy moves in steps of 1/{val}. For steps of "
                        f"1/{val_clips_for(classes, suggested, fraction)}, use about {suggested} per class.")
-    field.widget.attrs.update({"data-val-fraction": fraction, "data-suggest-val-clips": SUGGESTED_VAL_CLIPS})
 
 
 @login_required
