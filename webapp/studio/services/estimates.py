@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from django.core.cache import cache
@@ -33,9 +34,14 @@ _floor_lock = threading.Lock()
 _floors: dict[tuple, float] = {}  # per process: (family, input shape, size range, timing settings) -> ms
 
 
+FLOOR_RUNS = 3  # timed runs per network, whatever the search's latency_runs: the cost stays bounded
+FLOORS_KEPT = 64
+
+
 def _floor_key(config, dataset: Dataset) -> tuple:
+    threads = max(1, min(int(config.latency_threads), os.cpu_count() or 1))  # more threads than cores time the same
     return (config.family, dataset.num_classes, dataset.frames, dataset.size, config.max_params, config.min_params,
-            config.latency_threads, config.latency_runs)
+            threads, FLOOR_RUNS)
 
 
 def _measure_floor(family: str, num_classes: int, frames: int, size: int, max_params: int, min_params: int,
@@ -58,6 +64,8 @@ def latency_floor_ms(config, dataset: Dataset, *, measure: bool = True) -> float
         return _floors.get(key)
     with _floor_lock:  # two launches at once measure once, and never time each other
         if key not in _floors:
+            if len(_floors) >= FLOORS_KEPT:
+                _floors.pop(next(iter(_floors)))  # the oldest: settings users can vary must not grow it forever
             _floors[key] = _measure_floor(*key)
         return _floors[key]
 

@@ -102,8 +102,15 @@ def default_name(team: Team, family: str, dataset: Dataset) -> str:
     return f"{base} #{number}"
 
 
-def check_latency_budget_soon(experiment_id: int) -> threading.Thread:
+# At most this many budget checks wait or run at once per process: launches cannot pile up CPU work.
+_budget_checks = threading.BoundedSemaphore(4)
+
+
+def check_latency_budget_soon(experiment_id: int) -> threading.Thread | None:
     """Time the family's networks off the request (seconds of CPU, once per process), then warn."""
+    if not _budget_checks.acquire(blocking=False):
+        log.info("experiment %s: latency budget not checked (too many checks in progress)", experiment_id)
+        return None
     thread = threading.Thread(target=check_latency_budget, args=(experiment_id,), name=f"budget-check-{experiment_id}",
                               daemon=True)
     thread.start()
@@ -120,6 +127,7 @@ def check_latency_budget(experiment_id: int) -> None:
         log.exception("experiment %s: latency budget not checked", experiment_id)
     finally:
         connection.close()
+        _budget_checks.release()
 
 
 def add_warning(experiment_id: int, message: str) -> None:
