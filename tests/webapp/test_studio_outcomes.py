@@ -91,7 +91,8 @@ def test_a_budget_below_the_familys_fastest_network_is_warned_about_at_launch(re
 
 
 # ---------------------------------------------------------------------- the end of a search
-def test_a_finished_evanet_search_shows_its_pareto_front_ensemble_and_last_generation(ready_dataset, queue, client_for, teams):  # noqa: F811
+def test_a_finished_evanet_search_shows_its_pareto_front_ensemble_and_last_generation(ready_dataset, queue,  # noqa: F811
+                                                                                      client_for, teams):
     from archsearch.config import SearchConfig
     from webapp.studio import services
 
@@ -209,7 +210,8 @@ def test_outcome_wording_is_general():
 
     records = [{"status": "evaluated", "latency_ms": 2.0}, {"status": "rejected", "latency_ms": 12.5, "reason": "slow"},
                {"status": "rejected", "latency_ms": 9.87, "reason": "slow"}]
-    assert give_up_reason(records, 5.0) == "gave up after 2 proposals over the 5 ms budget: the fastest was 9.87 ms; 1 trained before that"
+    assert give_up_reason(records, 5.0) == ("gave up after 2 proposals over the 5 ms budget: the fastest was 9.87 ms; "
+                                            "1 trained before that")
     mixed = records + [{"status": "failed", "reason": "RuntimeError: boom"}]
     assert give_up_reason(mixed, 5.0) == ("gave up after 3 proposals in a row were rejected or failed "
                                           "(the last: RuntimeError: boom); 1 trained before that")
@@ -275,7 +277,8 @@ def test_a_favicon_is_linked_and_served(teams, client_for):
     client = client_for(teams["alice"])
     icon = re.search(r'<link rel="icon" href="([^"]+)"', client.get("/").content.decode()).group(1)
     response = client.get(icon)
-    assert response.status_code == 200 and b"<svg" in b"".join(response.streaming_content if response.streaming else [response.content])
+    body = b"".join(response.streaming_content) if response.streaming else response.content  # WhiteNoise streams files
+    assert response.status_code == 200 and b"<svg" in body
     assert client.get("/favicon.ico").headers["Location"] == icon
 
 

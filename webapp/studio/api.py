@@ -139,7 +139,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
         fields = ["id", "team", "name", "family", "dataset", "status", "outcome", "warnings", "parallelism", "config", "progress",
                   "best", "summary", "error", "last_seq", "created", "started_at", "finished_at",
                   "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start"]
-        read_only_fields = ["status", "outcome", "warnings", "config", "summary", "error", "last_seq", "created", "started_at", "finished_at"]
+        read_only_fields = ["status", "outcome", "warnings", "config", "summary", "error", "last_seq", "created", "started_at",
+                            "finished_at"]
         extra_kwargs = {"name": {"required": False, "allow_blank": True}, "parallelism": {"required": False}}
 
     def __init__(self, *args, **kwargs):
@@ -181,7 +182,8 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ExperimentSerializer
 
     def get_queryset(self):
-        return with_counts(Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")).newest_first()
+        experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")
+        return with_counts(experiments).newest_first()
 
     def _transition(self, change):
         experiment = self.get_object()

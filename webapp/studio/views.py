@@ -61,8 +61,8 @@ def describe_validation_split(form: DatasetSyntheticForm) -> None:
     classes = len(form.fields["classes"].initial or []) or 1
     val = val_clips_for(classes, field.initial, fraction)
     suggested = suggested_clips_per_class(classes, fraction)
-    field.help_text = (f"1 in {round(1 / fraction)} clips is kept for validation: {field.initial} per class with {classes} classes "
-                       f"gives {val} validation clips, so accuracy moves in steps of 1/{val}. For steps of "
+    field.help_text = (f"1 in {round(1 / fraction)} clips is kept for validation: {field.initial} per class with {classes} "
+                       f"classes gives {val} validation clips, so accuracy moves in steps of 1/{val}. For steps of "
                        f"1/{val_clips_for(classes, suggested, fraction)}, use about {suggested} per class.")
 
 
