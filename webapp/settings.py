@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # static Swagger UI for /api/docs/
     "axes",
     "webapp.studio",
 ]

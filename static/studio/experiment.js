@@ -1,253 +1,287 @@
 // Live view of one experiment: a WebSocket of stored events, replayed from the last seq we have.
 // The state is built from events only, so a reconnect (or a page opened late) converges on the
 // same picture. Duplicates (seq <= last) are dropped; a gap asks the server for a replay.
-(function () {
-  "use strict";
-  const boot = JSON.parse(document.getElementById("experiment-boot").textContent);
-  const $ = (id) => document.getElementById(id);
-  const STATUS_LABELS = {queued: "Queued", running: "Running", stopping: "Stopping", stopped: "Stopped",
-                         finished: "Finished", failed: "Failed", cancelled: "Cancelled"};
-  const CANDIDATE_LABELS = {proposed: "Proposed", running: "Training", evaluated: "Evaluated", rejected: "Rejected",
-                            failed: "Failed"};
+// Until the first replay is in, the counters and progress keep what the server rendered, so
+// they never flash back to 0 while the stored events stream in.
+import {escapeHtml, fmt} from "./format.js";
+import {renderResult} from "./result.js";
 
-  // Exposed for the end-to-end tests and for curious users in the console.
-  const state = window.studio = {
-    experiment: boot.id, status: boot.status, lastSeq: 0, received: [], duplicates: 0, gaps: 0, connections: 0, replayPending: false,
-    candidates: new Map(), generations: new Map(), progress: null, best: null, finished: null, socket: null,
-  };
+const boot = JSON.parse(document.getElementById("experiment-boot").textContent);
+const $ = (id) => document.getElementById(id);
+const STATUS_LABELS = {queued: "Queued", running: "Running", stopping: "Stopping", stopped: "Stopped",
+                       finished: "Finished", failed: "Failed", cancelled: "Cancelled", gave_up: "Gave up"};
+const ENDED = ["finished", "cancelled", "gave_up"];
+const CANDIDATE_LABELS = {proposed: "Proposed", running: "Training", evaluated: "Evaluated", rejected: "Rejected",
+                          failed: "Failed"};
 
-  // ------------------------------------------------------------------ rendering
-  let fitnessChart = null, scatterChart = null, dirty = false;
-  function charts() {
-    if (fitnessChart || !window.Chart) return;
-    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-    fitnessChart = new Chart($("fitness-chart"), {
-      type: "line",
-      data: {labels: [], datasets: [
-        {label: "best", data: [], borderColor: "#2563eb", backgroundColor: "#2563eb", tension: 0.2},
-        {label: "mean", data: [], borderColor: "#94a3b8", backgroundColor: "#94a3b8", borderDash: [5, 4], tension: 0.2},
-      ]},
-      options: {animation: false, maintainAspectRatio: false, scales: {
-        x: {title: {display: true, text: "generation"}},
-        y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
-    });
-    scatterChart = new Chart($("scatter-chart"), {
-      type: "scatter",
-      data: {datasets: [
-        {label: "candidates", data: [], backgroundColor: "rgba(37, 99, 235, 0.55)"},
-        {label: "best", data: [], backgroundColor: "#f59e0b", pointRadius: 7},
-      ]},
-      options: {animation: false, maintainAspectRatio: false,
-        plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${ctx.raw.y.toFixed(3)} at ${ctx.raw.x.toFixed(1)} ms`}}},
-        scales: {x: {title: {display: true, text: "latency (ms, CPU)"}, beginAtZero: true},
-                 y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
-    });
-  }
+// Exposed for the end-to-end tests and for curious users in the console.
+const state = window.studio = {
+  experiment: boot.id, status: boot.status, lastSeq: 0, received: [], duplicates: 0, gaps: 0, connections: 0, replayPending: false,
+  candidates: new Map(), generations: new Map(), progress: boot.progress, best: null, finished: null, socket: null,
+  caughtUp: false, outcome: boot.outcome || "",
+};
 
-  function fmt(value, digits) { return value === null || value === undefined ? "–" : Number(value).toFixed(digits); }
-
-  function renderRow(c) {
-    let row = document.querySelector(`#feed tr[data-name="${c.name}"]`);
-    if (!row) {
-      row = document.createElement("tr");
-      row.dataset.name = c.name;
-      $("feed").querySelector("tbody").prepend(row);
-      $("feed-empty").hidden = true;
-    }
-    row.className = "cand " + c.status;
-    const link = c.pk ? `<a href="/candidates/${c.pk}/">${c.name}</a>` : c.name;
-    const why = c.reason ? ` <small class="muted">${escapeHtml(c.reason)}</small>` : "";
-    row.innerHTML = `<td>${link}</td><td>${c.generation}</td><td>${c.parent || "–"}</td>` +
-      `<td class="mutation">${escapeHtml(c.mutation || "sampled at random")}</td>` +
-      `<td><span class="badge ${c.status}">${CANDIDATE_LABELS[c.status] || c.status}</span>${why}</td>` +
-      `<td>${fmt(c.accuracy, 3)}</td><td>${c.latency_ms == null ? "–" : fmt(c.latency_ms, 1) + " ms"}</td>` +
-      `<td>${c.params == null ? "–" : Number(c.params).toLocaleString()}</td>`;
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
-  }
-
-  function renderStatus() {
-    const badge = $("status");
-    badge.textContent = STATUS_LABELS[state.status] || state.status;
-    badge.className = "badge " + state.status;
-    const can = {start: state.status === "queued", stop: state.status === "running",
-                 resume: state.status === "stopped" || state.status === "failed",
-                 cancel: !["finished", "cancelled"].includes(state.status)};
-    document.querySelectorAll("#actions button[data-action]").forEach((b) => { b.hidden = !can[b.dataset.action]; });
-  }
-
-  let etaBase = null;
-  function renderProgress() {
-    const p = state.progress;
-    if (!p) return;
-    $("progress-text").textContent = `${p.evaluated} / ${p.total} candidates`;
-    Object.assign($("progress-bar"), { max: p.total, value: Math.min(p.evaluated, p.total) });
-    $("generation").textContent = p.generation;
-    etaBase = p.eta_seconds == null ? null : {seconds: p.eta_seconds, at: Date.now()};
-    renderEta();
-  }
-
-  function renderEta() {
-    const el = $("eta");
-    if (state.status === "finished") { el.textContent = "done"; return; }
-    if (!etaBase || state.status !== "running") { el.textContent = state.status === "running" ? "ETA: after the first candidate" : ""; return; }
-    const left = Math.max(0, etaBase.seconds - (Date.now() - etaBase.at) / 1000);
-    el.textContent = left >= 90 ? `ETA ${Math.round(left / 60)} min` : `ETA ${Math.round(left)} s`;
-  }
-  setInterval(renderEta, 1000);
-
-  function renderCharts() {
-    dirty = false;
-    charts();
-    if (!fitnessChart) return;
-    const gens = [...state.generations.keys()].sort((a, b) => a - b);
-    fitnessChart.data.labels = gens;
-    fitnessChart.data.datasets[0].data = gens.map((g) => state.generations.get(g).best);
-    fitnessChart.data.datasets[1].data = gens.map((g) => state.generations.get(g).mean);
-    fitnessChart.update("none");
-    const points = [];
-    let best = null;
-    state.candidates.forEach((c) => {
-      if (c.status === "evaluated" && c.latency_ms != null) {
-        const point = {x: c.latency_ms, y: c.accuracy, name: c.name};
-        points.push(point);
-        if (state.best && state.best.name === c.name) best = point;
-      }
-    });
-    scatterChart.data.datasets[0].data = points;
-    scatterChart.data.datasets[1].data = best ? [best] : [];
-    scatterChart.update("none");
-  }
-
-  function scheduleCharts() {
-    if (!dirty) { dirty = true; requestAnimationFrame(renderCharts); }
-  }
-
-  function renderCounts() {
-    const counts = {evaluated: 0, rejected: 0, running: 0};
-    state.candidates.forEach((c) => {
-      if (c.status === "evaluated") counts.evaluated++;
-      else if (c.status === "rejected" || c.status === "failed") counts.rejected++;
-      else if (c.status === "running") counts.running++;
-    });
-    $("count-evaluated").textContent = counts.evaluated;
-    $("count-rejected").textContent = counts.rejected;
-    $("count-running").textContent = counts.running;
-  }
-
-  // ------------------------------------------------------------------ events
-  function candidate(p) {
-    let c = state.candidates.get(p.candidate_id);
-    if (!c) {
-      c = {name: p.candidate_id, pk: p.candidate, generation: p.generation ?? 0, parent: p.parent_id, mutation: p.mutation,
-           status: "proposed", accuracy: null, latency_ms: null, params: p.params ?? null};
-      state.candidates.set(p.candidate_id, c);
-    }
-    return c;
-  }
-
-  const handlers = {
-    status(p) { state.status = p.status; if (p.progress) state.progress = p.progress; renderStatus(); renderProgress(); },
-    generation_started(p) { $("generation").textContent = p.generation; },
-    candidate_sampled(p) { renderRow(candidate(p)); },
-    candidate_started(p) { const c = candidate(p); c.status = "running"; c.reason = ""; renderRow(c); },
-    candidate_interrupted(p) { const c = candidate(p); c.status = p.status; c.reason = p.reason; renderRow(c); },
-    candidate_evaluated(p) {
-      const c = candidate(p);
-      Object.assign(c, {status: "evaluated", accuracy: p.accuracy, latency_ms: p.latency_ms, params: p.params, reason: ""});
-      if (p.progress) state.progress = p.progress;
-      renderRow(c); renderProgress(); scheduleCharts();
-    },
-    candidate_rejected(p) {
-      const c = candidate(p);
-      Object.assign(c, {status: "rejected", reason: p.reason, latency_ms: p.latency_ms});
-      if (p.progress) state.progress = p.progress;
-      renderRow(c); renderProgress();
-    },
-    candidate_failed(p) { const c = candidate(p); Object.assign(c, {status: "failed", reason: p.reason}); renderRow(c); },
-    new_best(p) {
-      state.best = {name: p.candidate_id, pk: p.candidate, accuracy: p.accuracy};
-      $("best-accuracy").textContent = fmt(p.accuracy, 3);
-      $("best-name").innerHTML = p.candidate ? `<a href="/candidates/${p.candidate}/">${p.candidate_id}</a>` : p.candidate_id;
-      scheduleCharts();
-    },
-    generation_finished(p) {
-      state.generations.set(p.generation, {best: p.best_accuracy, mean: p.mean_accuracy});
-      scheduleCharts();
-    },
-    run_finished(p) { state.finished = p; },
-  };
-
-  function apply(event) {
-    if (event.seq <= state.lastSeq) { state.duplicates++; return; }
-    if (event.seq > state.lastSeq + 1) {
-      // Something was lost on the way: ask for everything after what we have.
-      state.gaps++;
-      if (!state.replayPending) { state.replayPending = true; send({type: "replay", after: state.lastSeq}); }
-      return;
-    }
-    state.lastSeq = event.seq;
-    state.received.push(event.seq);
-    const handler = handlers[event.type];
-    if (handler) handler(event.payload || {});
-    renderCounts();
-  }
-
-  // ------------------------------------------------------------------ connection
-  let retry = 0;
-  function send(message) {
-    if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(message));
-  }
-
-  function setConnection(text, kind) {
-    const el = $("connection");
-    el.textContent = text;
-    el.className = "conn " + kind;
-  }
-
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = state.socket = new WebSocket(`${scheme}${location.host}/ws/experiments/${boot.id}/`);
-    socket.onopen = () => {
-      state.connections++;
-      retry = 0;
-      setConnection("live", "live");
-      state.replayPending = true;
-      send({type: "replay", after: state.lastSeq});
-    };
-    socket.onmessage = (message) => {
-      const data = JSON.parse(message.data);
-      if (data.kind === "event") apply(data);
-      else if (data.kind === "replayed") state.replayPending = false;
-    };
-    socket.onclose = (event) => {
-      if (event.code === 4403 || event.code === 4404) { setConnection("not allowed", "down"); return; }
-      setConnection("reconnecting…", "down");
-      retry = Math.min(retry + 1, 5);
-      setTimeout(connect, 500 * 2 ** (retry - 1));
-    };
-  }
-
-  // Buttons: the API, so the page stays; the status event brings the change to every viewer.
-  document.querySelectorAll("#actions form").forEach((form) => {
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const action = form.querySelector("button").dataset.action;
-      const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-      fetch(`/api/experiments/${boot.id}/${action}/`, {method: "POST", credentials: "same-origin",
-                                                        headers: {"X-CSRFToken": token, "Accept": "application/json"}})
-        .then((r) => r.json().then((body) => ({ok: r.ok, body})))
-        .then(({ok, body}) => {
-          const box = $("action-error");
-          box.hidden = ok;
-          if (!ok) box.textContent = body.detail || JSON.stringify(body);
-        });
-    });
+// ------------------------------------------------------------------ rendering
+let fitnessChart = null, scatterChart = null, dirty = false;
+function charts() {
+  if (fitnessChart || !window.Chart) return;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  fitnessChart = new Chart($("fitness-chart"), {
+    type: "line",
+    data: {labels: [], datasets: [
+      {label: "best", data: [], borderColor: "#2563eb", backgroundColor: "#2563eb", tension: 0.2},
+      {label: "mean", data: [], borderColor: "#94a3b8", backgroundColor: "#94a3b8", borderDash: [5, 4], tension: 0.2},
+    ]},
+    options: {animation: false, maintainAspectRatio: false, scales: {
+      x: {title: {display: true, text: "generation"}},
+      y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
   });
+  scatterChart = new Chart($("scatter-chart"), {
+    type: "scatter",
+    data: {datasets: [
+      {label: "candidates", data: [], backgroundColor: "rgba(37, 99, 235, 0.55)"},
+      {label: "best", data: [], backgroundColor: "#f59e0b", pointRadius: 7},
+    ]},
+    options: {animation: false, maintainAspectRatio: false,
+      plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${ctx.raw.y.toFixed(3)} at ${ctx.raw.x.toFixed(1)} ms`}}},
+      scales: {x: {title: {display: true, text: "latency (ms, CPU)"}, beginAtZero: true},
+               y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
+  });
+}
 
-  renderStatus();
-  document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", charts) : charts();
-  connect();
-})();
+function renderRow(c) {
+  let row = document.querySelector(`#feed tr[data-name="${c.name}"]`);
+  if (!row) {
+    row = document.createElement("tr");
+    row.dataset.name = c.name;
+    $("feed").querySelector("tbody").prepend(row);
+    $("feed-empty").hidden = true;
+  }
+  row.className = "cand " + c.status;
+  const link = c.pk ? `<a href="/candidates/${c.pk}/">${c.name}</a>` : c.name;
+  const why = c.reason ? ` <small class="muted">${escapeHtml(c.reason)}</small>` : "";
+  row.innerHTML = `<td>${link}</td><td>${c.generation + 1}</td><td>${c.parent || "–"}</td>` +
+    `<td class="mutation">${escapeHtml(c.mutation || "sampled at random")}</td>` +
+    `<td><span class="badge ${c.status}">${CANDIDATE_LABELS[c.status] || c.status}</span>${why}</td>` +
+    `<td>${fmt(c.accuracy, 3)}</td><td>${c.latency_ms == null ? "–" : fmt(c.latency_ms, 1) + " ms"}</td>` +
+    `<td>${c.params == null ? "–" : Number(c.params).toLocaleString()}</td>`;
+}
+
+function renderStatus() {
+  if (!state.caughtUp) return;
+  const badge = $("status");
+  badge.textContent = STATUS_LABELS[state.status] || state.status;
+  badge.className = "badge " + state.status;
+  const can = {start: state.status === "queued", stop: state.status === "running",
+               resume: state.status === "stopped" || state.status === "failed",
+               cancel: !ENDED.includes(state.status)};
+  document.querySelectorAll("#actions button[data-action]").forEach((b) => { b.hidden = !can[b.dataset.action]; });
+  const active = state.status === "running" || state.status === "queued";
+  // "Experiment ... started" is news only while it runs; a worker shortage only matters then too.
+  if (!active) document.querySelectorAll(".messages li.run-notice").forEach((li) => li.remove());
+  if (!active) $("parallelism-note").hidden = true;
+  $("outcome").hidden = !state.outcome;
+  $("outcome-text").textContent = state.outcome ? state.outcome[0].toUpperCase() + state.outcome.slice(1) : "";
+}
+
+let etaBase = null;
+function renderProgress() {
+  const p = state.progress;
+  if (!p || !state.caughtUp) return;
+  $("progress-text").textContent = `${p.evaluated} / ${p.total} candidates`;
+  $("progress-bar").style.width = `${Math.round(100 * Math.min(1, p.evaluated / p.total))}%`;
+  $("generation").textContent = p.generation + 1;  // people count generations from 1
+  etaBase = p.eta_seconds == null ? null : {seconds: p.eta_seconds, at: Date.now()};
+  renderEta();
+}
+
+function renderEta() {
+  const el = $("eta");
+  if (ENDED.includes(state.status)) { el.textContent = state.status === "cancelled" ? "" : "done"; return; }
+  if (!etaBase || state.status !== "running") { el.textContent = state.status === "running" ? "ETA: after the first candidate" : ""; return; }
+  const left = Math.max(0, etaBase.seconds - (Date.now() - etaBase.at) / 1000);
+  el.textContent = left >= 90 ? `ETA ${Math.round(left / 60)} min` : `ETA ${Math.round(left)} s`;
+}
+setInterval(renderEta, 1000);
+
+function renderCharts() {
+  dirty = false;
+  charts();
+  if (!fitnessChart) return;
+  const gens = [...state.generations.keys()].sort((a, b) => a - b);
+  fitnessChart.data.labels = gens.map((g) => g + 1);  // generations count from 1, as everywhere on the page
+  fitnessChart.data.datasets[0].data = gens.map((g) => state.generations.get(g).best);
+  fitnessChart.data.datasets[1].data = gens.map((g) => state.generations.get(g).mean);
+  fitnessChart.update("none");
+  const points = [];
+  let best = null;
+  state.candidates.forEach((c) => {
+    if (c.status === "evaluated" && c.latency_ms != null) {
+      const point = {x: c.latency_ms, y: c.accuracy, name: c.name};
+      points.push(point);
+      if (state.best && state.best.name === c.name) best = point;
+    }
+  });
+  scatterChart.data.datasets[0].data = points;
+  scatterChart.data.datasets[1].data = best ? [best] : [];
+  scatterChart.update("none");
+}
+
+function scheduleCharts() {
+  if (!dirty) { dirty = true; requestAnimationFrame(renderCharts); }
+}
+
+function renderCounts() {
+  if (!state.caughtUp) return;
+  const counts = {evaluated: 0, rejected: 0, running: 0};
+  state.candidates.forEach((c) => {
+    if (c.status === "evaluated") counts.evaluated++;
+    else if (c.status === "rejected" || c.status === "failed") counts.rejected++;
+    else if (c.status === "running") counts.running++;
+  });
+  $("count-evaluated").textContent = counts.evaluated;
+  $("count-rejected").textContent = counts.rejected;
+  $("count-running").textContent = counts.running;
+}
+
+// ------------------------------------------------------------------ events
+function candidate(p) {
+  let c = state.candidates.get(p.candidate_id);
+  if (!c) {
+    c = {name: p.candidate_id, pk: p.candidate, generation: p.generation ?? 0, parent: p.parent_id, mutation: p.mutation,
+         status: "proposed", accuracy: null, latency_ms: null, params: p.params ?? null};
+    state.candidates.set(p.candidate_id, c);
+  }
+  return c;
+}
+
+const handlers = {
+  status(p) {
+    state.status = p.status;
+    if (p.progress) state.progress = p.progress;
+    if (p.status === "running") state.outcome = "";  // resumed: whatever ended it before no longer holds
+    if (p.outcome) state.outcome = p.outcome;
+    renderStatus(); renderProgress();
+  },
+  generation_started(p) { if (state.caughtUp) $("generation").textContent = p.generation + 1; },
+  candidate_sampled(p) { renderRow(candidate(p)); },
+  candidate_started(p) { const c = candidate(p); c.status = "running"; c.reason = ""; renderRow(c); },
+  candidate_interrupted(p) { const c = candidate(p); c.status = p.status; c.reason = p.reason; renderRow(c); },
+  candidate_evaluated(p) {
+    const c = candidate(p);
+    Object.assign(c, {status: "evaluated", accuracy: p.accuracy, latency_ms: p.latency_ms, params: p.params, reason: ""});
+    if (p.progress) state.progress = p.progress;
+    renderRow(c); renderProgress(); scheduleCharts();
+  },
+  candidate_rejected(p) {
+    const c = candidate(p);
+    Object.assign(c, {status: "rejected", reason: p.reason, latency_ms: p.latency_ms});
+    if (p.progress) state.progress = p.progress;
+    renderRow(c); renderProgress();
+  },
+  candidate_failed(p) { const c = candidate(p); Object.assign(c, {status: "failed", reason: p.reason}); renderRow(c); },
+  new_best(p) {
+    state.best = {name: p.candidate_id, pk: p.candidate, accuracy: p.accuracy};
+    $("best-accuracy").textContent = fmt(p.accuracy, 3);
+    $("best-name").innerHTML = p.candidate ? `<a href="/candidates/${p.candidate}/">${p.candidate_id}</a>` : p.candidate_id;
+    scheduleCharts();
+  },
+  generation_finished(p) {
+    state.generations.set(p.generation, {best: p.best_accuracy, mean: p.mean_accuracy});
+    scheduleCharts();
+  },
+  warning(p) { showWarning(p.message); },
+  run_finished(p) {
+    state.finished = p;
+    if (p.outcome) state.outcome = p.outcome;
+    if (state.caughtUp) renderResult(p, state.candidates);
+  },
+};
+
+function apply(event) {
+  if (event.seq <= state.lastSeq) { state.duplicates++; return; }
+  if (event.seq > state.lastSeq + 1) {
+    // Something was lost on the way: ask for everything after what we have.
+    state.gaps++;
+    if (!state.replayPending) { state.replayPending = true; send({type: "replay", after: state.lastSeq}); }
+    return;
+  }
+  state.lastSeq = event.seq;
+  state.received.push(event.seq);
+  const handler = handlers[event.type];
+  if (handler) handler(event.payload || {});
+  renderCounts();
+}
+
+// A launch warning found after the page was rendered (e.g. a latency budget checked in the background).
+function showWarning(message) {
+  const shown = [...document.querySelectorAll(".launch-warning")].some((el) => el.textContent === message);
+  if (shown || !message) return;
+  const box = document.createElement("div");
+  box.className = "card notice launch-warning";
+  box.textContent = message;
+  $("warnings").append(box);
+}
+
+// The first replay is in: from now on the page shows the events' picture, and updates live.
+function catchUp() {
+  if (state.caughtUp) return;
+  state.caughtUp = true;
+  renderStatus(); renderProgress(); renderCounts();
+  if (state.finished) renderResult(state.finished, state.candidates);
+}
+
+// ------------------------------------------------------------------ connection
+let retry = 0;
+function send(message) {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(message));
+}
+
+function setConnection(text, kind) {
+  const el = $("connection");
+  el.textContent = text;
+  el.className = "conn " + kind;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const socket = state.socket = new WebSocket(`${scheme}${location.host}/ws/experiments/${boot.id}/`);
+  socket.onopen = () => {
+    state.connections++;
+    retry = 0;
+    setConnection("live", "live");
+    state.replayPending = true;
+    send({type: "replay", after: state.lastSeq});
+  };
+  socket.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.kind === "event") apply(data);
+    else if (data.kind === "replayed") { state.replayPending = false; catchUp(); }
+  };
+  socket.onclose = (event) => {
+    if (event.code === 4403 || event.code === 4404) { setConnection("not allowed", "down"); return; }
+    setConnection("reconnecting…", "down");
+    retry = Math.min(retry + 1, 5);
+    setTimeout(connect, 500 * 2 ** (retry - 1));
+  };
+}
+
+// Buttons: the API, so the page stays; the status event brings the change to every viewer.
+document.querySelectorAll("#actions form").forEach((form) => {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const action = form.querySelector("button").dataset.action;
+    const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    fetch(`/api/experiments/${boot.id}/${action}/`, {method: "POST", credentials: "same-origin",
+                                                      headers: {"X-CSRFToken": token, "Accept": "application/json"}})
+      .then((r) => r.json().then((body) => ({ok: r.ok, body})))
+      .then(({ok, body}) => {
+        const box = $("action-error");
+        box.hidden = ok;
+        if (!ok) box.textContent = body.detail || JSON.stringify(body);
+      });
+  });
+});
+
+document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", charts) : charts();
+connect();

@@ -121,7 +121,13 @@ class ExperimentSerializer(serializers.ModelSerializer):
     dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.none())
     family = serializers.ChoiceField(choices=FAMILIES)
     progress = serializers.SerializerMethodField()
+<<<<<<< HEAD
     best = CandidateBriefSerializer(source="best_candidate", read_only=True, allow_null=True)
+=======
+    best = CandidateBriefSerializer(source="best_candidate", read_only=True)
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                     help_text="What to know about the launch, e.g. a latency budget out of reach")
+>>>>>>> outcomes
     # Launch settings (write-only; the stored SearchConfig is `config`).
     population = serializers.IntegerField(write_only=True, required=False)
     rounds = serializers.IntegerField(write_only=True, required=False)
@@ -136,10 +142,11 @@ class ExperimentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Experiment
-        fields = ["id", "team", "name", "family", "dataset", "status", "parallelism", "config", "progress", "best", "summary",
-                  "error", "last_seq", "created", "started_at", "finished_at",
+        fields = ["id", "team", "name", "family", "dataset", "status", "outcome", "warnings", "parallelism", "config", "progress",
+                  "best", "summary", "error", "last_seq", "created", "started_at", "finished_at",
                   "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start"]
-        read_only_fields = ["status", "config", "summary", "error", "last_seq", "created", "started_at", "finished_at"]
+        read_only_fields = ["status", "outcome", "warnings", "config", "summary", "error", "last_seq", "created", "started_at",
+                            "finished_at"]
         extra_kwargs = {"name": {"required": False, "allow_blank": True}, "parallelism": {"required": False}}
 
     def __init__(self, *args, **kwargs):
@@ -181,7 +188,8 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ExperimentSerializer
 
     def get_queryset(self):
-        return with_counts(Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate"))
+        experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")
+        return with_counts(experiments).newest_first()
 
     def _transition(self, change):
         experiment = self.get_object()

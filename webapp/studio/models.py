@@ -12,6 +12,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .outcomes import accuracy_note
+
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -115,9 +117,22 @@ class Dataset(models.Model):
     def split_counts(self) -> dict[str, int]:
         return dict(self.report.get("split_counts") or {})
 
+    @property
+    def val_clips(self) -> int | None:
+        """Clips that score a candidate (the cache falls back to 'test' when there is no 'val')."""
+        counts = self.split_counts
+        return counts.get("val") or counts.get("test") or None
+
+    @property
+    def accuracy_note(self) -> str:
+        """Why accuracies on this dataset move in big steps, or '' when they do not."""
+        return accuracy_note(self.val_clips)
+
 
 class ExperimentQuerySet(TeamScopedQuerySet):
-    pass
+    def newest_first(self) -> "ExperimentQuerySet":
+        # Explicit: Meta.ordering is dropped from GROUP BY queries (e.g. with evaluated counts annotated).
+        return self.order_by("-created", "-pk")
 
 
 class Experiment(models.Model):
@@ -129,8 +144,9 @@ class Experiment(models.Model):
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        GAVE_UP = "gave_up", "Gave up"  # ended before its budget: every proposal was rejected (see ``outcome``)
 
-    TERMINAL = (Status.FINISHED, Status.CANCELLED)
+    TERMINAL = (Status.FINISHED, Status.CANCELLED, Status.GAVE_UP)
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="experiments")
     name = models.CharField(max_length=200)
@@ -138,6 +154,8 @@ class Experiment(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="experiments")
     config = models.JSONField()  # archsearch SearchConfig.to_dict()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    outcome = models.TextField(blank=True, help_text="Why it ended the way it did, in words (e.g. why it gave up)")
+    warnings = models.JSONField(default=list, blank=True, help_text="Launch-time warnings, e.g. a latency budget out of reach")
     parallelism = models.PositiveIntegerField(default=2, help_text="Candidates evaluated at once")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
@@ -154,7 +172,7 @@ class Experiment(models.Model):
     objects = ExperimentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created"]
+        ordering = ["-created", "-pk"]  # newest first, even for two created in the same clock tick
 
     def __str__(self) -> str:
         return self.name
@@ -191,7 +209,7 @@ class Experiment(models.Model):
         population = int(self.config["population"])
         seconds = self.running_seconds()
         eta = None
-        if self.status == self.Status.FINISHED:
+        if self.status in (self.Status.FINISHED, self.Status.GAVE_UP):
             eta = 0.0
         elif evaluated and seconds > 0 and self.status in (self.Status.RUNNING, self.Status.STOPPING):
             eta = seconds / evaluated * max(0, total - evaluated)

@@ -1,6 +1,7 @@
 """Server-rendered pages. Every one needs a login; another team's objects are 404."""
 from __future__ import annotations
 
+import inspect
 import json
 
 from django.contrib import messages
@@ -13,12 +14,14 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment
+from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
 
 
 @login_required
 def dashboard(request):
     experiments = (Experiment.objects.for_user(request.user).select_related("team", "dataset", "best_candidate")
-                   .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED))))
+                   .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
+                   .newest_first())
     rows = [(e, e.progress(e.evaluated_count)) for e in experiments[:200]]
     return render(request, "studio/dashboard.html", {
         "rows": rows,
@@ -42,6 +45,7 @@ def datasets(request):
             if dataset is not None:
                 messages.success(request, f"Dataset {dataset.name!r} registered; it is being prepared.")
                 return redirect(dataset)
+    describe_validation_split(synthetic_form)
     return render(request, "studio/datasets.html", {
         "datasets": Dataset.objects.for_user(request.user).select_related("team"),
         "folder_form": folder_form,
@@ -50,37 +54,115 @@ def datasets(request):
     }, status=400 if request.method == "POST" else 200)
 
 
+def describe_validation_split(form: DatasetSyntheticForm) -> None:
+    """The clips-per-class hint: how many validation clips the default gives, and a size for fine accuracy."""
+    fraction = validation_fraction()
+    field = form.fields["clips_per_class"]
+    classes = len(form.fields["classes"].initial or []) or 1
+    val = val_clips_for(classes, field.initial, fraction)
+    suggested = suggested_clips_per_class(classes, fraction)
+    field.help_text = (f"1 in {round(1 / fraction)} clips is kept for validation: {field.initial} per class with {classes} "
+                       f"classes gives {val} validation clips, so accuracy moves in steps of 1/{val}. For steps of "
+                       f"1/{val_clips_for(classes, suggested, fraction)}, use about {suggested} per class.")
+
+
 @login_required
 def dataset_detail(request, pk: int):
     dataset = get_object_or_404(Dataset.objects.for_user(request.user), pk=pk)
-    return render(request, "studio/dataset_detail.html", {"dataset": dataset, "experiments": dataset.experiments.all()[:50]})
+    suggested = None
+    if dataset.accuracy_note and dataset.num_classes:
+        suggested = suggested_clips_per_class(dataset.num_classes, validation_fraction())
+    return render(request, "studio/dataset_detail.html", {
+        "dataset": dataset, "experiments": dataset.experiments.all()[:50],
+        "suggested_clips_per_class": suggested, "suggested_val_clips": SUGGESTED_VAL_CLIPS,
+    })
+
+
+def validation_fraction() -> float:
+    """The share of clips the clip cache keeps for validation (its default; the studio does not change it)."""
+    from videomodels.data import prepare_cache
+
+    return inspect.signature(prepare_cache).parameters["val_fraction"].default
 
 
 @login_required
 def experiment_new(request):
     initial = {"dataset": request.GET["dataset"]} if request.GET.get("dataset", "").isdigit() else {}
+    workers = services.train_workers()
+    initial["parallelism"] = min(64, workers or 1)  # as many at once as there are workers to train them
     form = ExperimentForm(request.POST or None, user=request.user, initial=initial)
+    form.fields["parallelism"].help_text = parallelism_help(workers)
     if request.method == "POST" and form.is_valid():
         experiment = form.save()
-        messages.success(request, f"Experiment {experiment.name!r} {'started' if experiment.status == 'running' else 'queued'}.")
+        # Tagged so the live page can take it down once the run is over (it would read as current news).
+        messages.success(request, f"Experiment {experiment.name!r} {'started' if experiment.status == 'running' else 'queued'}.",
+                         extra_tags="run-notice")
         return redirect(experiment)
     return render(request, "studio/experiment_new.html", {"form": form, "has_team": services.teams_of(request.user).exists()},
                   status=400 if request.method == "POST" else 200)
 
 
+def parallelism_help(workers: int | None) -> str:
+    if not workers:
+        return "Candidates evaluated at once. No worker on the train queue answered just now: candidates wait until one runs."
+    return f"Candidates evaluated at once; {workers} worker{'s' * (workers != 1)} on the train queue now."
+
+
 @login_required
 def experiment_detail(request, pk: int):
-    experiment = get_object_or_404(Experiment.objects.for_user(request.user).select_related("dataset", "team"), pk=pk)
+    experiment = get_object_or_404(Experiment.objects.for_user(request.user).select_related("dataset", "team", "best_candidate"),
+                                   pk=pk)
     config = experiment.config
+    counts = candidate_counts(experiment)
+    progress = experiment.progress(counts["evaluated"])
     return render(request, "studio/experiment_detail.html", {
         "experiment": experiment,
-        "progress": experiment.progress(),
+        "progress": progress,
+        "counts": counts,
+        "result": search_result(experiment),
+        "parallelism_note": parallelism_note_for(experiment),
         "config_rows": [(key, config[key]) for key in ("population", "rounds", "latency_budget_ms", "seed", "low_steps",
                                                          "high_steps", "batch_size", "objective", "tournament_size", "num_threads")
                         if key in config],
-        "boot": json.dumps({"id": experiment.pk, "status": experiment.status, "total": experiment.total_candidates,
-                            "population": config["population"], "generations": config["rounds"] + 1}),
+        # What the page shows before the WebSocket's replay arrives; the script starts from it.
+        "boot": {"id": experiment.pk, "status": experiment.status, "total": experiment.total_candidates,
+                 "population": config["population"], "generations": config["rounds"] + 1, "counts": counts,
+                 "progress": progress, "outcome": experiment.outcome},
     })
+
+
+def candidate_counts(experiment: Experiment) -> dict[str, int]:
+    """Evaluated, rejected (or failed) and in-training candidates, as the page's counters show them."""
+    by_status = dict(experiment.candidates.values_list("status").annotate(n=Count("pk")))
+    return {"evaluated": by_status.get(Candidate.Status.EVALUATED, 0),
+            "rejected": by_status.get(Candidate.Status.REJECTED, 0) + by_status.get(Candidate.Status.FAILED, 0),
+            "running": by_status.get(Candidate.Status.RUNNING, 0)}
+
+
+def search_result(experiment: Experiment) -> dict | None:
+    """The end of a search as rows: its Pareto front and (EvaNet) its ensemble; None while it runs."""
+    summary = experiment.summary or {}
+    if experiment.status not in Experiment.TERMINAL or not summary:
+        return None
+    ensemble = summary.get("ensemble") or None
+    names = set(summary.get("pareto_ids") or []) | set((ensemble or {}).get("members") or [])
+    by_name = {c.name: c for c in experiment.candidates.filter(name__in=names)}
+    pareto = sorted((by_name[n] for n in summary.get("pareto_ids") or [] if n in by_name),
+                    key=lambda c: (c.latency_ms is None, c.latency_ms or 0.0))
+    members = []
+    if ensemble and ensemble.get("members"):
+        accuracies = ensemble.get("member_accuracy") or []
+        for i, name in enumerate(ensemble["members"]):
+            members.append({"name": name, "candidate": by_name.get(name),
+                            "accuracy": accuracies[i] if i < len(accuracies) else None})
+    return {"pareto": pareto, "ensemble": ensemble, "members": members}
+
+
+def parallelism_note_for(experiment: Experiment) -> str:
+    """Why fewer candidates train at once than the experiment asks for (asked only while it can train)."""
+    if experiment.status not in (Experiment.Status.QUEUED, Experiment.Status.RUNNING):
+        return ""
+    return parallelism_note(experiment.parallelism, services.train_workers() or 0)
 
 
 @login_required
@@ -110,3 +192,9 @@ def candidate_detail(request, pk: int):
         "spec_json": json.dumps(candidate.spec, indent=2),
         "metrics": sorted((candidate.metrics or {}).items()),
     })
+
+
+@login_required
+def api_docs(request):
+    """Swagger UI over /api/schema/, from the packaged sidecar's files (nothing from the internet, no inline script)."""
+    return render(request, "studio/api_docs.html")

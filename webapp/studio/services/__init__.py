@@ -17,6 +17,7 @@ process never loads them. Callers import from this package, not from its modules
 """
 from .datasets import check_source_path, data_dir, prepare_dataset, queue_dataset_preparation, register_dataset
 from .errors import StudioError, TransitionError
+from .estimates import latency_budget_warning, latency_floor_ms, train_workers
 from .experiments import FORM_FIELDS, build_config, check_launch, config_errors, create_experiment
 from .lifecycle import cancel_experiment, resume_experiment, start_experiment, stop_experiment
 from .scheduler import advance, build_engine, finish, recover, wait_for, watchdog
@@ -29,4 +30,5 @@ __all__ = [
     "create_experiment", "data_dir", "default_team", "finish", "interrupt", "is_member", "prepare_dataset",
     "queue_dataset_preparation", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
     "start_experiment", "stop_experiment", "teams_of", "wait_for", "watchdog",
+    "latency_budget_warning", "latency_floor_ms", "train_workers",
 ]

@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 
 from ..models import Dataset, Experiment, Team
 from ..progress import record_event
 from .errors import StudioError
+from .estimates import latency_budget_warning
+from .lifecycle import locked, start_experiment
 from .names import clean_name
-from .lifecycle import start_experiment
+
+log = logging.getLogger("webapp.studio")
 
 # Settings a launch form sets directly; the rest of SearchConfig can come as "settings".
 FORM_FIELDS = ("population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size")
@@ -57,14 +62,72 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int)
 def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
                       start: bool = True) -> Experiment:
     check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism)
-    name = clean_name(name) or f"{config.family} on {dataset.name}"
+    # What is known now without timing anything; None: the budget is checked in the background.
+    budget_warning = latency_budget_warning(config, dataset, measure=False)
     with transaction.atomic():
+        name = clean_name(name) or default_name(team, config.family, dataset)
         experiment = Experiment.objects.create(team=team, name=name, family=config.family, dataset=dataset,
-                                               config=config.to_dict(), parallelism=parallelism, created_by=user)
+                                               config=config.to_dict(), parallelism=parallelism, created_by=user,
+                                               warnings=[budget_warning] if budget_warning else [])
         record_event(experiment, "status", {"status": experiment.status, "progress": experiment.progress(0)})
+        if budget_warning is None:
+            transaction.on_commit(lambda: check_latency_budget_soon(experiment.pk))
         if start:
             start_experiment(experiment.pk)
     experiment.refresh_from_db()
     return experiment
 
+
+def default_name(team: Team, family: str, dataset: Dataset) -> str:
+    """"tvn on motion #3": the next number not yet used by the team (the caller is in a transaction).
+
+    The dataset's row lock makes two launches at once on the same data take turns here
+    (SQLite's IMMEDIATE transactions already do), so they never pick the same number.
+    """
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+    base = f"{family} on {dataset.name}"
+    taken = set(Experiment.objects.filter(team=team, name__startswith=base).values_list("name", flat=True))
+    number = 1 + Experiment.objects.filter(team=team, family=family, dataset=dataset).count()
+    while f"{base} #{number}" in taken:
+        number += 1
+    return f"{base} #{number}"
+
+
+# At most this many budget checks wait or run at once per process: launches cannot pile up CPU work.
+_budget_checks = threading.BoundedSemaphore(4)
+
+
+def check_latency_budget_soon(experiment_id: int) -> threading.Thread | None:
+    """Time the family's networks off the request (seconds of CPU, once per process), then warn."""
+    if not _budget_checks.acquire(blocking=False):
+        log.info("experiment %s: latency budget not checked (too many checks in progress)", experiment_id)
+        return None
+    thread = threading.Thread(target=check_latency_budget, args=(experiment_id,), name=f"budget-check-{experiment_id}",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def check_latency_budget(experiment_id: int) -> None:
+    try:
+        experiment = Experiment.objects.select_related("dataset").get(pk=experiment_id)
+        warning = latency_budget_warning(experiment.search_config(), experiment.dataset)
+        if warning:
+            add_warning(experiment_id, warning)
+    except Exception:  # noqa: BLE001 - a warning is a courtesy; never let it take a thread's traceback to the user
+        log.exception("experiment %s: latency budget not checked", experiment_id)
+    finally:
+        connection.close()
+        _budget_checks.release()
+
+
+def add_warning(experiment_id: int, message: str) -> None:
+    """Add a warning to the experiment's page (stored, and sent live as a ``warning`` event)."""
+    with transaction.atomic():
+        experiment = locked(experiment_id)
+        if message in experiment.warnings:
+            return
+        experiment.warnings = [*experiment.warnings, message]
+        experiment.save(update_fields=["warnings"])
+        record_event(experiment, "warning", {"message": message})
 

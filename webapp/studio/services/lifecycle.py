@@ -31,7 +31,7 @@ def set_status(experiment: Experiment, status: str, **payload: Any) -> None:
         experiment.active_seconds += (now - experiment.resumed_at).total_seconds()
         experiment.resumed_at = None
         fields += ["active_seconds", "resumed_at"]
-    if status in (Status.FINISHED, Status.CANCELLED, Status.FAILED):
+    if status in (*Experiment.TERMINAL, Status.FAILED):
         experiment.finished_at = now
         fields.append("finished_at")
     experiment.status = status

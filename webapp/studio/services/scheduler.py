@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ..models import Candidate, Dataset, Experiment
+from ..outcomes import give_up_reason
 from ..progress import record_event
 from .datasets import queue_dataset_preparation
 from .lifecycle import locked, queue_advance, set_status, settle_stopping
@@ -170,13 +171,20 @@ def finish(experiment_id: int) -> None:
         pareto_ids = [c["id"] for c in engine.pareto()]
         event = RunFinished(best["id"] if best else None, best["accuracy"] if best else None, len(engine.trained),
                             sum(1 for c in engine.candidates if c["status"] != "evaluated"), pareto_ids, ensemble)
+        # A search that stopped proposing before its budget was spent did not finish: it gave up, and says why.
+        outcome = give_up_reason(engine.candidates, engine.config.latency_budget_ms) if engine.gave_up else ""
         experiment.summary = {"pareto_ids": pareto_ids, "ensemble": ensemble, "gave_up": engine.gave_up,
                               "best_id": event.best_id, "best_accuracy": event.best_accuracy}
-        experiment.save(update_fields=["summary"])
+        experiment.outcome = outcome
+        experiment.save(update_fields=["summary", "outcome"])
         payload = event.to_dict()
         payload.pop("type")
+        payload.update(gave_up=engine.gave_up, outcome=outcome)
         record_event(experiment, "run_finished", payload)
-        set_status(experiment, Status.FINISHED)
+        if engine.gave_up:
+            set_status(experiment, Status.GAVE_UP, outcome=outcome)
+        else:
+            set_status(experiment, Status.FINISHED)
 
 
 def recover(worker_name: str | None = None) -> list[int]:
