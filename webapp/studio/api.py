@@ -121,13 +121,9 @@ class ExperimentSerializer(serializers.ModelSerializer):
     dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.none())
     family = serializers.ChoiceField(choices=FAMILIES)
     progress = serializers.SerializerMethodField()
-<<<<<<< HEAD
     best = CandidateBriefSerializer(source="best_candidate", read_only=True, allow_null=True)
-=======
-    best = CandidateBriefSerializer(source="best_candidate", read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True,
                                      help_text="What to know about the launch, e.g. a latency budget out of reach")
->>>>>>> outcomes
     # Launch settings (write-only; the stored SearchConfig is `config`).
     population = serializers.IntegerField(write_only=True, required=False)
     rounds = serializers.IntegerField(write_only=True, required=False)
