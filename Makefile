@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) scripts/run_studio.py
 
+## Every test; installs Debian's chromium for the browser tests first when it can.
 test: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
 bench: $(STAMP)
