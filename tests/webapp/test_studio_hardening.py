@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -287,3 +288,28 @@ def test_racing_requests_for_the_same_dataset_name_one_wins(teams, studio_data_d
         assert Dataset.objects.filter(name=f"same-{attempt}").count() == 1
     assert results.count(201) == 4, results
     assert set(results) <= {201, 400, 409}, results
+
+
+PAGE_HOSTILE = ["", "-1", "1e999", "nan", "inf", "99999999999999999999999999", "\u200b", "x" * 3000, "\x00", "../../etc",
+                "0x10", "1.5", "[]", "\ud800"]
+
+
+def test_hostile_values_in_every_page_form_field_are_form_errors(teams, ready_dataset, client_for):
+    """The launch and dataset forms of the pages: every field, every hostile value, never a 500."""
+    client = client_for(teams["alice"])
+    forms = {
+        "/experiments/new/": {"team": teams["a"].pk, "family": "tvn", "dataset": ready_dataset.pk, "population": 2,
+                              "rounds": 1, "seed": 0, "low_steps": 2, "high_steps": 0, "batch_size": 8, "parallelism": 1,
+                              "num_threads": 1, "name": "f"},
+        "/datasets/": {"synthetic-team": teams["a"].pk, "synthetic-name": "s", "synthetic-clips_per_class": 4,
+                       "synthetic-classes": "move_left", "synthetic-frames": 8, "synthetic-size": 32, "synthetic-seed": 0},
+    }
+    tried = 0
+    for url, valid in forms.items():
+        for field in valid:
+            for value in PAGE_HOSTILE:
+                body = urllib.parse.urlencode({**valid, field: value}, errors="surrogatepass")
+                response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+                tried += 1
+                assert response.status_code in (200, 302, 400), (url, field, value, response.status_code)
+    assert tried == sum(len(v) for v in forms.values()) * len(PAGE_HOSTILE)
