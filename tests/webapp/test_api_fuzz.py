@@ -98,10 +98,14 @@ HOSTILE_VALUES = [None, True, -1, 0, 2**63, 2**64, -(2**63) - 1, 1e308, "", " ",
                   "1e999", "NaN", "-Infinity", [], {}, [[[[[[]]]]]], {"$gt": ""}, "' OR 1=1 --", "\x00"]
 
 
-def test_hostile_values_in_every_body_field_and_query_parameter(session_cookies, client_for, teams):
+def test_hostile_values_in_every_body_field_and_query_parameter(session_cookies, teams):
     """Every documented field and parameter gets every hostile value: never a 5xx, always JSON."""
-    client = client_for(teams["alice"])
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(teams["alice"])
     document = openapi_document()
+    failures = []
     components = document["components"]["schemas"]
     tried = 0
     for path, methods in document["paths"].items():
@@ -116,7 +120,8 @@ def test_hostile_values_in_every_body_field_and_query_parameter(session_cookies,
                     query = f"{parameter['name']}={urllib.parse.quote(text, errors='surrogatepass')}"
                     response = getattr(client, method)(url, QUERY_STRING=query)
                     tried += 1
-                    assert response.status_code < 500, (method, url, parameter["name"], value, response.content[:300])
+                    if response.status_code >= 500:
+                        failures.append((method, url, parameter["name"], value, response.status_code))
             body = spec.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
             ref = body.get("$ref", "").rsplit("/", 1)[-1]
             for field in components.get(ref, {}).get("properties", {}):
@@ -127,6 +132,8 @@ def test_hostile_values_in_every_body_field_and_query_parameter(session_cookies,
                         continue
                     response = getattr(client, method)(url, data, content_type="application/json")
                     tried += 1
-                    assert response.status_code < 500, (method, url, field, value, response.content[:300])
-                    assert response["Content-Type"].startswith("application/json"), (method, url, field)
+                    if response.status_code >= 500 or not response["Content-Type"].startswith("application/json"):
+                        failures.append((method, url, field, value, response.status_code))
+    print(f"hostile corpus: {tried} requests, {len(failures)} answered 5xx or not JSON")
     assert tried > 500
+    assert failures == [], failures[:20]
