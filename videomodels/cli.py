@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the diff as JSON (node_map, changes, summary)")
     p.set_defaults(func=cmd_diff)
 
-    for module in ("videomodels.data.cli", "videomodels.train.cli"):
+    for module in ("videomodels.data.cli", "videomodels.train.cli", "videomodels.predict"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ImportError:
