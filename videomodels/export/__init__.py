@@ -4,11 +4,12 @@
     report = export_onnx(model_or_checkpoint, "model.onnx")  # raises ExportRefused
     text = model_card({"name": ..., "metrics": ..., "lineage": [...], ...})
 """
-from videomodels.export.card import front_matter, model_card, parse_front_matter
+from videomodels.export.card import card_from_training, front_matter, model_card, parse_front_matter
 from videomodels.export.checkpoint import ExportError, LoadedModel, export_checkpoint, load_exported
 from videomodels.export.onnx import ExportRefused, OnnxModel, OnnxReport, export_onnx, load_onnx
 
 __all__ = [
+    "card_from_training",
     "ExportError",
     "ExportRefused",
     "LoadedModel",

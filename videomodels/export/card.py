@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import PurePath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -182,6 +183,38 @@ def model_card(card: Mapping[str, Any]) -> str:
     if card.get("citation"):
         out += ["## Citation", "", "```", str(card["citation"]).replace("```", "'''"), "```", ""]
     return "\n".join(out)
+
+
+def card_from_training(result: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """Card fields from a training result (``metrics.json`` / ``TrainResult.to_dict()``);
+    ``extra`` (name, dataset, lineage, review_history, license, ...) overrides them."""
+    spec = result.get("spec") or {}
+    graph = spec.get("json") or {}
+    config = result.get("config") or {}
+    data = result.get("data") or {}
+    card: dict[str, Any] = {
+        "name": spec.get("name") or "model",
+        "family": spec.get("family"),
+        "architecture": {"params": result.get("params"), "macs": result.get("macs"), "spec_hash": spec.get("hash"),
+                         "inputs": spec.get("inputs") or [], "nodes": len(graph.get("nodes") or []) or None,
+                         "edges": len(graph.get("edges") or []) or None},
+        "latency": result.get("latency") or {},
+        "dataset": {"name": data.get("name") or _dataset_name(data), "num_train": data.get("num_train"),
+                    "num_val": data.get("num_val")},
+        "training": {"epochs": result.get("epochs_completed"), "steps": result.get("steps"),
+                     **{k: config.get(k) for k in ("batch_size", "lr", "optimizer", "weight_decay", "label_smoothing", "seed")},
+                     "device": result.get("device")},
+        "metrics": result.get("metrics") or {},
+        "class_names": result.get("class_names") or [],
+    }
+    card.update(extra)
+    return card
+
+
+def _dataset_name(data: Mapping[str, Any]) -> str | None:
+    """The video folder a run prepared its cache from, else the cache folder's name."""
+    source = (data.get("prepared") or {}).get("source") or data.get("cache_dir")
+    return PurePath(str(source)).name or None if source else None
 
 
 def parse_front_matter(markdown: str) -> dict[str, Any]:

@@ -66,3 +66,19 @@ def test_a_minimal_card_still_has_every_section():
     assert header["model-index"] == [{"name": "model", "results": []}]
     assert text.count("_Not recorded._") == 2  # training and evaluation
     assert "Not reviewed." in text and "No recorded ancestors" in text
+
+
+def test_card_from_a_real_training_run(trained_run):
+    import json
+
+    from videomodels.export import card_from_training
+
+    result = json.loads((trained_run / "metrics.json").read_text())
+    card = card_from_training(result, license="mit", review_history=[{"status": "approved", "by": "bob"}])
+    assert card["architecture"]["params"] == result["params"] and card["dataset"]["name"] == "videos"
+    text = model_card(card)
+    header = parse_front_matter(text)
+    assert header["license"] == "mit" and header["datasets"] == ["videos"]
+    [metric] = [m for m in header["model-index"][0]["results"][0]["metrics"] if m["type"] == "accuracy"]
+    assert metric["value"] == result["metrics"]["top1"]
+    assert f"| Parameters | {result['params']:,} |" in text and "| approved | bob |" in text
