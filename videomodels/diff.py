@@ -9,7 +9,8 @@ Nodes are matched in three passes, each bounded:
 3. similarity: what is still left is paired by a minimum-cost assignment
    (scipy's linear_sum_assignment, O(n^3)) per node type, on a cost mixing attribute
    difference, neighbour agreement and position; pairs above a threshold stay
-   unmatched (reported as removed + added).
+   unmatched (reported as removed + added). Groups above MAX_ASSIGNMENT nodes are
+   paired in topological order instead.
 No exponential graph-edit-distance search is ever run.
 
 The result (``SpecDiff``) is plain data: ``to_dict()`` is JSON, ``node_map`` maps
@@ -32,9 +33,9 @@ from videomodels.validation import Problem, SpecError, order_nodes
 REFINEMENT_ROUNDS = 3
 # Pairs whose similarity cost is above this stay unmatched (cost lies in [0, 1]).
 MATCH_THRESHOLD = 0.5
-# Assignment problems bigger than this (per node type) fall back to a greedy pass,
-# so a pathological spec cannot make the cubic step explode.
-MAX_ASSIGNMENT = 2000
+# Assignment problems bigger than this (per node type) are paired in topological order
+# instead, so a pathological spec cannot make the quadratic costs and cubic solve explode.
+MAX_ASSIGNMENT = 300
 _WEIGHTS = {"attrs": 0.35, "neighbours": 0.45, "position": 0.2}
 _MISSING = "<missing>"  # shown for a key present on one side only
 
@@ -375,24 +376,12 @@ def _pair_cost(sa: _Side, sb: _Side, u: str, v: str, anchors_a: dict[str, str], 
 
 
 def _assign(costs: list[list[float]]) -> list[tuple[int, int]]:
-    rows, cols = len(costs), len(costs[0]) if costs else 0
-    if rows == 0 or cols == 0:
-        return []
-    if max(rows, cols) <= MAX_ASSIGNMENT:
-        import numpy as np
-        from scipy.optimize import linear_sum_assignment
+    """Minimum-cost one-to-one pairing of rows and columns (rectangular is fine)."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
 
-        r, c = linear_sum_assignment(np.asarray(costs, dtype=float))
-        return list(zip(r.tolist(), c.tolist()))
-    # Greedy on sorted costs: O(n^2 log n), for specs far beyond any real network.
-    pairs = sorted((costs[i][j], i, j) for i in range(rows) for j in range(cols))
-    used_r, used_c, out = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_r and j not in used_c:
-            used_r.add(i)
-            used_c.add(j)
-            out.append((i, j))
-    return out
+    rows, cols = linear_sum_assignment(np.asarray(costs, dtype=float))
+    return list(zip(rows.tolist(), cols.tolist()))
 
 
 def _match_nodes(sa: _Side, sb: _Side, input_map: dict[str, str], match_ids: bool) -> tuple[dict[str, str], dict[str, str]]:
@@ -446,11 +435,16 @@ def _match_nodes(sa: _Side, sb: _Side, input_map: dict[str, str], match_ids: boo
         group_b = by_type_b.get(node_type, [])
         if not group_b:
             continue
-        costs = [[_pair_cost(sa, sb, u, v, anchors_a, anchors_b) for v in group_b] for u in group_a]
-        for i, j in _assign(costs):
-            if costs[i][j] <= MATCH_THRESHOLD:
-                node_map[group_a[i]] = group_b[j]
-                how[group_a[i]] = "similarity"
+        if max(len(group_a), len(group_b)) > MAX_ASSIGNMENT:
+            # Far beyond any real network: pair in topological order instead (linear, not cubic).
+            pairs = [(u, v, _pair_cost(sa, sb, u, v, anchors_a, anchors_b)) for u, v in zip(group_a, group_b)]
+        else:
+            costs = [[_pair_cost(sa, sb, u, v, anchors_a, anchors_b) for v in group_b] for u in group_a]
+            pairs = [(group_a[i], group_b[j], costs[i][j]) for i, j in _assign(costs)]
+        for u, v, cost in pairs:
+            if cost <= MATCH_THRESHOLD:
+                node_map[u] = v
+                how[u] = "similarity"
     return node_map, how
 
 

@@ -330,3 +330,16 @@ def test_cli_diff_text_and_json(tmp_path, capsys, tiny_tvn):
     assert "no architectural change" in capsys.readouterr().out
     assert cli_main(["diff", str(a), str(tmp_path / "missing.json")]) == 2
     assert "missing.json" in capsys.readouterr().err
+
+
+def test_huge_leftover_groups_are_paired_without_the_cubic_step(monkeypatch):
+    import videomodels.diff as diff_module
+
+    a = get_preset("tvn-2")
+    b, names = renamed(a)
+    b.nodes[2].attrs["filters"] = 7  # breaks exact structure for its neighbourhood
+    monkeypatch.setattr(diff_module, "MAX_ASSIGNMENT", 1)
+    monkeypatch.setattr(diff_module, "_assign", lambda costs: pytest.fail("the assignment must not run"))
+    result = diff_specs(a, b)
+    assert_consistent(a, b, result)
+    assert result.node_map == names and len(result.nodes_changed) == 1
