@@ -119,6 +119,27 @@ class SpecDiff:
                     or self.edges_removed or self.edges_changed or self.inputs_added or self.inputs_removed
                     or self.inputs_changed)
 
+    def node_fate(self, id_a: str) -> tuple[str, str | None]:
+        """What became of node ``id_a`` of the first spec: ("unchanged" | "changed", its id in
+        the second) or ("removed", None). For carrying anchored comments forward."""
+        if id_a not in self.node_map:
+            return "removed", None
+        changed = any(change.id_a == id_a for change in self.nodes_changed)
+        return ("changed" if changed else "unchanged"), self.node_map[id_a]
+
+    def edge_fate(self, source_a: str, target_a: str) -> tuple[str, tuple[str, str] | None]:
+        """Like ``node_fate`` for the edge source_a -> target_a (weight or learnable flag
+        changes count as changed; the edge's endpoints keep their own fates)."""
+        if any((e.source, e.target) == (source_a, target_a) for e in self.edges_removed):
+            return "removed", None
+        for change in self.edges_changed:
+            if (change.source_a, change.target_a) == (source_a, target_a):
+                return "changed", (change.source_b, change.target_b)
+        mapping = {**self.input_map, **self.node_map}
+        if source_a in mapping and target_a in mapping:
+            return "unchanged", (mapping[source_a], mapping[target_a])
+        return "removed", None
+
     def counts(self) -> dict[str, int]:
         return {
             "nodes_added": len(self.nodes_added), "nodes_removed": len(self.nodes_removed),

@@ -343,3 +343,22 @@ def test_huge_leftover_groups_are_paired_without_the_cubic_step(monkeypatch):
     result = diff_specs(a, b)
     assert_consistent(a, b, result)
     assert result.node_map == names and len(result.nodes_changed) == 1
+
+
+def test_fates_of_nodes_and_edges_for_anchored_comments(tiny_tvn):
+    a = ArchSpec.from_dict(tiny_tvn)
+    b, names = renamed(a)
+    b.nodes[0].attrs["temporal_kernel"] = 5
+    b.edges[1].weight = 0.3
+    dropped = b.edges.pop(2)
+    result = diff_specs(a, b)
+    first, second = a.nodes[0].id, a.nodes[1].id
+    assert result.node_fate(first) == ("changed", names[first])
+    assert result.node_fate(second) == ("unchanged", names[second])
+    assert result.node_fate("nope") == ("removed", None)
+    e1, e2 = a.edges[1], a.edges[2]
+    assert result.edge_fate(e1.source, e1.target) == ("changed", (names.get(e1.source, e1.source), names[e1.target]))
+    assert result.edge_fate(e2.source, e2.target) == ("removed", None)
+    assert (dropped.source, dropped.target) == (names[e2.source], names[e2.target])
+    e0 = a.edges[0]
+    assert result.edge_fate(e0.source, e0.target) == ("unchanged", (e0.source, names[e0.target]))

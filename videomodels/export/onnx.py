@@ -162,6 +162,8 @@ def export_onnx(
         preprocessing = preprocessing or loaded.preprocessing
     else:
         raise ExportError(f"expected a GraphNet or a checkpoint path, got {type(source).__name__}")
+    if any(t.device.type != "cpu" for t in model.state_dict().values()):
+        raise ExportError("export_onnx checks the export on CPU: pass a model on the CPU (model.cpu())")
     if not batch_sizes or any(int(b) < 1 for b in batch_sizes):
         raise ExportError(f"batch_sizes must be positive integers, got {list(batch_sizes)}")
     num_classes = _head_classes(model.spec)
