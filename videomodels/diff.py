@@ -1,8 +1,8 @@
 """Structural diff of two ArchSpecs, of any family.
 
 Nodes are matched in three passes, each bounded:
-1. stable ids: a node (or input stream) with the same id on both sides is the same
-   node (search mutations keep ids);
+1. stable ids: pairs the caller already knows (``id_map``), then a node (or input
+   stream) with the same id on both sides is the same node (search mutations keep ids);
 2. exact structure: colour refinement (Weisfeiler-Lehman style, a fixed number of
    rounds) labels every unmatched node by its type, attributes and neighbourhood;
    nodes whose labels agree are paired, in topological order among equals;
@@ -100,7 +100,7 @@ class SpecDiff:
     name: ValueChange | None
     node_map: dict[str, str]  # node id in a -> node id in b
     input_map: dict[str, str]  # input id in a -> input id in b
-    matched_by: dict[str, str]  # node id in a -> "id" | "structure" | "similarity"
+    matched_by: dict[str, str]  # node id in a -> "given" | "id" | "structure" | "similarity"
     nodes_added: list[NodeRef] = field(default_factory=list)
     nodes_removed: list[NodeRef] = field(default_factory=list)
     nodes_changed: list[NodeChange] = field(default_factory=list)
@@ -405,12 +405,18 @@ def _assign(costs: list[list[float]]) -> list[tuple[int, int]]:
     return list(zip(rows.tolist(), cols.tolist()))
 
 
-def _match_nodes(sa: _Side, sb: _Side, input_map: dict[str, str], match_ids: bool) -> tuple[dict[str, str], dict[str, str]]:
+def _match_nodes(sa: _Side, sb: _Side, input_map: dict[str, str], match_ids: bool,
+                 id_map: dict[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
     node_map: dict[str, str] = {}
     how: dict[str, str] = {}
+    for id_a, id_b in (id_map or {}).items():  # a caller's known correspondences come first
+        if id_a in sa.nodes and id_b in sb.nodes and id_b not in node_map.values():
+            node_map[id_a] = id_b
+            how[id_a] = "given"
     if match_ids:
+        taken = set(node_map.values())
         for node_id in sa.order:
-            if node_id in sb.nodes:
+            if node_id in sb.nodes and node_id not in node_map and node_id not in taken:
                 node_map[node_id] = node_id
                 how[node_id] = "id"
 
@@ -472,13 +478,15 @@ def _match_nodes(sa: _Side, sb: _Side, input_map: dict[str, str], match_ids: boo
 # ---------------------------------------------------------------- the diff
 
 
-def diff_specs(a: ArchSpec | dict[str, Any], b: ArchSpec | dict[str, Any], *, match_ids: bool = True) -> SpecDiff:
+def diff_specs(a: ArchSpec | dict[str, Any], b: ArchSpec | dict[str, Any], *, match_ids: bool = True,
+               id_map: dict[str, str] | None = None) -> SpecDiff:
     """Structural differences from ``a`` to ``b``.
 
     ``a``/``b``: ArchSpecs or their JSON dicts (they need not be valid networks, only have
     unique ids). ``match_ids=False`` ignores ids and matches by structure alone (for two
-    specs whose ids mean nothing to each other). Raises SpecError for duplicate ids or
-    unparseable dicts.
+    specs whose ids mean nothing to each other). ``id_map``: node correspondences known
+    beforehand (a mutation's or an editor's id map, a -> b), trusted before anything else.
+    Raises SpecError for duplicate ids or unparseable dicts.
     """
     a, b = _as_spec(a), _as_spec(b)
     _check_ids(a, "a")
@@ -486,7 +494,7 @@ def diff_specs(a: ArchSpec | dict[str, Any], b: ArchSpec | dict[str, Any], *, ma
     a, b = _with_defaults(a), _with_defaults(b)
     sa, sb = _side(a), _side(b)
     input_map = _match_inputs(a, b, match_ids)
-    node_map, how = _match_nodes(sa, sb, input_map, match_ids)
+    node_map, how = _match_nodes(sa, sb, input_map, match_ids, id_map)
     node_map = {n: node_map[n] for n in sa.order if n in node_map}  # stable, topological order
 
     result = SpecDiff(

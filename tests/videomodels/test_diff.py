@@ -362,3 +362,16 @@ def test_fates_of_nodes_and_edges_for_anchored_comments(tiny_tvn):
     assert (dropped.source, dropped.target) == (names[e2.source], names[e2.target])
     e0 = a.edges[0]
     assert result.edge_fate(e0.source, e0.target) == ("unchanged", (e0.source, names[e0.target]))
+
+
+def test_a_given_id_map_is_trusted_first(tiny_tvn):
+    a = ArchSpec.from_dict(tiny_tvn)
+    b, names = renamed(a)
+    first, second = a.nodes[0].id, a.nodes[1].id
+    # Deliberately cross two nodes: the diff must follow the caller and report what that implies.
+    crossed = {first: names[second], second: names[first]}
+    result = diff_specs(a, b, id_map=crossed)
+    assert_consistent(a, b, result)
+    assert result.node_map[first] == names[second] and result.matched_by[first] == "given"
+    assert not result.is_empty
+    assert diff_specs(a, b, id_map={first: names[first], "ghost": "nowhere"}).matched_by[first] == "given"
