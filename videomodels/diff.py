@@ -36,6 +36,8 @@ MATCH_THRESHOLD = 0.5
 # Assignment problems bigger than this (per node type) are paired in topological order
 # instead, so a pathological spec cannot make the quadratic costs and cubic solve explode.
 MAX_ASSIGNMENT = 300
+# Attribute paths go this deep at most (attributes are shallow; hostile JSON need not be).
+MAX_PATH_DEPTH = 16
 _WEIGHTS = {"attrs": 0.35, "neighbours": 0.45, "position": 0.2}
 _MISSING = "<missing>"  # shown for a key present on one side only
 
@@ -223,8 +225,11 @@ def _fmt_change(change: ValueChange) -> str:
 # ---------------------------------------------------------------- value diffs
 
 
-def value_changes(old: Any, new: Any, path: str = "") -> list[ValueChange]:
-    """Leaf-level differences between two JSON values (dicts by key, equal-length lists by index)."""
+def value_changes(old: Any, new: Any, path: str = "", _depth: int = 0) -> list[ValueChange]:
+    """Leaf-level differences between two JSON values (dicts by key, equal-length lists by
+    index); below MAX_PATH_DEPTH levels a changed value is reported whole."""
+    if _depth >= MAX_PATH_DEPTH:
+        return [] if _same(old, new) else [ValueChange(path or "$", copy.deepcopy(old), copy.deepcopy(new))]
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[ValueChange] = []
         for key in list(old) + [k for k in new if k not in old]:
@@ -234,12 +239,12 @@ def value_changes(old: Any, new: Any, path: str = "") -> list[ValueChange]:
             elif key not in old:
                 out.append(ValueChange(where, _MISSING, copy.deepcopy(new[key])))
             else:
-                out += value_changes(old[key], new[key], where)
+                out += value_changes(old[key], new[key], where, _depth + 1)
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         out = []
         for index, (x, y) in enumerate(zip(old, new)):
-            out += value_changes(x, y, f"{path}[{index}]")
+            out += value_changes(x, y, f"{path}[{index}]", _depth + 1)
         return out
     if _same(old, new):
         return []

@@ -375,3 +375,11 @@ def test_a_given_id_map_is_trusted_first(tiny_tvn):
     assert result.node_map[first] == names[second] and result.matched_by[first] == "given"
     assert not result.is_empty
     assert diff_specs(a, b, id_map={first: names[first], "ghost": "nowhere"}).matched_by[first] == "given"
+
+
+def test_deeply_nested_attributes_are_reported_whole_below_a_depth():
+    deep_a, deep_b = 1, 2
+    for _ in range(200):
+        deep_a, deep_b = {"x": deep_a}, {"x": deep_b}
+    [change] = value_changes({"k": deep_a}, {"k": deep_b})
+    assert change.path == "k" + ".x" * 15 and isinstance(change.old, dict)
