@@ -4,8 +4,8 @@ The exported graph takes one tensor per input stream (named after the stream ids
 batch axis dynamic) and returns ``logits``. Spec, class names and preprocessing ride
 along in the model's metadata_props, so ``predict`` needs nothing but the .onnx file.
 The export is checked on sample clips at two batch sizes: the largest absolute
-difference from PyTorch's output is recorded, and an export outside tolerance is
-refused, as is a model with an op ONNX cannot express (the error names the op).
+difference from PyTorch's output is recorded, and an export outside tolerance
+(atol + rtol x the largest |logit|) is refused, as is a model with an op ONNX cannot express (the error names the op).
 """
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class OnnxReport:
     batch_sizes: list[int]
     max_abs_diff: float  # over every batch size and logit
     max_abs_diff_by_batch: dict[str, float]
+    max_rel_diff: float  # max |diff| / max |logit|, over every batch size
     rtol: float
     atol: float
     samples: str  # "clips" (given sample clips) or "random" (seeded normal noise)
@@ -213,6 +214,7 @@ def export_onnx(
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     diffs: dict[str, float] = {}
+    scaled: dict[str, float] = {}
     model.eval()
     try:
         for size in batch_sizes:
@@ -223,17 +225,21 @@ def export_onnx(
             if got.shape != expected.shape:
                 raise ExportRefused(f"onnxruntime output shape {got.shape} != PyTorch {expected.shape} at batch {size}", stage="verify")
             diff = float(np.max(np.abs(got - expected))) if got.size else 0.0
+            scale = float(np.max(np.abs(expected))) if expected.size else 0.0
             diffs[str(size)] = diff
-            if not np.allclose(got, expected, rtol=rtol, atol=atol) or not np.isfinite(got).all():
-                worst = float(np.max(np.abs(got - expected) - rtol * np.abs(expected)))
-                raise ExportRefused(f"onnxruntime differs from PyTorch at batch {size}: max |diff| {diff:.3g} "
-                                    f"(exceeds atol {atol} + rtol {rtol} x |value| by {worst:.3g})", stage="verify")
+            scaled[str(size)] = diff / scale if scale > 0 else diff
+            # Tolerance relative to the output's scale, not element by element: logits of a deep
+            # network span orders of magnitude, and float32 summation order moves the tiny ones
+            # by more than rtol of their own size while the prediction cannot change.
+            if not np.isfinite(got).all() or diff > atol + rtol * scale:
+                raise ExportRefused(f"onnxruntime differs from PyTorch at batch {size}: max |diff| {diff:.3g} > "
+                                    f"atol {atol} + rtol {rtol} x max |logit| {scale:.3g}", stage="verify")
     finally:
         model.train(was_training)
     return OnnxReport(
         path=str(path), opset=int(opset_used), input_names=ids, output_name="logits",
         batch_sizes=[int(b) for b in batch_sizes], max_abs_diff=max(diffs.values()), max_abs_diff_by_batch=diffs,
-        rtol=rtol, atol=atol, samples=kind, export_seconds=seconds, file_bytes=path.stat().st_size,
+        max_rel_diff=max(scaled.values()), rtol=rtol, atol=atol, samples=kind, export_seconds=seconds, file_bytes=path.stat().st_size,
         metadata_keys=[e.key for e in proto.metadata_props],
     )
 

@@ -97,3 +97,23 @@ def test_bad_arguments(tmp_path):
         export_onnx(model, tmp_path / "m.onnx", batch_sizes=(0,))
     with pytest.raises(ExportError, match="lacks streams"):
         export_onnx(model, tmp_path / "m.onnx", sample_inputs={"flow": torch.zeros(1, 2, 4, 16, 16)})
+
+
+class _PythonState(nn.Module):
+    """Python-side state: traced once as a constant, so the ONNX graph cannot follow it."""
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.block, self.calls = block, 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.block(x) + float(self.calls)
+
+
+def test_an_export_that_disagrees_with_pytorch_is_refused(tmp_path):
+    model = build_model(micro_spec(), num_classes=3).eval()
+    model.blocks["b1"] = _PythonState(model.blocks["b1"])
+    with pytest.raises(ExportRefused) as refused:
+        export_onnx(model, tmp_path / "drift.onnx")
+    assert refused.value.stage == "verify" and "differs from PyTorch at batch" in refused.value.reason
