@@ -5,10 +5,10 @@ import argparse
 import datetime
 import json
 
-from benchmarks import baselines, data, models, search
+from benchmarks import baselines, data, models, review, search
 from benchmarks.common import ROOT, WORK, machine
 
-SECTIONS = ("models", "data", "baselines", "search", "studio")
+SECTIONS = ("models", "data", "baselines", "search", "studio", "review")
 
 
 def studio(quick: bool):
@@ -40,6 +40,8 @@ def main(argv=None) -> int:
             previous = store / "baselines.json"
             known = results.get("baselines") or (json.loads(previous.read_text()) if previous.exists() else None)
             text, result = search.run(args.quick, baselines=known, budget_s=args.search_budget_s)
+        elif name == "review":
+            text, result = review.run(args.quick)
         else:
             text, result = studio(args.quick)
         results[name] = result
