@@ -6,31 +6,12 @@ it finish with every event received exactly once.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
+from browsing import wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(480)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
 
 def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, studio_data_dir, processes, browser, tmp_path):
     from playwright.sync_api import expect
@@ -87,7 +68,7 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
 
         # Lose the connection once: the page reconnects and replays what it missed.
         page.evaluate("window.studio.socket.close()")
-        page.wait_for_function("window.studio.connections >= 2")
+        wait_for_js(page, "window.studio.connections >= 2")
 
         # Resume and watch it finish.
         page.click("button[data-action=resume]")

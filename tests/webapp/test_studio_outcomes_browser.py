@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_studio_browser import browser  # noqa: F401 - Debian's chromium through Playwright
+from browsing import wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(480)]
 
@@ -77,7 +77,7 @@ def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, st
 
         # A reload: the counters start at the server's numbers and never pass through 0.
         page.reload()
-        page.wait_for_function("window.studio && window.studio.caughtUp")
+        wait_for_js(page, "window.studio && window.studio.caughtUp")
         expect(page.locator("#count-evaluated")).to_have_text("4")
         values = page.evaluate("window.__counterValues")
         assert values and "0" not in values, values

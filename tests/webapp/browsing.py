@@ -1,0 +1,25 @@
+"""Helpers of the headless-Chromium tests.
+
+The pages run under a strict Content Security Policy (no eval), so Playwright's
+``wait_for_function`` with a string, which evaluates it with eval inside the page, is blocked.
+``wait_for_js`` polls the same expression through the debugging protocol instead, which the
+page's policy does not govern."""
+from __future__ import annotations
+
+import time
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def wait_for_js(page, expression: str, timeout: float = 60.0, interval: float = 0.1):
+    """Poll ``expression`` in the page until it is truthy; returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(f"() => {{ try {{ return ({expression}); }} catch (e) {{ return false; }} }}")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout:.0f} s: {expression}")
+        time.sleep(interval)
