@@ -23,3 +23,14 @@ def wait_for_js(page, expression: str, timeout: float = 60.0, interval: float = 
         if time.monotonic() > deadline:
             raise TimeoutError(f"still false after {timeout:.0f} s: {expression}")
         time.sleep(interval)
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    """Through the login form, as a person would; lands on the experiment list."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Experiments")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browsing import wait_for_js
+from browsing import log_in, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(480)]
 
@@ -25,13 +25,10 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
     blocked = []  # what the Content Security Policy refused: nothing may be
     page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
     try:
-        # Log in.
+        # Log in (an anonymous visit is sent to the login page first).
         page.goto(f"{base}/")
         expect(page).to_have_url(re.compile(r"/accounts/login/"))
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", "alice-pass-123")
-        page.click("button[type=submit]")
-        expect(page.locator("h1")).to_have_text("Experiments")
+        log_in(page, base, "alice", "alice-pass-123")
 
         # Generate a tiny motion benchmark; its page turns ready by itself.
         page.goto(f"{base}/datasets/")

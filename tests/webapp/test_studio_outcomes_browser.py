@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browsing import wait_for_js
+from browsing import log_in, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(480)]
 
@@ -47,11 +47,7 @@ def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, st
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: requests.append(request.url))
     try:
-        page.goto(f"{base}/accounts/login/")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", "alice-pass-123")
-        page.click("button[type=submit]")
-        expect(page.locator("h1")).to_have_text("Experiments")
+        log_in(page, base, "alice", "alice-pass-123")
 
         # An unnamed EvaNet search from the form.
         page.goto(f"{base}/experiments/new/?dataset={ready_dataset.pk}")
