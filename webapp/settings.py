@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "webapp.studio",
+    "webapp.architectures",
 ]
 
 MIDDLEWARE = [
