@@ -145,6 +145,17 @@ def version_source(user, version_id: int) -> Source:
     return Source(version.spec, version.architecture.family, str(version), Architecture.Origin.VERSION, version=version)
 
 
+def with_learned_weights(spec: Any, edge_weights: Any) -> Any:
+    """A candidate's spec with the edge weights its training learned (what its drawing shows)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("edges"), list) or not isinstance(edge_weights, list):
+        return spec
+    learned = {(w.get("source"), w.get("target")): w.get("weight") for w in edge_weights if isinstance(w, dict)}
+    edges = [{**e, "weight": learned[(e.get("source"), e.get("target"))]}
+             if isinstance(e, dict) and isinstance(learned.get((e.get("source"), e.get("target"))), float) else e
+             for e in spec["edges"]]
+    return {**spec, "edges": edges}
+
+
 def blank_source(family: str) -> Source:
     if family not in IMPORTERS:
         raise StudioError(f"Unknown family {family!r}.", "family")
