@@ -75,7 +75,7 @@ function nodeLabel(node, cost) {
       lines.push(`${node.id} · ${a.kind || "max"}pool`, `${a.temporal_kernel ?? 1}×${a.spatial_kernel ?? 3}² /${a.temporal_stride ?? 1},${a.spatial_stride ?? 2}`);
       break;
     case "tvn_block": {
-      const extras = [a.squeeze ? `SE ${Number(a.squeeze).toFixed(2)}` : null, a.context_gate ? "CG" : null, a.skip ? "skip" : null,
+      const extras = [a.squeeze ? `SE ${Number(a.squeeze).toPrecision(2)}` : null, a.context_gate ? "CG" : null, a.skip ? "skip" : null,
                       a.inv_bottleneck ? "inv-bottle" : null].filter(Boolean);
       lines.push(`${node.id} ×${a.repeats ?? 1} · ${a.filters ?? "?"} ch`,
                  `${a.spatial_type} ${a.spatial_kernel}² /${a.spatial_stride} · ${a.temporal_type} t${a.temporal_kernel} /${a.temporal_stride}`);
@@ -118,9 +118,11 @@ function peerEdges(spec) {
   return out;
 }
 
-export function elementsFor(spec, analysis, positions, branches, bands) {
+export function elementsFor(spec, analysis, positions, branches, bands, headings = []) {
   const costs = analysis?.nodes || {};
   const elements = [];
+  headings.forEach((heading) => elements.push({group: "nodes", classes: "heading", selectable: false, grabbable: false,
+    data: {id: `heading:${heading.label}`, label: heading.label, colour: "#ffffff"}, position: {x: heading.x, y: heading.y}}));
   bands.forEach((band, i) => elements.push({
     group: "nodes", classes: "band",
     data: {id: `band:${band.stream}:${i}`, label: `${band.stream} stream`, colour: STREAM_COLOURS[band.stream] || "#f3f4f6",
@@ -179,8 +181,8 @@ export function styles() {
   return [
     {selector: "node", style: {
       "shape": "round-rectangle", "background-color": "data(colour)", "border-width": 1, "border-color": "#94a3b8",
-      "label": "data(label)", "text-wrap": "wrap", "text-valign": "center", "text-halign": "center", "font-size": 10,
-      "font-family": "system-ui, sans-serif", "color": "#111827", "width": 150, "height": 54, "text-max-width": 146}},
+      "label": "data(label)", "text-wrap": "wrap", "text-valign": "center", "text-halign": "center", "font-size": 11,
+      "font-family": "system-ui, sans-serif", "color": "#111827", "width": 146, "height": 58, "text-max-width": 142}},
     {selector: "node.input", style: {"shape": "tag", "border-color": "data(ink)", "border-width": 2, "width": 140}},
     {selector: "node.classifier", style: {"shape": "round-hexagon", "width": 130}},
     {selector: "node.tvn_block", style: {"width": 190, "height": 62, "text-max-width": 186}},
@@ -188,16 +190,21 @@ export function styles() {
     {selector: "node[?attention]", style: {"border-color": "#7c3aed", "border-width": 2, "border-style": "double"}},
     {selector: "node.block", style: {
       "shape": "round-rectangle", "background-color": "#f8fafc", "background-opacity": 0.9, "border-color": "#64748b",
-      "text-valign": "top", "text-halign": "center", "text-margin-y": -4, "font-weight": 600, "padding": 10, "font-size": 11}},
+      "text-valign": "top", "text-halign": "center", "text-margin-y": -3, "font-weight": 600, "padding": 10, "font-size": 11,
+      "text-wrap": "none"}},
     {selector: "node.branch", style: {"width": 150, "height": 32, "font-size": 10, "border-color": "#64748b"}},
     {selector: "node.band", style: {
       "shape": "round-rectangle", "width": "data(w)", "height": "data(h)", "background-color": "data(colour)", "background-opacity": 0.45,
       "border-width": 0, "label": "data(label)", "text-valign": "top", "text-halign": "center", "color": "data(ink)",
       "font-size": 11, "font-weight": 600, "text-margin-y": 14, "z-index": 0, "events": "no"}},
+    {selector: "node.heading", style: {
+      "shape": "rectangle", "background-opacity": 0, "border-width": 0, "width": 120, "height": 20, "font-size": 13,
+      "font-weight": 600, "color": "#475569", "events": "no", "text-transform": "uppercase"}},
     {selector: "edge", style: {
       "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.8, "width": 1.5, "line-color": "#9ca3af",
       "target-arrow-color": "#9ca3af", "font-size": 9, "text-background-color": "#fff", "text-background-opacity": 0.85,
-      "text-background-padding": 1, "color": "#374151", "label": "data(label)", "text-rotation": "autorotate"}},
+      "text-background-padding": 1, "color": "#374151", "label": "data(label)", "text-rotation": "autorotate",
+      "min-zoomed-font-size": 7}},
     // Darker and wider is stronger (the seed's figures); learnable weights are dashed, frozen ones solid.
     {selector: "edge.fused", style: {
       "width": "mapData(w, 0, 1, 0.6, 9)", "line-color": "mapData(w, 0, 1, #dbe2ea, #0f172a)",
@@ -233,8 +240,8 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
     if (!relayout) cy.nodes(".spec-node, .input").forEach((n) => { if (!n.isParent()) keep.set(n.id(), {...n.position()}); });
     // A compound block's own position follows its branches: keep the block's centre.
     if (!relayout) cy.nodes(".block").forEach((n) => keep.set(n.id(), {...n.position()}));
-    const {positions, branches, bands} = layout(nextSpec, {keep});
-    const elements = elementsFor(nextSpec, nextAnalysis, positions, branches, bands);
+    const {positions, branches, bands, headings} = layout(nextSpec, {keep});
+    const elements = elementsFor(nextSpec, nextAnalysis, positions, branches, bands, headings);
     cy.batch(() => {
       const wanted = new Set(elements.map((e) => e.data.id));
       cy.elements().forEach((el) => { if (!wanted.has(el.id())) el.remove(); });
@@ -245,7 +252,7 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
         if (existing.nonempty() && sameEnds && !parentChanged) {
           existing.data(el.data);
           existing.classes(el.classes);
-          if (el.group === "nodes" && el.position && (relayout || el.classes.includes("band") || el.classes.includes("branch"))) existing.position(el.position);
+          if (el.group === "nodes" && el.position && (relayout || /\b(band|branch|heading)\b/.test(el.classes))) existing.position(el.position);
         } else {
           if (existing.nonempty()) existing.remove();
           cy.add(el);

@@ -3,8 +3,8 @@
 // `keep` (positions already on screen) wins for nodes that still exist: a small edit never
 // reshuffles the picture.
 
-export const COLUMN = 210;
-export const ROW = 92;
+export const COLUMN = 190;
+export const ROW = 100;
 export const BRANCH_COLUMN = 160;
 export const EVANET_ROW = 84;
 const STREAM_ORDER = {rgb: 0, flow: 1, object: 2, segmentation: 2};
@@ -101,7 +101,25 @@ export function layout(spec, {keep = new Map()} = {}) {
     list.forEach((_, j) => branches.set(branchId(node.id, j), {x: center.x + (j - (list.length - 1) / 2) * BRANCH_COLUMN, y: center.y}));
   }
   for (const [id, pos] of keep) if (positions.has(id)) positions.set(id, pos);
-  return {positions, bands: spec.family === "assemblenet" ? streamBands(spec, positions) : [], branches};
+  const assemble = spec.family === "assemblenet";
+  return {positions, bands: assemble ? streamBands(spec, positions) : [], branches, headings: assemble ? levelHeadings(spec, positions) : []};
+}
+
+// "stems", "level 0" ... above each AssembleNet column.
+function levelHeadings(spec, positions) {
+  const names = new Map();
+  for (const node of spec.nodes) {
+    const p = positions.get(node.id);
+    if (!p) continue;
+    const name = node.type === "asn_stem" ? "stems" : node.type === "asn_block" ? `level ${node.attrs?.level}` : null;
+    if (!name) continue;
+    const xs = names.get(name) || [];
+    xs.push(p.x);
+    names.set(name, xs);
+  }
+  const ys = [...positions.values()].map((p) => p.y);
+  const top = Math.min(...ys) - 78;
+  return [...names].map(([label, xs]) => ({label, x: xs.reduce((a, b) => a + b, 0) / xs.length, y: top}));
 }
 
 export function branchId(blockId, index) {
@@ -125,7 +143,7 @@ function streamBands(spec, positions) {
   for (const [stream, points] of byStream) {
     const ys = points.map((p) => p.y);
     const xs = points.map((p) => p.x);
-    bands.push({stream, x1: Math.min(...xs) - 95, x2: Math.max(...xs) + 95, y1: Math.min(...ys) - 40, y2: Math.max(...ys) + 40});
+    bands.push({stream, x1: Math.min(...xs) - 95, x2: Math.max(...xs) + 95, y1: Math.min(...ys) - 52, y2: Math.max(...ys) + 40});
   }
   return bands;
 }

@@ -155,10 +155,15 @@ function branchEditor(node, schema, ctx) {
 
 export function renderProblems(root, {problems = [], warnings = []}, onPick) {
   root.replaceChildren();
-  const items = [...problems.map((p) => ({...p, severity: "error"})), ...warnings.map((w) => ({...w, severity: "warning"}))];
-  if (!items.length) { root.append(h("p", {class: "ok", text: "No problems."})); return; }
-  root.append(h("ul", {class: "problems"}, items.map((p) => h("li", {class: p.severity, dataset: {location: p.location, element: p.element || ""}},
-    h("button", {class: "link", text: p.location, onclick: () => p.element && onPick(p.element)}), h("span", {text: " " + p.message})))));
+  const item = (p, severity) => h("li", {class: severity, dataset: {location: p.location, element: p.element || ""}},
+    h("button", {class: "link", text: p.location, onclick: () => p.element && onPick(p.element)}), h("span", {text: " " + p.message}));
+  root.append(problems.length ? h("ul", {class: "problems", id: "problem-list"}, problems.map((p) => item(p, "error")))
+                              : h("p", {class: "ok", text: "No problems: it can be saved and trained."}));
+  // Published networks lie outside the scaled-down search spaces on purpose: warnings stay folded.
+  if (warnings.length) {
+    root.append(h("details", {class: "warnings"}, h("summary", {text: `${warnings.length} outside the search space (mutations never produce these)`}),
+                  h("ul", {class: "problems"}, warnings.map((w) => item(w, "warning")))));
+  }
 }
 
 export function renderTotals(root, report, {stale = false} = {}) {
