@@ -7,13 +7,14 @@ and search-space warnings. Nothing here imports Django (it could move to videomo
 Speed: ``videomodels.graph.analyze`` runs every node on the meta device, ~1 s for
 AssembleNet-50; an edit changes one node, so the cost of a node is memoised by what it
 depends on: its type, attributes and input shapes (node builders read nothing else).
-Fusions (which look at the whole graph) are rebuilt every time and their cost memoised
-by the module they turn out to be and their input shapes. The totals equal
+Fusions look further (their edges' weights and sources, and for attention every node
+computed before them), so their key holds all of that. The totals equal
 ``videomodels.graph.analyze``'s (tests compare them on every preset); saving a version
 still runs the full analysis.
 """
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections import OrderedDict
@@ -26,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from videomodels.archspec import ArchSpec
 from videomodels.graph import DEFAULT_BUDGET, BuildContext, Budget, default_fusion, input_shape
 from videomodels.schema import NODE_TYPES
-from videomodels.validation import Problem, SpecError, check_structure, parse_spec, topological_order
+from videomodels.validation import Problem, SpecError, check_structure, parse_spec
 
 from .searchspace import space_warnings
 
@@ -89,12 +90,12 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
     if problems:
         return Report(False, problems + cycle_edges(spec), spec=spec)
     try:
-        nodes = price(clean, budget=budget)
+        order = fast_order(clean)
+        nodes = price(clean, order, budget=budget)
     except SpecError as error:
         return Report(False, error.problems, spec=clean)
     params = sum(node["params"] for node in nodes.values())
     macs = sum(node["macs"] for node in nodes.values())
-    order = topological_order(clean)
     totals = {
         "params": params,
         "macs": macs,
@@ -191,22 +192,68 @@ def _macs(module, args) -> tuple[Shape, int]:
     return tuple(int(d) for d in out.shape[1:]), counter.get_total_flops() // 2
 
 
-def price(spec: ArchSpec, *, budget: Budget = DEFAULT_BUDGET) -> dict[str, dict[str, Any]]:
+def fast_order(spec: ArchSpec) -> list[str]:
+    """``videomodels.validation.topological_order`` (earliest listed first among the ready), in O(E log V)."""
+    position = {node.id: index for index, node in enumerate(spec.nodes)}
+    indegree = dict.fromkeys(position, 0)
+    successors: dict[str, list[str]] = {node_id: [] for node_id in position}
+    for edge in spec.edges:
+        if edge.source in position and edge.target in position:
+            indegree[edge.target] += 1
+            successors[edge.source].append(edge.target)
+    ready = [(position[n], n) for n, degree in indegree.items() if degree == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, current = heapq.heappop(ready)
+        order.append(current)
+        for target in successors[current]:
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                heapq.heappush(ready, (position[target], target))
+    return order
+
+
+def _fusion_key(spec: ArchSpec, node, edges, in_shapes, shapes, sources_by_id) -> tuple:
+    """Everything a fusion builder reads: the node, its edges and their sources, and for
+    attention the nodes computed before it (AssembleNet++ peers)."""
+    def describe(source: str):
+        if source in sources_by_id:
+            found = sources_by_id[source]
+            return (found.type, json.dumps(found.attrs, sort_keys=True))
+        return ("input", spec.input(source).modality)
+
+    key = (node.type, json.dumps(node.attrs, sort_keys=True), tuple(in_shapes),
+           tuple((edge.weight, edge.learnable, describe(edge.source)) for edge in edges))
+    if node.attrs.get("attention", "none") != "none":
+        key += (tuple((n, sources_by_id[n].type, json.dumps(sources_by_id[n].attrs, sort_keys=True), shape)
+                      for n, shape in shapes.items() if n in sources_by_id),)
+    return key
+
+
+def price(spec: ArchSpec, order: list[str] | None = None, *, budget: Budget = DEFAULT_BUDGET) -> dict[str, dict[str, Any]]:
     """Per node: input shapes, output shape, params, MACs. ``spec`` is structurally valid.
 
     Mirrors ``videomodels.graph._assemble`` (same shapes, budget checks and messages).
     """
+    order = order if order is not None else fast_order(spec)
+    by_id = {node.id: node for node in spec.nodes}
+    index_of = {node.id: index for index, node in enumerate(spec.nodes)}
+    incoming: dict[str, list] = {node.id: [] for node in spec.nodes}
+    for edge in spec.edges:
+        if edge.target in incoming:
+            incoming[edge.target].append(edge)
     shapes: dict[str, Shape] = {stream.id: input_shape(spec, stream.id) for stream in spec.inputs}
     result: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
     failed: set[str] = set()
     params = macs = 0
     with torch.device("meta"):
-        for node_id in topological_order(spec):
-            index = spec.node_index(node_id)
-            node = spec.nodes[index]
+        for node_id in order:
+            index = index_of[node_id]
+            node = by_id[node_id]
             node_type = NODE_TYPES[node.type]
-            edges = spec.incoming(node_id)
+            edges = incoming[node_id]
             sources = [edge.source for edge in edges]
             where = f"nodes[{index}]"
             if any(source in failed for source in sources):
@@ -216,17 +263,16 @@ def price(spec: ArchSpec, *, budget: Budget = DEFAULT_BUDGET) -> dict[str, dict[
             try:
                 fusion_params = fusion_macs = 0
                 if node_type.fuse == "weighted" and len(sources) > 1:
-                    context = BuildContext(spec, node_id, index, edges, shapes)
-                    fusion, peers = (node_type.make_fusion or default_fusion)(node_type, node.attrs, in_shapes, context)
-                    peer_shapes = [shapes[peer] for peer in peers]
-                    fusion_params = _param_count(fusion)
-                    key = (repr(fusion), tuple(in_shapes), tuple(peer_shapes))
-                    fusion_macs = _recall(_FUSIONS, key)
-                    if fusion_macs is None:
+                    key = _fusion_key(spec, node, edges, in_shapes, shapes, by_id)
+                    cached = _recall(_FUSIONS, key)
+                    if cached is None:
+                        context = BuildContext(spec, node_id, index, edges, shapes)
+                        fusion, peers = (node_type.make_fusion or default_fusion)(node_type, node.attrs, in_shapes, context)
                         xs = [torch.empty((1, *shape)) for shape in in_shapes]
-                        ps = [torch.empty((1, *shape)) for shape in peer_shapes]
-                        fusion_macs = _remember(_FUSIONS, key, _macs(fusion, (xs, ps))[1])
-                    fused = [(fusion.out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
+                        ps = [torch.empty((1, *shapes[peer])) for peer in peers]
+                        cached = _remember(_FUSIONS, key, (_param_count(fusion), _macs(fusion, (xs, ps))[1], fusion.out_channels))
+                    fusion_params, fusion_macs, out_channels = cached
+                    fused = [(out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
                 else:
                     fused = in_shapes
                 block_input = fused if node_type.fuse == "list" else fused[0]
