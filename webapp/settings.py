@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # static Swagger UI for /api/docs/
     "axes",
     "webapp.studio",
+    "webapp.architectures",
 ]
 
 MIDDLEWARE = [

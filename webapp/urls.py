@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from webapp.architectures import routes as architecture_routes
+from webapp.architectures.api import AnalyzeView
 from webapp.studio import api
 from webapp.studio import views as studio_views
 
@@ -15,6 +17,7 @@ router.register("datasets", api.DatasetViewSet, basename="dataset")
 router.register("experiments", api.ExperimentViewSet, basename="experiment")
 router.register("candidates", api.CandidateViewSet, basename="candidate")
 router.register("events", api.EventViewSet, basename="event")
+architecture_routes.register(router)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -23,7 +26,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", studio_views.api_docs, name="api-docs"),
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),
+    path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/", include((router.urls, "api"))),
+    path("", include("webapp.architectures.urls")),
     path("", include("webapp.studio.urls")),
 ]
 

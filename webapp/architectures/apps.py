@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ArchitecturesConfig(AppConfig):
+    name = "webapp.architectures"
+    label = "architectures"
+    verbose_name = "Architecture library and editor"
+    default_auto_field = "django.db.models.BigAutoField"
