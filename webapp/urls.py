@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from webapp.architectures import routes as architecture_routes
+from webapp.architectures import jobs_api
 from webapp.architectures.api import AnalyzeView
 from webapp.studio import api
 from webapp.studio import views as studio_views
@@ -18,6 +19,7 @@ router.register("experiments", api.ExperimentViewSet, basename="experiment")
 router.register("candidates", api.CandidateViewSet, basename="candidate")
 router.register("events", api.EventViewSet, basename="event")
 architecture_routes.register(router)
+router.register("evaluations", jobs_api.EvaluationViewSet, basename="evaluation")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -108,3 +108,6 @@ class ArchitectureVersion(models.Model):
         if self.pk is not None:
             raise ImmutableError("an architecture version is immutable; save a new version instead")
         super().save(*args, **kwargs)
+
+
+from .evaluations import Evaluation  # noqa: E402,F401 - evaluation jobs (a module of their own)
