@@ -176,5 +176,5 @@ def test_a_worker_killed_mid_evaluation_redoes_it_once(teams, ready_dataset, red
     wait_until(lambda: Evaluation.objects.get(pk=evaluation.pk).status == "evaluated", 240, "the evaluation to finish", [again])
     evaluation.refresh_from_db()
     assert evaluation.attempt == 2 and [s for s, _ in evaluation.losses] == list(range(1, 61))
-    # One result recorded in all, by the restarted worker; the killed one recorded nothing.
-    assert again.output().count("'recorded'") == 1 and "'recorded'" not in worker.output()
+    # One result recorded in all (both runs of w1 write the same log).
+    assert again.output().count("'recorded'") == 1
