@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.architectures import routes as architecture_routes
 from webapp.architectures import jobs_api
+from webapp.architectures import views_jobs as architecture_job_views
 from webapp.architectures.api import AnalyzeView
 from webapp.studio import api
 from webapp.studio import views as studio_views
@@ -30,6 +31,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),
     path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/", include((router.urls, "api"))),
+    path("experiments/<int:pk>/inject/", architecture_job_views.experiment_inject, name="experiment-inject"),
     path("", include("webapp.architectures.urls")),
     path("", include("webapp.studio.urls")),
 ]
