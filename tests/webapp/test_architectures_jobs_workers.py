@@ -178,3 +178,48 @@ def test_a_worker_killed_mid_evaluation_redoes_it_once(teams, ready_dataset, red
     assert evaluation.attempt == 2 and [s for s, _ in evaluation.losses] == list(range(1, 61))
     # One result recorded in all (both runs of w1 write the same log).
     assert again.output().count("'recorded'") == 1
+
+
+def test_an_assemblenet_candidate_pushes_its_learned_weights_live(teams, flow_dataset, redis_server, studio_data_dir, processes,
+                                                                 monkeypatch):
+    from archsearch.config import SearchConfig
+    from webapp.asgi import application
+    from webapp.studio import services
+
+    monkeypatch.setenv("STUDIO_LIVE_WEIGHTS_INTERVAL", "0.1")
+    worker = processes.worker("w1", redis_server.url, studio_data_dir)
+    experiment = services.create_experiment(
+        team=teams["a"], user=teams["alice"], name="asn", dataset=flow_dataset, parallelism=1, start=False,
+        config=SearchConfig(family="assemblenet", population=2, rounds=0, low_steps=6, high_steps=0, batch_size=4, num_threads=1,
+                            latency_runs=2))
+    cookie = cookie_of(teams["bob"])
+
+    async def watch():
+        from asgiref.sync import sync_to_async
+
+        ws = WebsocketCommunicator(application, f"/ws/experiments/{experiment.pk}/",
+                                   headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
+        assert (await ws.connect())[0]
+        await ws.send_json_to({"type": "replay", "after": 0})
+        weights, started = [], False
+        while True:
+            message = await ws.receive_json_from(timeout=240)
+            if message["kind"] == "replayed" and not started:
+                started = True
+                await sync_to_async(services.start_experiment)(experiment.pk)
+            if message["kind"] == "weights":
+                weights.append(message)
+            if message["kind"] == "event" and message["type"] == "status" and message["payload"]["status"] in ("finished", "failed"):
+                await ws.disconnect()
+                return weights
+
+    weights = async_to_sync(watch)()
+    experiment.refresh_from_db()
+    assert experiment.status == "finished", (experiment.error, worker.output()[-3000:])
+    for candidate in experiment.candidates.all():
+        mine = [m["weights"] for m in weights if m["candidate"] == candidate.pk]
+        assert mine and all(len(v) == len(candidate.spec["edges"]) for v in mine)
+        # The last pushed vector is close to the final stored weights (a few steps later at most).
+        final = {(w["source"], w["target"]): w["weight"] for w in candidate.edge_weights}
+        ends = [(e["source"], e["target"]) for e in candidate.spec["edges"]]
+        assert {end for v, end in zip(mine[-1], ends) if v is not None} == set(final)
