@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "DatasetStatusEnum": "webapp.studio.models.Dataset.Status",
         "ExperimentStatusEnum": "webapp.studio.models.Experiment.Status",
         "CandidateStatusEnum": "webapp.studio.models.Candidate.Status",
+        "EvaluationStatusEnum": "webapp.architectures.evaluations.Evaluation.Status",
     },
 }
 

@@ -56,4 +56,11 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     assert {(s, t) for s, t, _ in drawn} <= set(learned)
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-evaluated.png"), full_page=True)
-    page.screenshot(path="/tmp/jobs/editor-evaluated.png", full_page=True)
+    # The version's page lists the evaluation and draws its learned weights.
+    page.goto(f"{site['base']}{evaluation.version.get_absolute_url()}")
+    wait_js(page, "window.viewer && window.viewer.analyzed && window.viewer.learnedWeights")
+    assert page.locator(f"#evaluations tr[data-evaluation='{evaluation.pk}']").count() == 1
+    drawn = page.evaluate("""() => cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
+    assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
+    assert not page.errors
+    page.screenshot(path=str((SHOTS or tmp_path) / "version-evaluated.png"), full_page=True)

@@ -5,7 +5,7 @@ Team-scoped like the rest: another team's evaluation, version or dataset is "doe
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from .evaluations import Evaluation
 from .models import ArchitectureVersion
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleField(serializers.PrimaryKeyRelatedField):
     """An object of one of the requesting user's teams (another team's does not exist)."""
 
