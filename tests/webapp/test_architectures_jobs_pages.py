@@ -69,3 +69,21 @@ def test_editor_has_the_evaluate_panel_and_candidate_page_the_live_hook(teams, v
     page = client_for(teams["alice"]).get(f"/candidates/{candidate.pk}/")
     assert b'id="live-weights"' in page.content and f'data-candidate="{candidate.pk}"'.encode() in page.content
     assert b"<script>" not in page.content and b"<script>" not in editor.content  # no inline script (strict CSP)
+
+
+@pytest.mark.parametrize("value", ["", "-1", "1e999", "nan", "99999999999999999999999999", "\u200b", "x" * 3000, "\x00", "0x10",
+                                   "[]", "\ud800"])
+def test_hostile_seed_versions_are_form_errors(teams, ready_dataset, version, client_for, value):
+    import urllib.parse
+
+    body = urllib.parse.urlencode({**launch_form(ready_dataset), "seed_versions": value}, errors="surrogatepass")
+    response = client_for(teams["alice"]).post("/experiments/new/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (302, 400)
+    if value:
+        assert response.status_code == 400 and b"Choose among the listed versions" in response.content
+
+
+def test_hostile_inject_versions_are_refused_without_an_error_page(teams, version, launch, client_for):
+    experiment = launch(parallelism=1)
+    for value in ["1e999", "99999999999999999999999999", "\x00", "[]"]:
+        assert client_for(teams["alice"]).post(f"/experiments/{experiment.pk}/inject/", {"version": value}).status_code == 302

@@ -84,6 +84,16 @@ class DatasetSyntheticForm(TeamFormMixin, forms.Form):
             return None
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """Choices by id, where an id that is not a sane whole number is a form error (never a database error)."""
+
+    def clean(self, value):
+        for item in value or []:
+            if not isinstance(item, str) or not item.isdigit() or len(item) > 18:
+                raise forms.ValidationError("Choose among the listed versions.", code="invalid_choice")
+        return super().clean(value)
+
+
 class ExperimentForm(TeamFormMixin, forms.Form):
     defaults = SearchConfig(family="tvn")
 
@@ -104,7 +114,7 @@ class ExperimentForm(TeamFormMixin, forms.Form):
     num_threads = forms.IntegerField(initial=0, min_value=0, max_value=256, label="Training threads",
                                      help_text="Per candidate; 0 = automatic")
     start_now = forms.BooleanField(required=False, initial=True, label="Start at once")
-    seed_versions = forms.ModelMultipleChoiceField(
+    seed_versions = IdsField(
         queryset=None, required=False, label="Seed with saved versions",
         help_text="Hand-edited architectures of the same family to put in the initial population (fitted to the data)")
 
