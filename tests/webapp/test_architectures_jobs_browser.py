@@ -64,3 +64,34 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "version-evaluated.png"), full_page=True)
+
+
+def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(site, browser, flow_dataset, redis_server,
+                                                                              studio_data_dir, processes, monkeypatch, tmp_path):
+    from archsearch.config import SearchConfig
+    from webapp.studio import services
+    from webapp.studio.models import Candidate
+
+    monkeypatch.setenv("STUDIO_LIVE_WEIGHTS_INTERVAL", "0.1")
+    worker = processes.worker("w1", redis_server.url, studio_data_dir)
+    experiment = services.create_experiment(
+        team=site["a"], user=site["alice"], name="asn live", dataset=flow_dataset, parallelism=1,
+        config=SearchConfig(family="assemblenet", population=2, rounds=0, low_steps=60, high_steps=0, batch_size=4,
+                            num_threads=1, latency_runs=2))
+    deadline = time.monotonic() + 120
+    while not Candidate.objects.filter(experiment=experiment, status="running").exists():
+        assert time.monotonic() < deadline, worker.output()[-3000:]
+        time.sleep(0.1)
+    candidate = Candidate.objects.get(experiment=experiment, status="running")
+    page = signed_in_page(browser, site, "bob")
+    page.goto(f"{site['base']}/candidates/{candidate.pk}/")
+    wait_js(page, "window.liveWeights && window.liveWeights.final", timeout=180)
+    assert page.evaluate("window.liveWeights.updates") >= 1  # it moved while training
+    candidate.refresh_from_db()
+    assert candidate.status == "evaluated"
+    learned = {(w["source"], w["target"]): w["weight"] for w in candidate.edge_weights}
+    drawn = page.evaluate("""() => cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
+    assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
+    assert page.text_content("#live-weights") == "final learned weights"
+    assert not page.errors
+    page.screenshot(path=str((SHOTS or tmp_path) / "candidate-live-weights.png"), full_page=True)
