@@ -106,3 +106,21 @@ def test_weights_vector_follows_the_spec_edges():
     live.on_model(object())  # no fusion weights: nothing to send
     live.on_step(1, 1, 0.5, 0.1)
     assert sent == []
+
+
+def test_watchdog_requeues_a_silent_workers_evaluation_and_leaves_a_live_one(evaluation, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webapp.architectures import jobs
+    from webapp.architectures.evaluations import Evaluation
+
+    Evaluation.objects.filter(pk=evaluation.pk).update(status="running", claimed_by="w9@host:1", heartbeat=timezone.now())
+    assert jobs.watchdog(evaluation.pk) == "alive"
+    stale = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT + 1)
+    Evaluation.objects.filter(pk=evaluation.pk).update(heartbeat=stale)
+    assert jobs.watchdog(evaluation.pk) == "requeued"
+    evaluation.refresh_from_db()
+    assert (evaluation.status, evaluation.claimed_by) == ("queued", "")
+    assert jobs.watchdog(evaluation.pk) == "done"

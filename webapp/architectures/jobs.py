@@ -134,6 +134,7 @@ def claim_evaluation(evaluation_id: int, worker: str) -> EvalJob | None:
         evaluation.step, evaluation.losses = 0, []
         evaluation.save(update_fields=["status", "claimed_by", "attempt", "heartbeat", "started_at", "step", "losses"])
         publish(evaluation)
+        schedule_watchdog(evaluation.pk)
         budget = EvalBudget(low_steps=evaluation.steps, high_steps=0, batch_size=evaluation.batch_size, latency_threads=1,
                             latency_runs=3, num_threads=1)
         out_dir = data_dir() / "evaluations" / str(evaluation.pk) / f"attempt{evaluation.attempt}"
@@ -263,6 +264,32 @@ def release_evaluation(job: EvalJob, why: str) -> None:
         publish(evaluation)
         if worker_shutting_down.is_set():
             queue_evaluation(evaluation.pk)
+
+
+def schedule_watchdog(evaluation_id: int) -> None:
+    """A delayed check that the evaluation's worker still reports (one that died and never restarts)."""
+    from .tasks import evaluation_watchdog_task
+
+    delay = settings.STUDIO_HEARTBEAT_TIMEOUT + 5
+    transaction.on_commit(lambda: evaluation_watchdog_task.apply_async((evaluation_id,), countdown=delay))
+
+
+def watchdog(evaluation_id: int) -> str:
+    """Hand a silent worker's evaluation to another (queued again); check again later while it trains."""
+    limit = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT)
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id, status=Status.RUNNING).first()
+        if evaluation is None:
+            return "done"
+        if evaluation.heartbeat and evaluation.heartbeat >= limit:
+            schedule_watchdog(evaluation.pk)
+            return "alive"
+        evaluation.status, evaluation.claimed_by = Status.QUEUED, ""
+        evaluation.reason = "its worker stopped reporting; evaluated again"
+        evaluation.save(update_fields=["status", "claimed_by", "reason"])
+        publish(evaluation)
+        queue_evaluation(evaluation.pk)
+        return "requeued"
 
 
 def recover_evaluations(worker_name: str | None = None) -> list[int]:

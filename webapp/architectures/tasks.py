@@ -12,3 +12,10 @@ def evaluate_version_task(self, evaluation_id: int) -> str:
     from .jobs import run_evaluation
 
     return run_evaluation(evaluation_id, worker=f"{self.request.hostname}:{os.getpid()}")
+
+
+@shared_task(name="architectures.evaluation_watchdog")
+def evaluation_watchdog_task(evaluation_id: int) -> str:
+    from .jobs import watchdog
+
+    return watchdog(evaluation_id)
