@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +55,11 @@ class BudgetError(StudioError):
 def origin_of(version: ArchitectureVersion) -> str:
     architecture = version.architecture
     return f"{architecture.name} v{version.number} ({architecture.origin_text()})"
+
+
+def lineage(author: str, version: ArchitectureVersion, notes: list[str]) -> str:
+    """"hand-edited by <author> from <architecture vN (origin)>", plus what fitting the data changed."""
+    return hand_edited(author, origin_of(version)) + (f"; adapted: {', '.join(notes)}" if notes else "")
 
 
 def fitted(version: ArchitectureVersion, dataset: Dataset, *, family: str | None = None,
@@ -127,7 +131,8 @@ def claim_evaluation(evaluation_id: int, worker: str) -> EvalJob | None:
         if evaluation is None or evaluation.status in (Status.EVALUATED, Status.FAILED):
             return None
         fresh = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT)
-        if evaluation.status == Status.RUNNING and evaluation.claimed_by != worker and evaluation.heartbeat and evaluation.heartbeat > fresh:
+        live = evaluation.heartbeat is not None and evaluation.heartbeat > fresh
+        if evaluation.status == Status.RUNNING and evaluation.claimed_by != worker and live:
             return None  # a live worker has it (a duplicated message)
         evaluation.status, evaluation.claimed_by, evaluation.attempt = Status.RUNNING, worker, evaluation.attempt + 1
         evaluation.heartbeat = evaluation.started_at = timezone.now()
@@ -324,7 +329,7 @@ def seeds_for(user, versions: list[ArchitectureVersion], *, dataset: Dataset, fa
                               "seed_versions")
         spec, notes = fitted(version, dataset, family=family, max_params=max_params)
         author = version.author.username if version.author else user.username
-        seeds.append({"spec": spec, "mutation": hand_edited(author, origin_of(version)) + (f"; adapted: {', '.join(notes)}" if notes else "")})
+        seeds.append({"spec": spec, "mutation": lineage(author, version, notes)})
     return seeds
 
 
@@ -349,13 +354,14 @@ def inject_version(*, user, experiment_id: int, version: ArchitectureVersion) ->
         engine = build_engine(experiment)
         in_flight = experiment.candidates.filter(status__in=Candidate.IN_FLIGHT).count()
         if engine.done or experiment.total_candidates - len(engine.trained) - in_flight <= 0:
-            raise TransitionError("This search has every remaining candidate in training already; launch a new one with it as a seed.")
+            raise TransitionError("This search has every remaining candidate in training already; "
+                                  "launch a new one with it as a seed.")
         top = experiment.candidates.aggregate(top=Max("index"))["top"]
         index = 0 if top is None else top + 1
         arch = ArchSpec.from_dict(spec)
         analysis = analyze(arch)
         author = version.author.username if version.author else user.username
-        mutation = hand_edited(author, origin_of(version)) + (f"; adapted: {', '.join(notes)}" if notes else "")
+        mutation = lineage(author, version, notes)
         candidate = Candidate.objects.create(
             experiment=experiment, index=index, name=f"c{index:04d}", generation=engine.generation, parent=None,
             mutation=mutation, mutation_details={"injected": True, "version": version.pk, "by": user.username, "adapted": notes},
@@ -365,10 +371,3 @@ def inject_version(*, user, experiment_id: int, version: ArchitectureVersion) ->
             "parent_id": None, "mutation": mutation, "params": analysis.params, "macs": analysis.macs, "injected": True})
         queue_evaluations([candidate.pk])
     return candidate
-
-
-def wait_seconds(predicate, timeout: float) -> bool:  # pragma: no cover - used by scripts
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
-        time.sleep(0.2)
-    return bool(predicate())
