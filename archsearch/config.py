@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 FAMILIES = ("evanet", "assemblenet", "tvn")
@@ -78,6 +78,8 @@ class SearchConfig:
     max_rejections: int = 0  # consecutive over-budget proposals before giving up; 0 = 20 x population
     num_threads: int = 0  # training threads; 0 = min(4, cores)
     device: str = "auto"
+    # Hand-made members of the initial population, proposed first (see archsearch.seeding).
+    seeds: list = field(default_factory=list)
 
     @property
     def total_trained(self) -> int:
@@ -111,7 +113,10 @@ class SearchConfig:
             if not isinstance(getattr(self, name), bool):
                 problems.append(f"{name}: must be true or false, got {_show(getattr(self, name))}")
         # Settings added later get at least their default's type checked.
-        checked = {"family", "objective", "device", *INT_RANGES, *FLOAT_RANGES, *BOOL_FIELDS}
+        from archsearch.seeding import seed_problems
+
+        problems += seed_problems(self.seeds)
+        checked = {"family", "objective", "device", "seeds", *INT_RANGES, *FLOAT_RANGES, *BOOL_FIELDS}
         for item in fields(self):
             if item.name not in checked and not _same_kind(getattr(self, item.name), item.default):
                 problems.append(f"{item.name}: must be like {item.default!r}, got {_show(getattr(self, item.name))}")

@@ -24,6 +24,7 @@ from archsearch.events import (
     GenerationStarted,
     NewBest,
 )
+from archsearch.seeding import seeded_proposal
 from archsearch.selection import pareto_front, tournament
 from archsearch.spaces import SearchSpace
 
@@ -95,7 +96,11 @@ class Evolution:
         rng = candidate_rng(self.config.seed, index)
         generation = self.generation
         parent = None
-        if len(self.trained) < self.config.population or not self.population:
+        seeded = seeded_proposal(self.config.seeds, index)
+        if seeded is not None:
+            spec, mutation = seeded
+            details = {"seeded": True}
+        elif len(self.trained) < self.config.population or not self.population:
             spec = self.space.sample(rng)
             mutation, details = None, {}
         else:

@@ -11,7 +11,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -48,7 +48,8 @@ def candidate_latency(spec: ArchSpec, *, threads: int, runs: int) -> float:
     return statistics.median(timings)
 
 
-def _train(spec: ArchSpec, data: Any, budget: EvalBudget, steps: int, seed: int, out_dir: Path, init: dict | None, stop):
+def _train(spec: ArchSpec, data: Any, budget: EvalBudget, steps: int, seed: int, out_dir: Path, init: dict | None, stop,
+           watchers=()):
     config = TrainConfig(
         epochs=None,
         max_steps=steps,
@@ -61,7 +62,7 @@ def _train(spec: ArchSpec, data: Any, budget: EvalBudget, steps: int, seed: int,
         warmup_steps=min(10, steps // 10),
         **({"num_threads": budget.num_threads} if budget.num_threads else {}),
     )
-    callbacks = [stop] if stop is not None else []
+    callbacks = ([stop] if stop is not None else []) + list(watchers)
     return train_and_evaluate(spec, data, config, out_dir=out_dir, init_state_dict=init, callbacks=callbacks)
 
 
@@ -85,8 +86,9 @@ def evaluate_candidate(
     init_checkpoint: str | None = None,
     promote_threshold: float | None = None,
     stop: Callable | None = None,
+    watchers: Iterable[Any] = (),
 ) -> dict[str, Any]:
-    """Returns ``{"status": "evaluated"|"rejected", ...}`` with accuracy, latency and files."""
+    """``watchers``: more training callbacks (e.g. live edge weights). Returns ``{"status": "evaluated"|"rejected", ...}`` with accuracy, latency and files."""
     started = time.perf_counter()
     budget = budget if isinstance(budget, EvalBudget) else EvalBudget(**budget)
     arch = ArchSpec.from_dict(spec)
@@ -101,12 +103,13 @@ def evaluate_candidate(
     init = None
     if init_checkpoint and Path(init_checkpoint).exists():
         init = read_checkpoint(init_checkpoint)["state_dict"]
-    low = _train(arch, data, budget, budget.low_steps, seed, out / "low", init, stop)
+    watchers = list(watchers)
+    low = _train(arch, data, budget, budget.low_steps, seed, out / "low", init, stop, watchers)
     inherited = int((low.inherited or {}).get("inherited", 0))
     final, fidelity = low, "low"
     if promote_threshold is not None and budget.high_steps > budget.low_steps and (low.score or 0.0) >= promote_threshold:
         state = {k: v.detach().clone() for k, v in low.model.state_dict().items()}
-        final = _train(arch, data, budget, budget.high_steps - budget.low_steps, seed + 1, out / "high", state, stop)
+        final = _train(arch, data, budget, budget.high_steps - budget.low_steps, seed + 1, out / "high", state, stop, watchers)
         fidelity = "high"
     result.update(
         status="evaluated",

@@ -8,7 +8,7 @@ import json
 from benchmarks import baselines, data, models, review, search
 from benchmarks.common import ROOT, WORK, machine
 
-SECTIONS = ("models", "data", "baselines", "search", "studio", "review")
+SECTIONS = ("models", "data", "baselines", "search", "studio", "editor", "review", "leaderboard")
 
 
 def studio(quick: bool):
@@ -40,8 +40,16 @@ def main(argv=None) -> int:
             previous = store / "baselines.json"
             known = results.get("baselines") or (json.loads(previous.read_text()) if previous.exists() else None)
             text, result = search.run(args.quick, baselines=known, budget_s=args.search_budget_s)
+        elif name == "editor":
+            from benchmarks import editor
+
+            text, result = editor.run(args.quick)
         elif name == "review":
             text, result = review.run(args.quick)
+        elif name == "leaderboard":
+            from benchmarks import leaderboard
+
+            text, result = leaderboard.run(args.quick)
         else:
             text, result = studio(args.quick)
         results[name] = result

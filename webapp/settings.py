@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # static Swagger UI for /api/docs/
     "axes",
     "webapp.studio",
+    "webapp.architectures",
 ]
 
 MIDDLEWARE = [
@@ -205,7 +206,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy training worker holds no second 
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates train for long
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}}
+CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}, "architectures.evaluate_version": {"queue": "train"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -217,6 +218,8 @@ STUDIO_DATA_DIR = Path(os.environ.get("STUDIO_DATA_DIR", VAR_DIR / "data"))
 STUDIO_DATASET_ROOTS = [Path(p) for p in os.environ.get("STUDIO_DATASET_ROOTS", "").split(os.pathsep) if p]
 # A candidate whose worker has not reported for this long is handed to another worker.
 STUDIO_HEARTBEAT_TIMEOUT = float(os.environ.get("STUDIO_HEARTBEAT_TIMEOUT", "60"))
+# Learned edge weights of a network in training go to its viewers at most this often (seconds).
+STUDIO_LIVE_WEIGHTS_INTERVAL = float(os.environ.get("STUDIO_LIVE_WEIGHTS_INTERVAL", "2"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
@@ -239,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "DatasetStatusEnum": "webapp.studio.models.Dataset.Status",
         "ExperimentStatusEnum": "webapp.studio.models.Experiment.Status",
         "CandidateStatusEnum": "webapp.studio.models.Candidate.Status",
+        "EvaluationStatusEnum": "webapp.architectures.evaluations.Evaluation.Status",
     },
 }
 

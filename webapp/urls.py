@@ -6,6 +6,10 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from webapp.architectures import routes as architecture_routes
+from webapp.architectures import jobs_api
+from webapp.architectures import views_jobs as architecture_job_views
+from webapp.architectures.api import AnalyzeView
 from webapp.studio import api
 from webapp.studio import views as studio_views
 
@@ -15,6 +19,8 @@ router.register("datasets", api.DatasetViewSet, basename="dataset")
 router.register("experiments", api.ExperimentViewSet, basename="experiment")
 router.register("candidates", api.CandidateViewSet, basename="candidate")
 router.register("events", api.EventViewSet, basename="event")
+architecture_routes.register(router)
+router.register("evaluations", jobs_api.EvaluationViewSet, basename="evaluation")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -23,7 +29,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", studio_views.api_docs, name="api-docs"),
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),
+    path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/", include((router.urls, "api"))),
+    path("experiments/<int:pk>/inject/", architecture_job_views.experiment_inject, name="experiment-inject"),
+    path("", include("webapp.architectures.urls")),
     path("", include("webapp.studio.urls")),
 ]
 

@@ -4,6 +4,8 @@ Every hook receives plain JSON-able values (ints, floats, strings, lists, dicts)
 a callback can forward them to a database, a Celery task state or a websocket as is.
 
 Hooks, in the order the trainer calls them:
+    on_model(model)                 once, with the built network before its first step (the one
+                                    hook with a live object: read it, e.g. learned edge weights)
     on_train_start(info)            once; info describes the run (see loop.run_info)
     on_epoch_start(epoch)           epoch numbers start at 1
     on_step(step, epoch, loss, lr)  after every optimizer step; step counts steps done
@@ -26,7 +28,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-HOOKS = ("on_train_start", "on_epoch_start", "on_step", "on_epoch_end", "on_train_end")
+HOOKS = ("on_model", "on_train_start", "on_epoch_start", "on_step", "on_epoch_end", "on_train_end")
 
 
 class TrainCallback:
@@ -36,6 +38,9 @@ class TrainCallback:
     """
 
     should_stop: bool = False
+
+    def on_model(self, model: Any) -> bool | None:
+        return None
 
     def on_train_start(self, info: dict[str, Any]) -> bool | None:
         return None
@@ -72,6 +77,9 @@ class CallbackList:
             answer = method(*args)
             if self.stop_reason is None and (answer is True or getattr(callback, "should_stop", False)):
                 self.stop_reason = f"stopped by {type(callback).__name__}.{hook}"
+
+    def on_model(self, model: Any) -> None:
+        self._call("on_model", model)
 
     def on_train_start(self, info: dict[str, Any]) -> None:
         self._call("on_train_start", info)

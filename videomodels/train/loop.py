@@ -356,6 +356,7 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
     scheduler = build_scheduler(optimizer, total_steps=total_steps, warmup_steps=config.warmup_steps, schedule=config.schedule)
     criterion = _criterion(bundle.multilabel, config.label_smoothing)
 
+    callbacks.on_model(model)
     callbacks.on_train_start(jsonable({
         "spec_name": spec.name, "spec_hash": spec.content_hash(), "family": spec.family,
         "num_classes": bundle.num_classes, "class_names": bundle.class_names, "multilabel": bundle.multilabel,

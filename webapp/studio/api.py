@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from webapp.apikit.params import int_param
+from webapp.architectures import jobs_api
 
 from . import services
 from .models import Candidate, Dataset, Event, Experiment, Membership, Team
@@ -135,12 +136,13 @@ class ExperimentSerializer(serializers.ModelSerializer):
     settings = serializers.DictField(write_only=True, required=False,
                                      help_text="Any other archsearch SearchConfig setting, e.g. objective, tournament_size, lr, num_threads")
     start = serializers.BooleanField(write_only=True, default=True, help_text="Start at once (else it waits as queued)")
+    seed_versions = jobs_api.seed_versions_field()
 
     class Meta:
         model = Experiment
         fields = ["id", "team", "name", "family", "dataset", "status", "outcome", "warnings", "parallelism", "config", "progress",
                   "best", "summary", "error", "last_seq", "created", "started_at", "finished_at",
-                  "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start"]
+                  "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start", "seed_versions"]
         read_only_fields = ["status", "outcome", "warnings", "config", "summary", "error", "last_seq", "created", "started_at",
                             "finished_at"]
         extra_kwargs = {"name": {"required": False, "allow_blank": True}, "parallelism": {"required": False}}
@@ -166,6 +168,14 @@ class ExperimentSerializer(serializers.ModelSerializer):
         try:
             services.check_launch(team=team, dataset=attrs["dataset"], family=config.family,
                                   parallelism=attrs.get("parallelism", 2))
+            if attrs.get("seed_versions"):
+                from webapp.architectures import jobs
+
+                if any(v.architecture.team_id != team.pk for v in attrs["seed_versions"]):
+                    raise services.StudioError("Seed versions must be of the search's team.", "seed_versions")
+                config.seeds = jobs.seeds_for(self.context["request"].user, attrs["seed_versions"], dataset=attrs["dataset"],
+                                              family=config.family, max_params=config.max_params, population=config.population)
+                config.validate()
         except services.StudioError as error:
             raise studio_errors(error) from None
         return {"team": team, "config": config, "dataset": attrs["dataset"], "name": attrs.get("name", ""),
@@ -218,6 +228,23 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         """Cancel an experiment for good."""
         return self._transition(services.cancel_experiment)
+
+    @extend_schema(request=jobs_api.InjectSerializer, responses={201: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def inject(self, request, pk=None):
+        """Add a saved version to this running search as a hand-made candidate (trained and scored like any other)."""
+        from webapp.architectures import jobs
+
+        experiment = self.get_object()
+        form = jobs_api.InjectSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        try:
+            candidate = jobs.inject_version(user=request.user, experiment_id=experiment.pk, version=form.validated_data["version"])
+        except services.TransitionError as error:
+            return Response({"detail": str(error), "status": experiment.status}, status=status.HTTP_409_CONFLICT)
+        except services.StudioError as error:
+            raise studio_errors(error) from None
+        return Response(CandidateDetailSerializer(candidate).data, status=status.HTTP_201_CREATED)
 
 
 # ---------------------------------------------------------------------- candidates

@@ -105,3 +105,10 @@ class ExperimentConsumer(AsyncJsonWebsocketConsumer):
             await self.send_stored(self.last_sent, seq - 1)
         await self.send_json(message["event"])
         self.last_sent = seq
+
+    async def experiment_weights(self, message):
+        """Learned edge weights of a candidate in training (ephemeral, not stored: no seq)."""
+        if self.last_sent is None:
+            return
+        await self.send_json({"kind": "weights", "candidate": message["candidate"], "step": message["step"],
+                              "weights": message["weights"]})

@@ -84,6 +84,16 @@ class DatasetSyntheticForm(TeamFormMixin, forms.Form):
             return None
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """Choices by id, where an id that is not a sane whole number is a form error (never a database error)."""
+
+    def clean(self, value):
+        for item in value or []:
+            if not isinstance(item, str) or not item.isdigit() or len(item) > 18:
+                raise forms.ValidationError("Choose among the listed versions.", code="invalid_choice")
+        return super().clean(value)
+
+
 class ExperimentForm(TeamFormMixin, forms.Form):
     defaults = SearchConfig(family="tvn")
 
@@ -104,10 +114,18 @@ class ExperimentForm(TeamFormMixin, forms.Form):
     num_threads = forms.IntegerField(initial=0, min_value=0, max_value=256, label="Training threads",
                                      help_text="Per candidate; 0 = automatic")
     start_now = forms.BooleanField(required=False, initial=True, label="Start at once")
+    seed_versions = IdsField(
+        queryset=None, required=False, label="Seed with saved versions",
+        help_text="Hand-edited architectures of the same family to put in the initial population (fitted to the data)")
 
     def __init__(self, *args, user, **kwargs):
+        from webapp.architectures.models import ArchitectureVersion
+
         super().__init__(*args, **kwargs)
         self.setup_team(user)
+        self.fields["seed_versions"].queryset = (ArchitectureVersion.objects.for_user(user).select_related("architecture")
+                                                 .order_by("architecture__name", "-number"))
+        self.fields["seed_versions"].label_from_instance = lambda v: f"{v} ({v.architecture.family})"
         datasets = Dataset.objects.for_user(user).order_by("-created")
         self.fields["dataset"].queryset = datasets
         ready = datasets.filter(status=Dataset.Status.READY).first()
@@ -131,6 +149,14 @@ class ExperimentForm(TeamFormMixin, forms.Form):
         try:
             services.check_launch(team=data["team"], dataset=data["dataset"], family=self.config.family,
                                   parallelism=data["parallelism"])
+            versions = list(data.get("seed_versions") or [])
+            if versions:
+                from webapp.architectures import jobs
+
+                if any(v.architecture.team_id != data["team"].pk for v in versions):
+                    raise services.StudioError("Seed versions must be of the search's team.", "seed_versions")
+                self.config.seeds = jobs.seeds_for(self.user, versions, dataset=data["dataset"], family=self.config.family,
+                                                   max_params=self.config.max_params, population=self.config.population)
         except services.StudioError as error:
             self.apply_studio_error(error)
         return data

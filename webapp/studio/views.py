@@ -11,6 +11,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from webapp.architectures.services import with_learned_weights
+from webapp.architectures.views import drawing_boot
+
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment
@@ -191,6 +194,9 @@ def candidate_detail(request, pk: int):
         "children": candidate.children.order_by("index"),
         "spec_json": json.dumps(candidate.spec, indent=2),
         "metrics": sorted((candidate.metrics or {}).items()),
+        # The architecture drawn read-only (webapp.architectures), with an "Open in editor" action.
+        "drawing": drawing_boot(with_learned_weights(candidate.spec, candidate.edge_weights), candidate.experiment.family,
+                                f"{candidate.experiment.name}-{candidate.name}"),
     })
 
 

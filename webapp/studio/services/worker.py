@@ -13,7 +13,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ..models import Candidate, Experiment
-from ..progress import record_event
+from ..live import LiveWeights, group_send
+from ..progress import group_name, record_event
 from .datasets import data_dir
 from .lifecycle import locked, set_status
 from .scheduler import advance, advance_locked, build_engine, finish, queue_evaluations, release
@@ -146,7 +147,8 @@ def run_candidate(candidate_id: int, worker: str) -> str:
     watch.start()
     try:
         result = evaluate_candidate(job.spec, job.cache_dir, job.budget, job.seed, out_dir=job.out_dir,
-                                    init_checkpoint=job.init_checkpoint, promote_threshold=job.promote_threshold, stop=watch)
+                                    init_checkpoint=job.init_checkpoint, promote_threshold=job.promote_threshold, stop=watch,
+                                    watchers=[live_weights(job)])
     except Interrupted as why:
         interrupt(job, str(why))
         return "interrupted"
@@ -158,6 +160,15 @@ def run_candidate(candidate_id: int, worker: str) -> str:
         watch.close()
     record_result(job, result)
     return result["status"]
+
+
+def live_weights(job: Job) -> LiveWeights:
+    """The candidate's learned edge weights, pushed to its experiment's viewers while it trains."""
+    def send(vector: list, step: int) -> None:
+        group_send(group_name(job.experiment_id), {"type": "experiment.weights", "candidate": job.candidate_id,
+                                                   "step": step, "weights": vector})
+
+    return LiveWeights(job.spec, send, interval=settings.STUDIO_LIVE_WEIGHTS_INTERVAL)
 
 
 def _holds(candidate: Candidate, job: Job) -> bool:

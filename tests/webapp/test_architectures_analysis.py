@@ -1,0 +1,67 @@
+"""The editor's fast analysis agrees with videomodels' own (it memoises per node), before and
+after edits; search-space warnings come from the spaces' choices; oversized specs are refused
+before the validator runs."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from videomodels.graph import analyze
+from videomodels.presets import get_preset
+from videomodels.archspec import ArchSpec
+from webapp.architectures.analysis import MAX_NODES, analyze_data
+
+
+def same_as_videomodels(data: dict) -> None:
+    report = analyze_data(data)
+    truth = analyze(ArchSpec.from_dict(data))
+    assert report.valid, report.problems
+    assert (report.totals["params"], report.totals["macs"]) == (truth.params, truth.macs)
+    assert report.totals["output_shape"] == list(truth.output_shape)
+    for node_id, cost in truth.nodes.items():
+        mine = report.nodes[node_id]
+        assert (tuple(mine["output_shape"]), mine["params"], mine["macs"]) == (cost.output_shape, cost.params, cost.macs), node_id
+
+
+@pytest.mark.parametrize("name", ["assemblenet-plus", "evanet-2", "tvn-mobile-1", "assemblenet-small"])
+def test_matches_videomodels_on_presets_and_after_edits(name):
+    data = get_preset(name).to_dict()
+    for stream in data["inputs"]:  # small clips keep the test fast; the graphs stay the published ones
+        stream["frames"], stream["size"] = min(stream["frames"], 8), min(stream["size"], 64)
+    for node in data["nodes"]:
+        if node["type"] == "representation_flow":
+            node["attrs"]["iterations"] = 2
+    same_as_videomodels(data)
+    edited = copy.deepcopy(data)
+    # An edit that changes shapes downstream: the input gets smaller, and one node changes.
+    edited["inputs"][0]["size"] = edited["inputs"][0]["size"] // 2
+    node = next(n for n in edited["nodes"] if n["type"] in ("asn_block", "evanet_block", "tvn_block"))
+    node["attrs"]["filters"] = node["attrs"]["filters"] * 2
+    same_as_videomodels(edited)
+
+
+def test_matches_videomodels_when_edges_turn_learnable():
+    # Learnable fusion weights are parameters, frozen ones buffers: a node's cost depends on its edges too.
+    edited = get_preset("assemblenet-small").to_dict()
+    same_as_videomodels(edited)
+    for edge in edited["edges"]:
+        if edge["weight"] is not None:
+            edge["learnable"] = not edge["learnable"]
+    same_as_videomodels(edited)
+
+
+def test_search_space_warnings_name_the_attribute():
+    data = get_preset("tvn-small").to_dict()
+    assert analyze_data(data).warnings == []
+    data["nodes"][0]["attrs"]["filters"] = 40
+    warnings = analyze_data(data).warnings
+    assert [w.location for w in warnings] == ["nodes[0].attrs.filters"]
+    assert "(8, 16, 24, 32, 48, 64)" in warnings[0].message
+
+
+def test_oversized_specs_are_refused_before_validation():
+    data = get_preset("tvn-small").to_dict()
+    data["nodes"] = [{"id": f"b{i}", "type": "tvn_block", "attrs": {"filters": 8}} for i in range(MAX_NODES + 1)]
+    report = analyze_data(data)
+    assert not report.valid and [p.location for p in report.problems] == ["nodes"]

@@ -1,0 +1,56 @@
+"""Live state of one evaluation over a WebSocket: /ws/evaluations/<id>/.
+
+On connect the server sends the evaluation's whole state from the database, then every change
+as it happens ({"kind": "evaluation", status, step, steps, loss, accuracy, latency_ms, params,
+macs, edge_weights, reason}) and, while an AssembleNet trains, its learned edge weights
+({"kind": "weights", step, weights: one number or null per spec edge}). Each state message is
+complete, so a message the channel layer drops is repaired by the next one: no replay needed.
+Anonymous users are refused with 4403; another team's evaluation looks like a missing one (4404),
+as on the experiment socket. The client has nothing to send; anything it sends gets an error.
+"""
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from webapp.studio.consumers import FORBIDDEN, NOT_FOUND
+
+from .evaluations import Evaluation
+
+
+class EvaluationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.evaluation_id = int(self.scope["url_route"]["kwargs"]["evaluation_id"])
+        self.group = None
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=FORBIDDEN)
+            return
+        state = await self.state(user) if self.evaluation_id <= 2**63 - 1 else None
+        if state is None:
+            await self.close(code=NOT_FOUND)
+            return
+        # Join first, then read: a change between the two arrives as a message, never lost.
+        self.group = f"evaluation.{self.evaluation_id}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json(await self.state(user))
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    @database_sync_to_async
+    def state(self, user) -> dict | None:
+        evaluation = Evaluation.objects.for_user(user).filter(pk=self.evaluation_id).first()
+        return evaluation.state() if evaluation else None
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.group is not None:
+            await self.send_json({"kind": "error", "detail": "this socket only sends; nothing to ask"})
+
+    async def evaluation_state(self, message):
+        await self.send_json(message["state"])
+
+    async def evaluation_weights(self, message):
+        await self.send_json({"kind": "weights", "step": message["step"], "weights": message["weights"]})

@@ -1,0 +1,97 @@
+"""The API of evaluation jobs (/api/evaluations/) and the serializer fields that seed searches.
+
+Team-scoped like the rest: another team's evaluation, version or dataset is "does not exist".
+"""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from webapp.apikit.params import int_param
+from webapp.studio.models import Dataset
+
+from . import jobs
+from .evaluations import Evaluation
+from .models import ArchitectureVersion
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleField(serializers.PrimaryKeyRelatedField):
+    """An object of one of the requesting user's teams (another team's does not exist)."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.model.objects.for_user(request.user) if request else self.model.objects.none()
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Evaluation
+        fields = ["id", "version", "dataset", "created_by", "status", "steps", "batch_size", "seed", "notes", "step", "accuracy",
+                  "latency_ms", "params", "macs", "metrics", "edge_weights", "seconds", "reason", "attempt", "created",
+                  "started_at", "finished_at"]
+        read_only_fields = fields
+
+
+class EvaluationDetailSerializer(EvaluationSerializer):
+    class Meta(EvaluationSerializer.Meta):
+        fields = EvaluationSerializer.Meta.fields + ["spec", "losses"]
+        read_only_fields = fields
+
+
+class EvaluationCreateSerializer(serializers.Serializer):
+    version = VisibleField(ArchitectureVersion, help_text="the version to train (of one of your teams)")
+    dataset = VisibleField(Dataset, help_text="a ready dataset of the version's team")
+    # Ranges are checked by the search settings' validation (the same limits as a launch).
+    steps = serializers.IntegerField(default=40, help_text="optimizer steps")
+    batch_size = serializers.IntegerField(default=16)
+    seed = serializers.IntegerField(default=0)
+
+
+@extend_schema(parameters=[OpenApiParameter("version", OpenApiTypes.INT, description="only this version's")])
+class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Train and score a version on a dataset, as a job on the `train` queue; live at /ws/evaluations/<id>/."""
+
+    queryset = Evaluation.objects.none()  # for the schema; get_queryset scopes to the user's teams
+
+    def get_serializer_class(self):
+        return EvaluationDetailSerializer if self.action == "retrieve" else EvaluationSerializer
+
+    def get_queryset(self):
+        queryset = Evaluation.objects.for_user(self.request.user).select_related("created_by")
+        version = int_param(self.request, "version")
+        if version is not None:
+            queryset = queryset.filter(version_id=version)
+        return queryset.order_by("-created", "-pk")
+
+    @extend_schema(request=EvaluationCreateSerializer, responses={201: EvaluationDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        form = EvaluationCreateSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            evaluation = jobs.create_evaluation(user=request.user, version=data["version"], dataset=data["dataset"],
+                                                steps=data["steps"], batch_size=data["batch_size"], seed=data["seed"])
+        except jobs.BudgetError as error:
+            raise ValidationError(error.errors) from None
+        except jobs.StudioError as error:
+            raise ValidationError({error.field or "non_field_errors": [str(error)]}) from None
+        return Response(EvaluationDetailSerializer(evaluation).data, status=status.HTTP_201_CREATED)
+
+
+class InjectSerializer(serializers.Serializer):
+    version = VisibleField(ArchitectureVersion, help_text="the version to add to the search as a hand-made candidate")
+
+
+def seed_versions_field() -> serializers.Field:
+    return serializers.ListField(child=VisibleField(ArchitectureVersion), write_only=True, required=False, max_length=64,
+                                 help_text="versions to put in the initial population (hand-edited lineage)")

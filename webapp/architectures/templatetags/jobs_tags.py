@@ -1,0 +1,27 @@
+"""Template tags of the jobs: which saved versions a page may offer to a search."""
+from django import template
+
+from webapp.architectures.models import ArchitectureVersion
+
+register = template.Library()
+
+
+@register.simple_tag
+def versions_for_search(experiment, limit: int = 200):
+    """The search team's saved versions of the search's family, newest architectures first."""
+    return list(ArchitectureVersion.objects.filter(architecture__team_id=experiment.team_id, architecture__family=experiment.family)
+                .select_related("architecture").order_by("-architecture__updated", "-number")[:limit])
+
+
+@register.simple_tag
+def evaluations_of(version, limit: int = 50):
+    """A version's evaluations, newest first (what its page lists)."""
+    from webapp.architectures.evaluations import Evaluation
+
+    return list(Evaluation.objects.filter(version=version).select_related("dataset", "created_by").order_by("-created", "-pk")[:limit])
+
+
+@register.filter
+def learned_weights(evaluations):
+    """The learned edge weights of the newest evaluation that has some ([] when none has)."""
+    return next((e.edge_weights for e in evaluations if e.status == "evaluated" and e.edge_weights), [])
