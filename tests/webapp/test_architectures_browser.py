@@ -217,6 +217,32 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     wait_checked(page, page.evaluate("editor.checks") - 1)
     assert page.evaluate("editor.report.valid") and page.text_content("[data-total=params]") == params
 
+    # A node from the palette: unconnected, so the server flags it; Delete removes it.
+    checks = page.evaluate("editor.checks")
+    page.click(".palette-item[data-type=pool3d]")
+    wait_checked(page, checks)
+    assert page.evaluate("cy.getElementById('pool5').hasClass('problem') && !editor.report.valid")
+    page.locator("#graph").click(position={"x": 5, "y": 5})
+    page.evaluate("cy.getElementById('pool5').select()")
+    checks = page.evaluate("editor.checks")
+    page.keyboard.press("Delete")
+    wait_checked(page, checks)
+    assert page.evaluate("cy.getElementById('pool5').empty() && editor.report.valid")
+    # The input stream's fields: more frames cost more multiply-adds.
+    macs = page.text_content("[data-total=macs]")
+    page.evaluate("cy.elements(':selected').unselect(); cy.getElementById('rgb').select()")
+    checks = page.evaluate("editor.checks")
+    page.fill("#attr-frames", "64")
+    page.press("#attr-frames", "Tab")
+    wait_checked(page, checks)
+    assert page.text_content("[data-total=macs]") != macs
+    # Colour by multiply-adds; search by name.
+    page.select_option("#overlay", "macs")
+    overlay = page.evaluate("cy.nodes('.spec-node.overlay').map(n => n.data('ov'))")
+    assert len(overlay) == 10 and max(overlay) == 1 and min(overlay) < 0.1
+    page.fill("#search", "^res")
+    assert page.evaluate("cy.nodes('.spec-node.match').map(n => n.id()).sort()") == ["res2", "res3", "res4", "res5"]
+
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-evanet-1.png"))
     for preset in ("assemblenet-plus", "tvn-1"):
         page.goto(f"{site['base']}/architectures/editor/?preset={preset}")
