@@ -108,18 +108,8 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
     return Report(True, [], space_warnings(clean), nodes, totals, clean)
 
 
-def cycle_edges(spec: ArchSpec) -> list[Problem]:
-    """The edges that close cycles, located (the validator names the nodes; the editor shows edges too).
-
-    An edge lies on a cycle when both ends are in the same strongly connected component
-    (Tarjan's algorithm, iterative: linear in the graph, whatever its shape).
-    """
-    node_ids = [node.id for node in spec.nodes]
-    known = set(node_ids)
-    successors: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
-    for edge in spec.edges:
-        if edge.source in known and edge.target in known:
-            successors[edge.source].append(edge.target)
+def _components(node_ids: list[str], successors: dict[str, list[str]]) -> dict[str, int]:
+    """Strongly connected components (Tarjan's algorithm, iterative): node id -> component number."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     component: dict[str, int] = {}
@@ -156,10 +146,28 @@ def cycle_edges(spec: ArchSpec) -> list[Problem]:
             if work:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
+    return component
+
+
+def cycle_edges(spec: ArchSpec) -> list[Problem]:
+    """The edges that close cycles, located (the validator names the nodes; the editor shows edges too).
+
+    Of the edges inside a cycle (same strongly connected component), those that point back
+    against the spec's node order (which is topological for presets and search candidates):
+    in a graph that was acyclic before an edit, that is the edge the edit added. Every cycle
+    has at least one. Linear in the graph, whatever its shape.
+    """
+    node_ids = [node.id for node in spec.nodes]
+    position = {node_id: i for i, node_id in enumerate(node_ids)}
+    successors: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
+    for edge in spec.edges:
+        if edge.source in position and edge.target in position:
+            successors[edge.source].append(edge.target)
+    component = _components(node_ids, successors)
     return [Problem(f"edges[{i}]", f"{edge.source}->{edge.target} closes a cycle (a path leads from {edge.target!r} back to {edge.source!r})")
             for i, edge in enumerate(spec.edges)
-            if edge.source in known and edge.target in known and edge.source != edge.target
-            and component[edge.source] == component[edge.target]]
+            if edge.source in position and edge.target in position and edge.source != edge.target
+            and component[edge.source] == component[edge.target] and position[edge.target] <= position[edge.source]]
 
 
 # ---------------------------------------------------------------------- per-node pricing
