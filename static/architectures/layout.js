@@ -109,6 +109,18 @@ export function layout(spec, {keep = new Map()} = {}) {
     list.forEach((_, j) => branches.set(branchId(node.id, j), {x: center.x + (j - (list.length - 1) / 2) * BRANCH_COLUMN, y: center.y}));
   }
   for (const [id, pos] of keep) if (positions.has(id)) positions.set(id, pos);
+  // A node added by an edit goes where its family puts it, moved right until it overlaps no node on screen.
+  if (keep.size) {
+    const taken = [...keep.values()];
+    const clashes = (p) => taken.some((q) => Math.abs(q.x - p.x) < COLUMN * 0.8 && Math.abs(q.y - p.y) < ROW * 0.7);
+    for (const [id, pos] of positions) {
+      if (keep.has(id)) continue;
+      const placed = {...pos};
+      for (let step = 0; step < 200 && clashes(placed); step++) placed.x += COLUMN;
+      positions.set(id, placed);
+      taken.push(placed);
+    }
+  }
   const assemble = spec.family === "assemblenet";
   return {positions, bands: assemble ? streamBands(spec, positions) : [], branches, headings: assemble ? levelHeadings(spec, positions) : []};
 }
