@@ -181,10 +181,15 @@ def measure(quick: bool = False) -> dict:
                     for (let i = 0; i < edits; i++) {
                       const before = editor.feedbackMs.length;
                       const id = blocks[(i * 5) % blocks.length];
-                      const value = [1, 2, 4, 8][i % 4];
+                      const current = editor.stack.spec.nodes.find(n => n.id === id).attrs.temporal_dilation;
+                      const value = [1, 2, 4, 8].filter(v => v !== current)[i % 3];  // always a real edit
                       const t = performance.now();
                       editor.run(`bench ${i}`, (s) => { s.nodes.find(n => n.id === id).attrs.temporal_dilation = value; });
-                      while (editor.feedbackMs.length === before) await new Promise(r => setTimeout(r, 5));
+                      const deadline = t + 30000;
+                      while (editor.feedbackMs.length === before) {
+                        if (performance.now() > deadline) throw new Error(`no feedback for edit ${i}`);
+                        await new Promise(r => setTimeout(r, 5));
+                      }
                       await new Promise(r => requestAnimationFrame(() => r()));
                       out.push(performance.now() - t);
                     }

@@ -232,7 +232,7 @@ export function styles() {
 // positions of nodes already drawn; `relayout()` recomputes them all.
 export function createDrawing(container, {spec, analysis = null, editable = false} = {}) {
   const cy = window.cytoscape({container, elements: [], style: styles(), wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
-                               boxSelectionEnabled: editable, selectionType: "additive", autoungrabify: false});
+                               boxSelectionEnabled: editable, selectionType: "single", autoungrabify: false});
   const drawing = {cy, spec: null, analysis: null, overlay: "none", showPeers: true};
 
   drawing.update = function (nextSpec, nextAnalysis = drawing.analysis, {relayout = false} = {}) {

@@ -5,6 +5,7 @@
 
 export const COLUMN = 190;
 export const ROW = 100;
+export const MAX_ROWS = 16;
 export const BRANCH_COLUMN = 160;
 export const EVANET_ROW = 84;
 const STREAM_ORDER = {rgb: 0, flow: 1, object: 2, segmentation: 2};
@@ -88,10 +89,17 @@ export function layout(spec, {keep = new Map()} = {}) {
   const positions = new Map();
   // EvaNet reads top to bottom like the seed's figure: each block a row of parallel branches.
   const vertical = spec.family === "evanet";
-  for (const [col, ids] of columns) {
-    for (const id of ids) {
-      positions.set(id, vertical ? {x: row.get(id) * BRANCH_COLUMN, y: col * EVANET_ROW} : {x: col * COLUMN, y: row.get(id) * ROW});
-    }
+  // A crowded level wraps into several side-by-side sub-columns, so big graphs stay readable.
+  let start = 0;
+  for (const col of [...columns.keys()].sort((a, b) => a - b)) {
+    const ids = columns.get(col);
+    const wraps = vertical ? 1 : Math.max(1, Math.ceil(ids.length / MAX_ROWS));
+    const rows = Math.ceil(ids.length / wraps);
+    ids.forEach((id, i) => {
+      if (vertical) positions.set(id, {x: row.get(id) * BRANCH_COLUMN, y: col * EVANET_ROW});
+      else positions.set(id, {x: (start + Math.floor(i / rows)) * COLUMN, y: (i % rows - (rows - 1) / 2) * ROW});
+    });
+    start += wraps;
   }
   const branches = new Map();
   for (const node of spec.nodes) {
@@ -101,6 +109,18 @@ export function layout(spec, {keep = new Map()} = {}) {
     list.forEach((_, j) => branches.set(branchId(node.id, j), {x: center.x + (j - (list.length - 1) / 2) * BRANCH_COLUMN, y: center.y}));
   }
   for (const [id, pos] of keep) if (positions.has(id)) positions.set(id, pos);
+  // A node added by an edit goes where its family puts it, moved right until it overlaps no node on screen.
+  if (keep.size) {
+    const taken = [...keep.values()];
+    const clashes = (p) => taken.some((q) => Math.abs(q.x - p.x) < COLUMN * 0.8 && Math.abs(q.y - p.y) < ROW * 0.7);
+    for (const [id, pos] of positions) {
+      if (keep.has(id)) continue;
+      const placed = {...pos};
+      for (let step = 0; step < 200 && clashes(placed); step++) placed.x += COLUMN;
+      positions.set(id, placed);
+      taken.push(placed);
+    }
+  }
   const assemble = spec.family === "assemblenet";
   return {positions, bands: assemble ? streamBands(spec, positions) : [], branches, headings: assemble ? levelHeadings(spec, positions) : []};
 }

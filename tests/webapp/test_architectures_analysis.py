@@ -65,3 +65,19 @@ def test_oversized_specs_are_refused_before_validation():
     data["nodes"] = [{"id": f"b{i}", "type": "tvn_block", "attrs": {"filters": 8}} for i in range(MAX_NODES + 1)]
     report = analyze_data(data)
     assert not report.valid and [p.location for p in report.problems] == ["nodes"]
+
+
+def test_a_cycle_names_its_nodes_and_the_edge_that_closes_it():
+    # A chain n0 -> ... -> n49 -> head, then n49 -> n10 closes a 40-node cycle; n3 -> nowhere is another problem.
+    nodes = [{"id": f"n{i}", "type": "asn_block", "attrs": {"level": 0, "filters": 8}} for i in range(50)]
+    nodes.append({"id": "head", "type": "classifier", "attrs": {}})
+    edges = [{"source": "rgb", "target": "n0"}] + [{"source": f"n{i}", "target": f"n{i + 1}"} for i in range(49)]
+    edges += [{"source": "n49", "target": "head"}, {"source": "n49", "target": "n10"}, {"source": "n3", "target": "nowhere"}]
+    report = analyze_data({"family": "assemblenet", "inputs": [{"id": "rgb"}], "nodes": nodes, "edges": edges})
+    problems = {p.location: p.message for p in report.problems}
+    assert problems["edges[51]"].startswith("n49->n10 closes a cycle")
+    assert problems["edges[52].target"] == "no node named 'nowhere'"  # located on the edges as sent
+    assert {f"nodes[{i}]" for i in range(10, 50)} <= set(problems)
+    assert all(problems[f"nodes[{i}]"] == f"'n{i}' is part of a cycle" for i in range(10, 50))
+    assert not any(loc.startswith("edges[") and "cycle" in msg for loc, msg in problems.items() if loc != "edges[51]")
+    assert "nodes[5]" not in problems  # before the cycle: fine

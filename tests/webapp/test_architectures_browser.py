@@ -101,7 +101,9 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert all(frozen for _, _, frozen in fused)
         assert all(a[1] < b[1] for a, b in zip(fused, fused[1:]) if a[0] < b[0])
 
-        # Draw an edge by dragging from stem n0 to the level-2 block n13.
+        # Draw an edge by dragging from stem n0 to the level-2 block n13; nothing else moves (stable layout).
+        where = "() => Object.fromEntries(cy.nodes('.spec-node, .input').map(n => [n.id(), n.position()]))"
+        before = page.evaluate(where)
         checks = page.evaluate("editor.checks")
         page.click("#draw-mode")
         drag(page, "n0", "n13")
@@ -109,6 +111,7 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         wait_checked(page, checks)
         assert page.evaluate("editor.stack.spec.edges.some(e => e.source === 'n0' && e.target === 'n13')")
         assert page.evaluate("editor.report.valid")
+        assert page.evaluate(where) == before
         page.click("#draw-mode")  # back to moving and selecting
 
         # A temporal dilation: the server's answer relabels the node; dilation costs nothing, so the totals stay.
@@ -218,14 +221,52 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     assert page.evaluate("editor.report.valid") and page.text_content("[data-total=params]") == params
 
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-evanet-1.png"))
+    assert page.errors == []
+    page.context.close()
+
+    # A node from the palette: unconnected, so the server flags it; Delete removes it.
+    page = signed_in_page(browser, site, "bob")  # fresh pages: long-lived ones crashed under heavy machine load
+    page.goto(f"{site['base']}/architectures/editor/?preset=evanet-1")
+    wait_checked(page)
+    checks = page.evaluate("editor.checks")
+    page.click(".palette-item[data-type=pool3d]")
+    wait_checked(page, checks)
+    assert page.evaluate("cy.getElementById('pool5').hasClass('problem') && !editor.report.valid")
+    # Placed where it overlaps nothing already drawn.
+    assert page.evaluate("""() => { const p = cy.getElementById('pool5').position();
+        return cy.nodes('.spec-node').every(n => n.id() === 'pool5' || n.isParent() || Math.hypot(n.position().x - p.x, n.position().y - p.y) > 60); }""")
+    page.locator("#graph").click(position={"x": 5, "y": 5})
+    page.evaluate("cy.getElementById('pool5').select()")
+    checks = page.evaluate("editor.checks")
+    page.keyboard.press("Delete")
+    wait_checked(page, checks)
+    assert page.evaluate("cy.getElementById('pool5').empty() && editor.report.valid")
+    # The input stream's fields: more frames cost more multiply-adds.
+    macs = page.text_content("[data-total=macs]")
+    page.evaluate("cy.elements(':selected').unselect(); cy.getElementById('rgb').select()")
+    checks = page.evaluate("editor.checks")
+    page.fill("#attr-frames", "64")
+    page.press("#attr-frames", "Tab")
+    wait_checked(page, checks)
+    assert page.text_content("[data-total=macs]") != macs
+    # Colour by multiply-adds; search by name.
+    page.select_option("#overlay", "macs")
+    overlay = page.evaluate("cy.nodes('.spec-node.overlay').map(n => n.data('ov'))")
+    assert len(overlay) == 10 and max(overlay) == 1 and min(overlay) < 0.1
+    page.fill("#search", "^res")
+    assert page.evaluate("cy.nodes('.spec-node.match').map(n => n.id()).sort()") == ["res2", "res3", "res4", "res5"]
+    assert page.errors == []
+    page.context.close()
     for preset in ("assemblenet-plus", "tvn-1"):
+        page = signed_in_page(browser, site, "bob")  # a fresh page each: long-lived pages grow heavy under load
         page.goto(f"{site['base']}/architectures/editor/?preset={preset}")
         wait_checked(page)
         assert page.evaluate("editor.report.valid"), preset
         if preset == "assemblenet-plus":
             assert page.evaluate("cy.edges('.peer').length") > 0
         page.screenshot(path=str((SHOTS or tmp_path) / f"editor-{preset}.png"))
-    assert page.errors == []
+        assert page.errors == []
+        page.context.close()
 
 
 def test_candidate_page_draws_and_opens_the_editor(site, browser, ready_dataset):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from .searchspace import space_warnings
 
 # Hard limits on what the editor may send (checked on the raw JSON before any parsing work).
 MAX_NODES = 1_000
-MAX_EDGES = 5_000
+MAX_EDGES = 4_000
 MAX_INPUTS = 16
 # An estimate, labelled as one: multiply-adds at the throughput measured for the published
 # presets on this project's 2-core benchmark machine (docs/BENCHMARKS.md: ~30 GMAC/s).
@@ -86,9 +87,9 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
         return Report(False, error.problems)
     if family is not None and spec.family != family:
         return Report(False, [Problem("family", f"this architecture is {family!r}; a {spec.family!r} spec cannot be one of its versions")], spec=spec)
-    clean, problems = check_structure(spec)
+    clean, problems = check_structure_bounded(spec)
     if problems:
-        return Report(False, problems + cycle_edges(spec), spec=spec)
+        return Report(False, problems, spec=spec)
     try:
         order = fast_order(clean)
         nodes = price(clean, order, budget=budget)
@@ -108,18 +109,8 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
     return Report(True, [], space_warnings(clean), nodes, totals, clean)
 
 
-def cycle_edges(spec: ArchSpec) -> list[Problem]:
-    """The edges that close cycles, located (the validator names the nodes; the editor shows edges too).
-
-    An edge lies on a cycle when both ends are in the same strongly connected component
-    (Tarjan's algorithm, iterative: linear in the graph, whatever its shape).
-    """
-    node_ids = [node.id for node in spec.nodes]
-    known = set(node_ids)
-    successors: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
-    for edge in spec.edges:
-        if edge.source in known and edge.target in known:
-            successors[edge.source].append(edge.target)
+def _components(node_ids: list[str], successors: dict[str, list[str]]) -> dict[str, int]:
+    """Strongly connected components (Tarjan's algorithm, iterative): node id -> component number."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     component: dict[str, int] = {}
@@ -156,10 +147,71 @@ def cycle_edges(spec: ArchSpec) -> list[Problem]:
             if work:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
-    return [Problem(f"edges[{i}]", f"{edge.source}->{edge.target} closes a cycle (a path leads from {edge.target!r} back to {edge.source!r})")
-            for i, edge in enumerate(spec.edges)
-            if edge.source in known and edge.target in known and edge.source != edge.target
-            and component[edge.source] == component[edge.target]]
+    return component
+
+
+_EDGE_LOCATION = re.compile(r"^edges\[(\d+)\]")
+
+
+def check_structure_bounded(spec: ArchSpec):
+    """``check_structure``, kept fast on cyclic graphs, with the edges that close cycles located.
+
+    The validator's own cycle report grows with (nodes on cycles)^2 x edges: a 1,000-node
+    ring would hold a worker for minutes. So the back edges (found in linear time) are taken
+    out before it runs, the nodes on cycles are reported here in its words, and its
+    locations are mapped back onto the edges as sent.
+    """
+    back, cyclic = _cycles(spec)
+    if not back:
+        return check_structure(spec)
+    kept = [i for i in range(len(spec.edges)) if i not in back]
+    acyclic = ArchSpec(spec.family, spec.inputs, spec.nodes, [spec.edges[i] for i in kept], spec.name, spec.meta)
+    clean, found = check_structure(acyclic)
+    cyclic_locations = {f"nodes[{i}]" for i, node in enumerate(spec.nodes) if node.id in cyclic}
+    problems = []
+    for problem in found:
+        if problem.location in cyclic_locations:
+            continue  # "unreachable" or "never used" only because its cycle edge was taken out
+        match = _EDGE_LOCATION.match(problem.location)
+        if match:
+            problem = Problem(f"edges[{kept[int(match.group(1))]}]" + problem.location[match.end():], problem.message)
+        problems.append(problem)
+    problems += [Problem(f"nodes[{i}]", f"{node.id!r} is part of a cycle") for i, node in enumerate(spec.nodes) if node.id in cyclic]
+    for i in sorted(back):
+        edge = spec.edges[i]
+        problems.append(Problem(f"edges[{i}]", f"{edge.source}->{edge.target} closes a cycle (a path leads from {edge.target!r} back to {edge.source!r})"))
+    clean.edges = list(spec.edges)
+    return clean, problems
+
+
+def cycle_edges(spec: ArchSpec) -> list[Problem]:
+    back, _ = _cycles(spec)
+    return [Problem(f"edges[{i}]", f"{spec.edges[i].source}->{spec.edges[i].target} closes a cycle") for i in sorted(back)]
+
+
+def _cycles(spec: ArchSpec) -> tuple[set[int], set[str]]:
+    """(indices of back edges, ids of nodes on cycles).
+
+    Of the edges inside a cycle (same strongly connected component), the back edges point
+    against the spec's node order (topological for presets and search candidates): in a
+    graph that was acyclic before an edit, that is the edge the edit added. Every cycle has
+    at least one, and without them the graph is acyclic. Linear in the graph.
+    """
+    node_ids = [node.id for node in spec.nodes]
+    position = {node_id: i for i, node_id in enumerate(node_ids)}
+    successors: dict[str, list[str]] = {node_id: [] for node_id in node_ids}
+    for edge in spec.edges:
+        if edge.source in position and edge.target in position:
+            successors[edge.source].append(edge.target)
+    component = _components(node_ids, successors)
+    sizes: dict[int, int] = {}
+    for number in component.values():
+        sizes[number] = sizes.get(number, 0) + 1
+    back = {i for i, edge in enumerate(spec.edges)
+            if edge.source in position and edge.target in position and edge.source != edge.target
+            and component[edge.source] == component[edge.target] and position[edge.target] <= position[edge.source]}
+    cyclic = {node_id for node_id in node_ids if sizes[component[node_id]] > 1}
+    return back, cyclic
 
 
 # ---------------------------------------------------------------------- per-node pricing

@@ -7,9 +7,11 @@ Every spec that is written was parsed, validated and priced by ``videomodels`` f
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max
 
@@ -52,6 +54,20 @@ def _depth_ok(value: Any, limit: int) -> bool:
     return True
 
 
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # "unrolled": no per-character alternation
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def nesting(text: str) -> int:
+    """The deepest bracket nesting of JSON text (brackets inside strings do not count)."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text)).encode()
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed in a spec")
 
@@ -65,25 +81,10 @@ def parse_json(raw: bytes | str, *, where: str = "$") -> Any:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise SpecRejected([Problem(where, f"not UTF-8 text: {error.reason} at byte {error.start}")]) from None
-    # Nesting is bounded before json.loads can recurse deeply (a RecursionError is no 4xx).
-    depth = max_depth = 0
-    in_string = escaped = False
-    for char in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                raise SpecRejected([Problem(where, f"nested more than {MAX_JSON_DEPTH} levels deep")])
-        elif char in "]}":
-            depth -= 1
+    # Nesting is bounded before json.loads can recurse deeply (a RecursionError is no 4xx);
+    # measured on the brackets outside strings, vectorised so a 2 MB body takes milliseconds.
+    if nesting(raw) > MAX_JSON_DEPTH:
+        raise SpecRejected([Problem(where, f"nested more than {MAX_JSON_DEPTH} levels deep")])
     try:
         return json.loads(raw, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
