@@ -13,26 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
+from browsing import wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 SHOTS = Path(os.environ.get("EDITOR_SCREENSHOTS", "")) if os.environ.get("EDITOR_SCREENSHOTS") else None
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -59,7 +44,7 @@ def signed_in_page(browser, site, user):
 
 def wait_checked(page, after: int = 0):
     """Until the server has answered a check made after `after` answers, and nothing is pending."""
-    page.wait_for_function(f"window.editor && window.editor.checks > {after} && !window.editor.validator.pending")
+    wait_for_js(page, f"window.editor && window.editor.checks > {after} && !window.editor.validator.pending")
 
 
 def drag(page, source: str, target: str):
@@ -107,7 +92,7 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         checks = page.evaluate("editor.checks")
         page.click("#draw-mode")
         drag(page, "n0", "n13")
-        page.wait_for_function("cy.getElementById('e:n0->n13').nonempty()")
+        wait_for_js(page, "cy.getElementById('e:n0->n13').nonempty()")
         wait_checked(page, checks)
         assert page.evaluate("editor.stack.spec.edges.some(e => e.source === 'n0' && e.target === 'n13')")
         assert page.evaluate("editor.report.valid")
@@ -153,9 +138,9 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert page.evaluate("cy.getElementById('e:n14->n4').empty() && cy.elements('.problem').empty() && editor.report.valid")
         # Redo and undo again via the buttons.
         page.click("#redo")
-        page.wait_for_function("cy.getElementById('e:n14->n4').nonempty()")
+        wait_for_js(page, "cy.getElementById('e:n14->n4').nonempty()")
         page.click("#undo")
-        page.wait_for_function("cy.getElementById('e:n14->n4').empty()")
+        wait_for_js(page, "cy.getElementById('e:n14->n4').empty()")
         wait_checked(page, page.evaluate("editor.checks") - 1)
 
         # Save: the preset forks into the team's library, then a second save is version 2.
@@ -176,7 +161,7 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         wait_checked(page, page.evaluate("editor.checks"))
         page.fill("#message", "strong frozen n0->n13")
         page.click("#save")
-        page.wait_for_function("document.getElementById('saved-link')?.textContent === 'v2'")
+        wait_for_js(page, "document.getElementById('saved-link')?.textContent === 'v2'")
         second = architecture.versions.get(number=2)
         assert second.parent == first
         edge = next(e for e in second.spec["edges"] if (e["source"], e["target"]) == ("n0", "n13"))
@@ -210,13 +195,13 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     page.select_option("#attr-kind", "conv")
     page.fill("#attr-temporal_kernel", "4")  # even: EvaNet temporal sizes are odd
     page.press("#attr-temporal_kernel", "Tab")
-    page.wait_for_function("editor.report && !editor.report.valid && !editor.validator.pending")
+    wait_for_js(page, "editor.report && !editor.report.valid && !editor.validator.pending")
     assert page.evaluate("cy.getElementById('res2::b2').hasClass('problem')")
     assert "nodes[2].attrs.branches[2].temporal_kernel" in page.text_content("#problem-list")
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
-    page.wait_for_function("cy.getElementById('res2').children().length === 2")
+    wait_for_js(page, "cy.getElementById('res2').children().length === 2")
     wait_checked(page, page.evaluate("editor.checks") - 1)
     assert page.evaluate("editor.report.valid") and page.text_content("[data-total=params]") == params
 
@@ -279,7 +264,7 @@ def test_candidate_page_draws_and_opens_the_editor(site, browser, ready_dataset)
     candidate = Candidate.objects.create(experiment=experiment, index=0, name="c0000", spec=get_preset("tvn-small").to_dict())
     page = signed_in_page(browser, site, "bob")
     page.goto(f"{site['base']}/candidates/{candidate.pk}/")
-    page.wait_for_function("window.viewer && window.viewer.analyzed")
+    wait_for_js(page, "window.viewer && window.viewer.analyzed")
     assert page.evaluate("cy.nodes('.spec-node').length") == len(candidate.spec["nodes"])
     assert re.search(r"\d", page.text_content("[data-total=params]"))
     page.click("#open-editor")

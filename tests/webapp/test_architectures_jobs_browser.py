@@ -6,22 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from browsing import wait_for_js
 
-from test_architectures_browser import SHOTS, browser, signed_in_page, site  # noqa: F401 - fixtures
+from test_architectures_browser import SHOTS, signed_in_page, site  # noqa: F401 - fixtures
 from test_architectures_jobs_workers import flow_cache, flow_dataset  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def wait_js(page, expression: str, timeout: float = 30):
-    """Until a JS expression is truthy. Polled with page.evaluate: the strict CSP (no eval) refuses
-    Playwright's wait_for_function."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(f"() => Boolean({expression})"):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out after {timeout} s waiting for {expression}")
 
 
 def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, redis_server, studio_data_dir, processes,
@@ -32,18 +22,18 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     worker = processes.worker("w1", redis_server.url, studio_data_dir)
     page = signed_in_page(browser, site, "alice")
     page.goto(f"{site['base']}/architectures/editor/?preset=assemblenet-small")
-    wait_js(page, "window.editor && window.editor.checks > 0 && !window.editor.validator.pending")
+    wait_for_js(page, "window.editor && window.editor.checks > 0 && !window.editor.validator.pending")
     # Before saving there is nothing to evaluate: the panel says so.
     page.click("#evaluate")
     assert "Save a version first" in page.text_content("#eval-status")
     page.fill("#name", "small asn")
     page.click("#save")
     page.wait_for_selector("#saved-link")
-    wait_js(page, "document.querySelectorAll('#eval-dataset option').length > 0")
+    wait_for_js(page, "document.querySelectorAll('#eval-dataset option').length > 0")
     page.fill("#eval-steps", "8")
     page.fill("#eval-batch", "4")
     page.click("#evaluate")
-    wait_js(page, "['evaluated', 'failed'].includes(window.evaluation.status)", timeout=180)
+    wait_for_js(page, "['evaluated', 'failed'].includes(window.evaluation.status)", timeout=180)
     evaluation = Evaluation.objects.get()
     assert evaluation.status == "evaluated", (evaluation.reason, worker.output()[-3000:])
     assert page.evaluate("window.evaluation.weightUpdates") >= 1  # pushed live while it trained
@@ -58,7 +48,7 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-evaluated.png"), full_page=True)
     # The version's page lists the evaluation and draws its learned weights.
     page.goto(f"{site['base']}{evaluation.version.get_absolute_url()}")
-    wait_js(page, "window.viewer && window.viewer.analyzed && window.viewer.learnedWeights")
+    wait_for_js(page, "window.viewer && window.viewer.analyzed && window.viewer.learnedWeights")
     assert page.locator(f"#evaluations tr[data-evaluation='{evaluation.pk}']").count() == 1
     drawn = page.evaluate("""() => cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
     assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
@@ -85,7 +75,7 @@ def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(s
     candidate = Candidate.objects.get(experiment=experiment, status="running")
     page = signed_in_page(browser, site, "bob")
     page.goto(f"{site['base']}/candidates/{candidate.pk}/")
-    wait_js(page, "window.liveWeights && window.liveWeights.final", timeout=180)
+    wait_for_js(page, "window.liveWeights && window.liveWeights.final", timeout=180)
     assert page.evaluate("window.liveWeights.updates") >= 1  # it moved while training
     candidate.refresh_from_db()
     assert candidate.status == "evaluated"
