@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BodyTooLarge(APIException):
@@ -34,7 +36,7 @@ def _float_or_marker(text: str):
     return value if math.isfinite(value) else _NotFinite(text)
 
 
-def _where(path: list) -> str:
+def json_path(path: list) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path)) or "body"
 
 
@@ -47,7 +49,14 @@ def first_problem(value: Any, limit: int) -> tuple[list, str] | None:
         item, path = stack.pop()
         if isinstance(item, _NotFinite):
             return path, f"{item.text} is not a finite number (JSON has no NaN or infinity)"
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path, "a lone surrogate (\\uD800-\\uDFFF) is not text"
+            continue
         if isinstance(item, dict):
+            bad_key = next((key for key in item if _SURROGATE.search(key)), None)
+            if bad_key is not None:
+                return path, "a key holds a lone surrogate (\\uD800-\\uDFFF), which is not text"
             children = list(item.items())
         elif isinstance(item, list):
             children = list(enumerate(item))
@@ -56,7 +65,7 @@ def first_problem(value: Any, limit: int) -> tuple[list, str] | None:
         if len(path) >= limit:
             return path, f"nested deeper than {limit} levels"
         stack.extend((child, path + [key]) for key, child in reversed(children)
-                     if isinstance(child, (dict, list, _NotFinite)))
+                     if isinstance(child, (dict, list, str, _NotFinite)))
     return None
 
 
@@ -69,7 +78,7 @@ class BodyError(ValueError):
         """Keyed by the top-level field, so a client shows it where the value came from."""
         if not self.path:
             return {"detail": f"JSON parse error: {self}."}
-        where = _where(self.path)
+        where = json_path(self.path)
         where = where if len(where) <= 80 else where[:40] + "..." + where[-37:]
         return {str(self.path[0])[:100]: [f"{where}: {self}."]}
 

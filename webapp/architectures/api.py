@@ -291,7 +291,8 @@ class PresetViewSet(viewsets.ViewSet):
 class FamilyViewSet(viewsets.ViewSet):
     lookup_value_regex = r"[a-z]{1,32}"
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    # A raw schema is wrapped as the list's items (a basic type would not be).
+    @extend_schema(responses={200: {"type": "object", "description": "a family's node types"}})
     def list(self, request):
         """Every family's node types and their attributes (kinds, ranges, choices), from the schema."""
         return Response([catalog.describe_family(name) for name in catalog.family_names()])
