@@ -5,10 +5,10 @@ import argparse
 import datetime
 import json
 
-from benchmarks import baselines, data, models, search
+from benchmarks import baselines, data, models, review, search
 from benchmarks.common import ROOT, WORK, machine
 
-SECTIONS = ("models", "data", "baselines", "search", "studio", "editor")
+SECTIONS = ("models", "data", "baselines", "search", "studio", "editor", "review")
 
 
 def studio(quick: bool):
@@ -44,6 +44,8 @@ def main(argv=None) -> int:
             from benchmarks import editor
 
             text, result = editor.run(args.quick)
+        elif name == "review":
+            text, result = review.run(args.quick)
         else:
             text, result = studio(args.quick)
         results[name] = result

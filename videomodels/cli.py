@@ -1,4 +1,4 @@
-"""Command line: ``python -m videomodels {presets,describe,import,validate,node-types,data,train}``."""
+"""Command line: ``python -m videomodels {presets,describe,import,validate,node-types,diff,data,train,predict}``."""
 from __future__ import annotations
 
 import argparse
@@ -138,6 +138,21 @@ def cmd_node_types(args) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    from videomodels.diff import diff_specs
+
+    a, b = load_spec(args.a), load_spec(args.b)
+    try:
+        result = diff_specs(a, b, match_ids=not args.ignore_ids)
+    except SpecError as error:
+        raise UserError(str(error)) from None
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m videomodels", description="Video architecture library: specs, presets, profiling, data and training.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,7 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--family")
     p.set_defaults(func=cmd_node_types)
 
-    for module in ("videomodels.data.cli", "videomodels.train.cli"):
+    p = sub.add_parser("diff", help="structural diff of two specs (nodes, attributes, edges and weights, inputs)")
+    p.add_argument("a", metavar="A", help="preset name or spec JSON file")
+    p.add_argument("b", metavar="B", help="preset name or spec JSON file")
+    p.add_argument("--ignore-ids", action="store_true", help="match nodes by structure only, not by their ids")
+    p.add_argument("--json", action="store_true", help="the diff as JSON (node_map, changes, summary)")
+    p.set_defaults(func=cmd_diff)
+
+    for module in ("videomodels.data.cli", "videomodels.train.cli", "videomodels.predict"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ImportError:

@@ -9,6 +9,8 @@ A checkpoint is a dict of plain tensors and JSON-able values, so it loads with
     class_names   list[str]
     multilabel    bool
     metrics       the run's final validation metrics
+    preprocessing how to turn a video file into the model's inputs (videomodels.preprocessing);
+                  older checkpoints lack it and readers derive it from the spec
 """
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ def jsonable(value: Any) -> Any:
 
 
 def save_checkpoint(path: str | Path, model: GraphNet, *, num_classes: int, class_names: list[str],
-                    multilabel: bool, metrics: dict[str, Any]) -> Path:
+                    multilabel: bool, metrics: dict[str, Any], preprocessing: dict[str, Any] | None = None,
+                    metadata: dict[str, Any] | None = None) -> Path:
     path = Path(path)
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -59,6 +62,10 @@ def save_checkpoint(path: str | Path, model: GraphNet, *, num_classes: int, clas
         "multilabel": bool(multilabel),
         "metrics": jsonable(metrics),
     }
+    if preprocessing is not None:
+        payload["preprocessing"] = jsonable(preprocessing)
+    if metadata is not None:
+        payload["metadata"] = jsonable(metadata)
     temporary = path.with_name(path.name + ".tmp")
     torch.save(payload, temporary)
     os.replace(temporary, path)  # never leave a half-written checkpoint under the real name

@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 
 from videomodels.archspec import ArchSpec
 from videomodels.graph import analyze, build_model
+from videomodels.preprocessing import preprocessing_for
 
 from .callbacks import CallbackList, ProgressBar
 from .checkpoint import inherit_weights, jsonable, save_checkpoint, write_json
@@ -427,8 +428,11 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
 
 def _write_outputs(out: Path, result: TrainResult) -> dict[str, str]:
     result.files = {name: str(out / name) for name in ("checkpoint.pt", "metrics.json", "spec.json")}
+    built = ArchSpec.from_dict(result.spec["json"])
+    # The cache the model was trained on fixes how predict must decode a new video.
+    preprocessing = preprocessing_for(built, cache_frames=result.data.get("cache_frames"), cache_size=result.data.get("cache_size"))
     save_checkpoint(out / "checkpoint.pt", result.model, num_classes=result.num_classes, class_names=result.class_names,
-                    multilabel=result.multilabel, metrics=result.metrics)
+                    multilabel=result.multilabel, metrics=result.metrics, preprocessing=preprocessing)
     (out / "spec.json").write_text(ArchSpec.from_dict(result.spec["json"]).to_json() + "\n", encoding="utf-8")
     write_json(out / "metrics.json", result.to_dict())
     return result.files
