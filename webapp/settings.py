@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "webapp.studio",
     "webapp.architectures",
+    "webapp.review",
 ]
 
 MIDDLEWARE = [
@@ -221,7 +222,8 @@ STUDIO_HEARTBEAT_TIMEOUT = float(os.environ.get("STUDIO_HEARTBEAT_TIMEOUT", "60"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in, and the team role the action needs (viewers read and comment only).
+    "DEFAULT_PERMISSION_CLASSES": ["webapp.review.permissions.TeamRolePermission"],
     "DEFAULT_SCHEMA_CLASS": "webapp.apikit.schema.StudioAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "webapp.apikit.params.Pagination",
     "PAGE_SIZE": 100,

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/", include((router.urls, "api"))),
     path("", include("webapp.architectures.urls")),
+    path("", include("webapp.review.urls")),
     path("", include("webapp.studio.urls")),
 ]
 
