@@ -28,6 +28,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),
     path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/", include((router.urls, "api"))),
+    path("api/", include(("webapp.review.routes", "review-api"))),
     path("", include("webapp.architectures.urls")),
     path("", include("webapp.review.urls")),
     path("", include("webapp.studio.urls")),

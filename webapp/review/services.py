@@ -234,8 +234,12 @@ def add_comment(subject: Subject, by, body: str, *, parent: Comment | None = Non
         raise ReviewError("Write something.", field="body")
     if len(body) > 10000:
         raise ReviewError("At most 10,000 characters.", field="body")
-    if parent is not None and (parent.subject_id != subject.pk or parent.parent_id is not None):
-        raise ReviewError("Reply to a thread of this model.", field="parent")
+    if parent is not None:
+        from .outdated import related_subjects
+
+        if parent.parent_id is not None or parent.subject_id not in {s.pk for s in related_subjects(subject)}:
+            raise ReviewError("Reply to a thread of this model.", field="parent")
+        subject = parent.subject  # a reply stays with its thread (which may be on an earlier version)
     fields = {}
     if anchor and parent is None:
         fields = anchor_fields(subject, anchor)

@@ -299,8 +299,8 @@ class Candidate(models.Model):
         ]
         # The leaderboards (webapp.review) sort by these within an experiment and across a team.
         indexes = [
-            *(models.Index(fields=["experiment", field], name=f"cand_exp_{short}") for field, short in LEADERBOARD_SORTS),
-            *(models.Index(fields=[field], name=f"cand_{short}") for field, short in LEADERBOARD_SORTS),
+            *(models.Index(fields=["experiment", field, "id"], name=f"cand_exp_{short}") for field, short in LEADERBOARD_SORTS),
+            *(models.Index(fields=[field, "id"], name=f"cand_{short}") for field, short in LEADERBOARD_SORTS),
         ]
 
     def __str__(self) -> str:

@@ -15,8 +15,8 @@ class Migration(migrations.Migration):
             field=models.CharField(choices=[("owner", "Owner"), ("member", "Member"), ("viewer", "Viewer")], default="member",
                                    max_length=10),
         ),
-        *[migrations.AddIndex(model_name="candidate", index=models.Index(fields=["experiment", field], name=f"cand_exp_{short}"))
+        *[migrations.AddIndex(model_name="candidate", index=models.Index(fields=["experiment", field, "id"], name=f"cand_exp_{short}"))
           for field, short in (("accuracy", "acc"), ("latency_ms", "lat"), ("params", "params"), ("macs", "macs"))],
-        *[migrations.AddIndex(model_name="candidate", index=models.Index(fields=[field], name=f"cand_{short}"))
+        *[migrations.AddIndex(model_name="candidate", index=models.Index(fields=[field, "id"], name=f"cand_{short}"))
           for field, short in (("accuracy", "acc"), ("latency_ms", "lat"), ("params", "params"), ("macs", "macs"))],
     ]
