@@ -37,3 +37,26 @@ def world(teams, ready_dataset):
     other_dataset = Dataset.objects.create(team=teams["b"], name="motion-b", kind=Dataset.Kind.SYNTHETIC)
     return {**teams, "dave": dave, "dataset": ready_dataset, "experiment": experiment, "parent": parent, "child": child,
             "candidate": parent, "architecture": v1.architecture, "v1": v1, "other_dataset": other_dataset}
+
+
+@pytest.fixture(scope="session")
+def trained_result(studio_data_dir, tiny_cache):
+    """One real, tiny evaluation of the child's architecture (2 steps), shared by the tests that export it."""
+    from archsearch.evaluate import EvalBudget, evaluate_candidate
+
+    spec = small_spec()
+    spec["nodes"][0]["attrs"]["filters"] = 24
+    result = evaluate_candidate(spec, tiny_cache, EvalBudget(low_steps=2, high_steps=0, batch_size=8, num_threads=1,
+                                                             latency_runs=2), 0, out_dir=studio_data_dir / "review-trained")
+    assert result["status"] == "evaluated", result
+    return result
+
+
+@pytest.fixture
+def trained(world, trained_result):
+    """The world with its child candidate really trained (checkpoint and metrics.json in the data folder)."""
+    child = world["child"]
+    for key in ("accuracy", "latency_ms", "params", "macs", "fidelity", "metrics", "edge_weights", "checkpoint"):
+        setattr(child, key, trained_result.get(key))
+    child.save()
+    return world
