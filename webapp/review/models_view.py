@@ -76,6 +76,10 @@ def candidate_evaluation(candidate: Candidate, class_names: list[str]) -> dict:
     }
 
 
+def _rounded(value, digits: int):
+    return round(value, digits) if isinstance(value, float) else value
+
+
 def model_view(subject: Subject) -> ModelView:
     if subject.kind == Subject.Kind.CANDIDATE:
         c = subject.candidate
@@ -87,8 +91,8 @@ def model_view(subject: Subject) -> ModelView:
             parent = subject_for_candidate(c.parent)
         facts = [("Experiment", experiment.name), ("Family", experiment.family), ("Dataset", experiment.dataset.name),
                  ("Status", c.get_status_display()), ("Generation", c.generation), ("Mutation", c.mutation or "sampled"),
-                 ("Accuracy", c.accuracy), ("Latency (ms, CPU batch 1)", c.latency_ms), ("Parameters", c.params),
-                 ("Multiply-adds", c.macs), ("Fidelity", c.fidelity), ("Training seconds", c.seconds)]
+                 ("Accuracy", _rounded(c.accuracy, 4)), ("Latency (ms, CPU batch 1)", _rounded(c.latency_ms, 2)), ("Parameters", c.params),
+                 ("Multiply-adds", c.macs), ("Fidelity", c.fidelity), ("Training seconds", _rounded(c.seconds, 1))]
         training = {k: experiment.config.get(k) for k in ("low_steps", "high_steps", "batch_size", "lr", "seed") if k in experiment.config}
         evaluation = candidate_evaluation(c, list(experiment.dataset.class_names or []))
         evaluation["training"] = evaluation["training"] or training
