@@ -8,7 +8,7 @@ import json
 from benchmarks import baselines, data, models, review, search
 from benchmarks.common import ROOT, WORK, machine
 
-SECTIONS = ("models", "data", "baselines", "search", "studio", "editor", "review")
+SECTIONS = ("models", "data", "baselines", "search", "studio", "editor", "review", "leaderboard")
 
 
 def studio(quick: bool):
@@ -46,6 +46,10 @@ def main(argv=None) -> int:
             text, result = editor.run(args.quick)
         elif name == "review":
             text, result = review.run(args.quick)
+        elif name == "leaderboard":
+            from benchmarks import leaderboard
+
+            text, result = leaderboard.run(args.quick)
         else:
             text, result = studio(args.quick)
         results[name] = result

@@ -100,19 +100,37 @@ def test_pareto_front_matches_the_pairwise_definition(board, client_for):
     from archsearch.selection import dominates
     from webapp.studio.models import Candidate
 
+    # Ties the database's window must treat like the pairwise definition: exact duplicates (both stay
+    # on the front or both off), equal cost with lower accuracy (dominated), equal accuracy at more cost.
+    best = Candidate.objects.filter(experiment=board["experiment"]).exclude(accuracy=None).order_by("latency_ms").first()
+    ties = [(best.accuracy, best.latency_ms), (best.accuracy - 0.01, best.latency_ms), (best.accuracy, best.latency_ms + 0.5),
+            (0.999, 60.0), (0.999, 60.0)]
+    Candidate.objects.bulk_create([Candidate(experiment=board["experiment"], index=900 + i, name=f"t{i}", spec={}, status="evaluated",
+                                             accuracy=a, latency_ms=c) for i, (a, c) in enumerate(ties)])
     response = client_for(board["bob"]).get("/api/leaderboard/pareto/?cost=latency")
     assert response.status_code == 200
     data = response.json()
     pool = [{"id": c.pk, "accuracy": c.accuracy, "latency_ms": c.latency_ms}
             for c in Candidate.objects.filter(experiment=board["experiment"]).exclude(accuracy=None).exclude(latency_ms=None)]
-    expected = {c["id"] for c in pool if not any(dominates(o, c) for o in pool if o is not c)}
+    expected = {c["id"] for c in first_of_duplicates(pool) if not any(dominates(o, c) for o in pool if o is not c)}
     assert {p[0] for p in data["front"]} == expected
     assert data["count"] == len(pool)
     assert [p[2] for p in data["front"]] == sorted(p[2] for p in data["front"])
     assert not {p[0] for p in data["others"]} & expected
     assert client_for(board["bob"]).get("/api/leaderboard/pareto/?cost=beauty").status_code == 400
     macs = client_for(board["bob"]).get("/api/leaderboard/pareto/?cost=macs").json()
-    assert macs["front"] and macs["front"][-1][1] == max(c["accuracy"] for c in pool)
+    with_macs = Candidate.objects.filter(experiment=board["experiment"]).exclude(accuracy=None).exclude(macs=None)
+    assert macs["front"] and macs["front"][-1][1] == max(with_macs.values_list("accuracy", flat=True))
+
+
+def first_of_duplicates(pool):
+    """The pairwise definition keeps every exact duplicate on the front; the fast one keeps the lowest id."""
+    seen, kept = set(), []
+    for c in sorted(pool, key=lambda c: c["id"]):
+        if (c["accuracy"], c["latency_ms"]) not in seen:
+            seen.add((c["accuracy"], c["latency_ms"]))
+            kept.append(c)
+    return kept
 
 
 def test_fast_front_equals_the_quadratic_one_on_random_points():
@@ -123,5 +141,7 @@ def test_fast_front_equals_the_quadratic_one_on_random_points():
     for trial in range(30):
         pts = [(i, rng.choice([0.1, 0.2, 0.5, 0.7, rng.random()]), rng.choice([1.0, 2.0, 3.0, rng.uniform(0, 5)]))
                for i in range(rng.randint(0, 60))]
-        slow = quadratic([{"id": i, "accuracy": a, "latency_ms": c} for i, a, c in pts])
-        assert {p[0] for p in pareto_front(pts)} == {c["id"] for c in slow}, trial
+        dicts = [{"id": i, "accuracy": a, "latency_ms": c} for i, a, c in pts]
+        kept = {c["id"] for c in first_of_duplicates(dicts)}
+        slow = {c["id"] for c in quadratic(dicts)} & kept
+        assert {p[0] for p in pareto_front(pts)} == slow, trial

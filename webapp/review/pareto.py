@@ -10,22 +10,18 @@ from typing import Iterable, Sequence
 
 
 def pareto_front(points: Iterable[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
-    """Points (id, accuracy, cost) on the front, cheapest first. Ties of equal (accuracy, cost) all stay."""
+    """Points (id, accuracy, cost) on the front, cheapest first. Of exact duplicates (equal accuracy
+    and cost) the lowest id stands for them all."""
     ordered: Sequence = sorted(points, key=lambda p: (p[2], -p[1], p[0]))
     return sweep_sorted(ordered)
 
 
 def sweep_sorted(ordered: Iterable[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
-    """The front of points already sorted by (cost ascending, accuracy descending) - O(n)."""
+    """The front of points already sorted by (cost ascending, accuracy descending, id) - O(n)."""
     front: list[tuple[int, float, float]] = []
     best = float("-inf")
-    last = None  # (accuracy, cost) of the last point kept, to keep exact duplicates
     for point in ordered:
-        _, accuracy, cost = point
-        if accuracy > best:
+        if point[1] > best:
             front.append(point)
-            best = accuracy
-            last = (accuracy, cost)
-        elif last == (accuracy, cost):
-            front.append(point)
+            best = point[1]
     return front
