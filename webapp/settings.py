@@ -207,7 +207,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy training worker holds no second 
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates train for long
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}}
+CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}, "review.evaluate_ensemble": {"queue": "train"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 

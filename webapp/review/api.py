@@ -203,3 +203,44 @@ class ActivityView(APIView):
         after = int_param(request, "after") or 0
         entries = AuditEntry.objects.filter(team=team, pk__gt=after).select_related("actor")[:200]
         return Response({"results": audit_rows(entries), "can_change": has_role(request.user, team.pk, MEMBER)})
+
+
+class EnsemblesView(APIView):
+    @extend_schema(request=inline_serializer("NewEnsemble", {
+        "members": serializers.ListField(child=serializers.IntegerField()), "name": serializers.CharField(required=False)}),
+        responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        """Evaluate the averaged-logit ensemble of 2-8 evaluated candidates (a job on the train queue)."""
+        from webapp.studio.services import StudioError
+
+        from .ensembles import create_ensemble
+
+        data = request.data if isinstance(request.data, dict) else {}
+        members = data.get("members")
+        if not isinstance(members, list) or len(members) > 50:
+            raise ValidationError({"members": ["Give a list of candidate ids."]})
+        try:
+            ensemble = create_ensemble(user=request.user, candidate_ids=members, name=str(data.get("name", ""))[:200])
+        except StudioError as error:
+            raise ValidationError({error.field or "members": [str(error)]}) from None
+        self.check_object_permissions(request, ensemble)
+        return Response(ensemble_row(ensemble), status=status.HTTP_201_CREATED)
+
+
+class EnsembleView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk: int):
+        from .models import Ensemble
+
+        ensemble = Ensemble.objects.for_user(request.user).filter(pk=min(pk, 2**62)).first()
+        if ensemble is None:
+            raise Http404("No such ensemble.")
+        return Response(ensemble_row(ensemble))
+
+
+def ensemble_row(ensemble) -> dict:
+    members = list(ensemble.members.order_by("pk").values("pk", "name", "accuracy"))
+    return {"id": ensemble.pk, "name": ensemble.name, "status": ensemble.status, "accuracy": ensemble.accuracy,
+            "error": ensemble.error,
+            "members": [{"id": m["pk"], "name": m["name"], "accuracy": m["accuracy"],
+                         "accuracy_on_same_clips": (ensemble.member_accuracy or {}).get(str(m["pk"]))} for m in members]}

@@ -111,8 +111,12 @@ def model_view(subject: Subject) -> ModelView:
         return ModelView(subject, f"{v.architecture.name} v{v.number}", v.architecture.family, v.spec, v.spec,
                          v.get_absolute_url(), parent, facts, {})
     e = subject.ensemble
-    facts = [("Members", ", ".join(f"{m.experiment.name}/{m.name}" for m in e.members.select_related("experiment"))),
-             ("Status", e.get_status_display()), ("Ensemble accuracy", e.accuracy)]
+    same_clips = e.member_accuracy or {}
+    facts = [("Status", e.get_status_display()), ("Ensemble accuracy (averaged logits)", _rounded(e.accuracy, 4)),
+             *((f"Member {m.experiment.name}/{m.name}", f"{_rounded(same_clips.get(str(m.pk)), 4)} on the same clips")
+               for m in e.members.select_related("experiment").order_by("pk"))]
+    if e.error:
+        facts.append(("Error", e.error))
     return ModelView(subject, f"Ensemble {e.name}", "", None, None, "", None, facts, {})
 
 

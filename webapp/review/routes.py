@@ -16,4 +16,6 @@ urlpatterns = [
     path(f"models/{KIND}/comments/", api.CommentsView.as_view(), name="subject-comments"),
     path("comments/<int:pk>/resolve/", api.ResolveView.as_view(), name="comment-resolve"),
     path("teams/<int:pk>/activity/", api.ActivityView.as_view(), name="team-activity"),
+    path("ensembles/", api.EnsemblesView.as_view(), name="ensembles"),
+    path("ensembles/<int:pk>/", api.EnsembleView.as_view(), name="ensemble"),
 ]
