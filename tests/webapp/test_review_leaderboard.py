@@ -145,3 +145,14 @@ def test_fast_front_equals_the_quadratic_one_on_random_points():
         kept = {c["id"] for c in first_of_duplicates(dicts)}
         slow = {c["id"] for c in quadratic(dicts)} & kept
         assert {p[0] for p in pareto_front(pts)} == slow, trial
+
+
+def test_counts_stop_at_the_cap(board, client_for, monkeypatch):
+    from webapp.review import leaderboard
+
+    monkeypatch.setattr(leaderboard, "COUNT_CAP", 10)
+    client = client_for(board["bob"])
+    data = client.get("/api/leaderboard/?limit=5").json()
+    assert data["count"] == 11 and data["count_capped"] is True and data["next"]
+    assert "of more than 10 models" in client.get("/leaderboard/").content.decode()
+    assert client.get("/api/leaderboard/?tag=none-such").json()["count_capped"] is False

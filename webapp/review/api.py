@@ -43,7 +43,18 @@ def review_error(error: services.ReviewError) -> ValidationError:
 
 
 class LeaderboardPagination(Pagination):
+    """Counts stop at COUNT_CAP ("10,000+"): counting every match of a broad filter over 100,000 rows is
+    most of a page's time, and nobody pages that far; ``count_capped`` says when it stopped."""
+
     default_limit = 50
+
+    def get_count(self, queryset):
+        return leaderboard.capped_count(queryset)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.count > leaderboard.COUNT_CAP
+        return response
 
 
 class LeaderboardView(APIView):

@@ -26,6 +26,7 @@ PARETO_COSTS = {"latency": "latency_ms", "macs": "macs"}
 RANGES = {"min_accuracy": ("accuracy", "gte"), "max_accuracy": ("accuracy", "lte"), "max_latency": ("latency_ms", "lte"),
           "min_latency": ("latency_ms", "gte"), "max_params": ("params", "lte"), "max_macs": ("macs", "lte")}
 MAX_FLOAT_TEXT = 40
+COUNT_CAP = 10_000
 
 
 class FilterError(ValueError):
@@ -151,6 +152,11 @@ def ordered(candidates: QuerySet, sort: str) -> QuerySet:
         candidates = candidates.filter(**{f"{column}__isnull": False})
     sign = "-" if descending else ""
     return candidates.order_by(f"{sign}{column}", f"{sign}pk")
+
+
+def capped_count(queryset: QuerySet) -> int:
+    """The number of rows, or COUNT_CAP + 1 when there are more (the database stops counting there)."""
+    return queryset.order_by()[:COUNT_CAP + 1].count()
 
 
 def leaderboard(user, query: Query) -> QuerySet:

@@ -40,7 +40,7 @@ def leaderboard_page(request):
     offset = request.GET.get("offset", "0")
     offset = int(offset) if offset.isdigit() and len(offset) < 10 else 0
     rows_qs = leaderboard.leaderboard(request.user, query)
-    total = rows_qs.count()
+    total = leaderboard.capped_count(rows_qs)
     rows = leaderboard.rows(rows_qs[offset:offset + PAGE_SIZE])
     params = query.params()
 
@@ -69,6 +69,7 @@ def leaderboard_page(request):
         "prev_url": link(offset=max(0, offset - PAGE_SIZE) or None) if offset else None,
         "next_url": link(offset=offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
         "first": offset + 1 if total else 0, "last": min(total, offset + PAGE_SIZE),
+        "capped": total > leaderboard.COUNT_CAP, "cap": leaderboard.COUNT_CAP,
         "pareto_url": reverse("pareto-page") + link(offset=None),
         "teams": teams, "experiments": Experiment.objects.for_user(request.user).newest_first()[:200],
         "datasets": Dataset.objects.for_user(request.user)[:200],
