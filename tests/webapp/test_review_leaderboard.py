@@ -156,3 +156,19 @@ def test_counts_stop_at_the_cap(board, client_for, monkeypatch):
     assert data["count"] == 11 and data["count_capped"] is True and data["next"]
     assert "of more than 10 models" in client.get("/leaderboard/").content.decode()
     assert client.get("/api/leaderboard/?tag=none-such").json()["count_capped"] is False
+
+
+@pytest.mark.parametrize("prefix", [1, 3, 8])
+def test_pruned_front_equals_the_full_one(board, client_for, monkeypatch, prefix):
+    """With a short cheap prefix, the rows read past it are only those above its best accuracy; the front is the same."""
+    from webapp.review import leaderboard
+
+    full = client_for(board["bob"]).get("/api/leaderboard/pareto/?cost=macs").json()["front"]
+    monkeypatch.setattr(leaderboard, "PARETO_PREFIX", prefix)
+    for cost in ("macs", "latency"):
+        pruned = client_for(board["bob"]).get(f"/api/leaderboard/pareto/?cost={cost}").json()["front"]
+        monkeypatch.setattr(leaderboard, "PARETO_PREFIX", 10**6)
+        reference = client_for(board["bob"]).get(f"/api/leaderboard/pareto/?cost={cost}").json()["front"]
+        monkeypatch.setattr(leaderboard, "PARETO_PREFIX", prefix)
+        assert pruned == reference, cost
+    assert full

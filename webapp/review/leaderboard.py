@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Exists, F, Max, OuterRef, QuerySet, Value, Window
-from django.db.models.expressions import RowRange
-from django.db.models.functions import Coalesce, Mod
+from django.db.models import Exists, F, Max, Min, OuterRef, QuerySet
 
 from webapp.studio.models import Candidate, Experiment
 
 from .models import Subject, Tag
-from .pareto import sweep_sorted
+from .pareto import pareto_front
 
 SORTS = {"accuracy": "accuracy", "latency": "latency_ms", "params": "params", "macs": "macs", "generation": "generation",
          "index": "index"}
@@ -192,32 +189,46 @@ def rows(candidates) -> list[dict]:
     return [row(c, tags) for c in candidates]
 
 
+PARETO_PREFIX = 2000
+
+
 def pareto(user, query: Query, cost: str = "latency", *, context_points: int = 1500) -> dict:
     """The front of accuracy against ``cost`` over what ``query`` selects, plus a thin sample of the
     other points for the chart (never all 100,000 of them).
 
-    The database finds the front itself: ordered by (cost, -accuracy, id), a row is on the front
-    when it is more accurate than every row before it - a running maximum over the preceding rows
-    (incremental: O(n) after one O(n log n) sort), so only the front leaves the database. Of
-    exact duplicates (same accuracy and cost) the lowest id stands for them all, as in the sweep.
+    Exact, without reading every row: the PARETO_PREFIX cheapest rows come off the (cost, id)
+    index; call L the cheapest cost not among them and a0 their best accuracy. Every row costing
+    L or more with accuracy <= a0 is dominated by that best row (cheaper, at least as accurate),
+    so only rows above a0 are read from the (accuracy, id) index. The sort-and-sweep
+    (webapp.review.pareto, O(n log n)) runs over those two sets. When the data put most rows on
+    the front, the second set is large and the same code stays correct, only slower.
     """
     if cost not in PARETO_COSTS:
         raise FilterError("cost", f"Must be one of {', '.join(PARETO_COSTS)}.")
     column = PARETO_COSTS[cost]
     candidates = scoped(user, query).filter(accuracy__isnull=False, **{f"{column}__isnull": False})
     count = candidates.count()
-    if connection.features.supports_over_clause:
-        best_before = Window(Max("accuracy"), order_by=[F(column).asc(), F("accuracy").desc(), F("pk").asc()],
-                             frame=RowRange(start=None, end=-1))
-        front_rows = (candidates.annotate(best_before=Coalesce(best_before, Value(-1.0)))
-                      .filter(accuracy__gt=F("best_before")).values_list("pk", "accuracy", column))
-        front = sorted(front_rows, key=lambda p: (p[2], -p[1], p[0]))
+    prefix = list(candidates.order_by(column, "pk").values_list("pk", "accuracy", column)[:PARETO_PREFIX + 1])
+    if len(prefix) > PARETO_PREFIX:
+        limit_cost = prefix[-1][2]
+        prefix = [p for p in prefix if p[2] < limit_cost]
+        best = max((p[1] for p in prefix), default=-1.0)
+        rest = list(candidates.filter(**{f"{column}__gte": limit_cost}, accuracy__gt=best).values_list("pk", "accuracy", column))
+        points = prefix + rest
     else:
-        front = sweep_sorted(candidates.order_by(column, "-accuracy", "pk").values_list("pk", "accuracy", column).iterator(5000))
+        points = prefix
+    front = pareto_front(points)
     on_front = {p[0] for p in front}
-    step = max(1, count // context_points)
-    sample = (candidates.annotate(bucket=Mod("pk", step)).filter(bucket=0).order_by("pk")
-              .values_list("pk", "accuracy", column)[:context_points + len(on_front)]) if step > 1 else \
-        candidates.values_list("pk", "accuracy", column)
-    others = [p for p in sample if p[0] not in on_front][:context_points]
+    others = [p for p in sample(candidates, column, context_points) if p[0] not in on_front][:context_points]
     return {"cost": cost, "count": count, "front": [list(p) for p in front], "others": [list(p) for p in others]}
+
+
+def sample(candidates: QuerySet, column: str, size: int) -> list:
+    """About ``size`` rows spread evenly over the id range (primary-key lookups, no full scan)."""
+    bounds = candidates.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return []
+    low, high = bounds["low"], bounds["high"]
+    step = max(1, (high - low + 1) // size)
+    wanted = list(range(low, high + 1, step))[:size * 2]
+    return list(candidates.filter(pk__in=wanted).values_list("pk", "accuracy", column)[:size])
