@@ -11,7 +11,7 @@ const modelUrl = (id) => boot.model_url.replace("/0/", `/${id}/`);
 
 function renderComparison() {
   $("comparison").replaceChildren(...compared.map((p) => el("li", {"data-id": p.id},
-    el("a", {href: modelUrl(p.id)}, `#${p.id}`), ` accuracy ${p.accuracy.toFixed(3)}, ${boot.cost} ${p.cost}`)));
+    el("a", {href: modelUrl(p.id)}, `#${p.id}`), ` accuracy ${p.accuracy.toFixed(3)}, ${boot.cost} ${Number(p.cost).toPrecision(4)}`)));
   const link = $("compare-diff");
   link.classList.toggle("hidden", compared.length < 2);
   if (compared.length >= 2) link.href = `${boot.diff_url}?a=candidate:${compared[0].id}&b=candidate:${compared[1].id}`;

@@ -53,6 +53,16 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     bob.wait_for_url("**/leaderboard/?*")
     assert "sort=latency" in bob.url
     shot(bob, "leaderboard", tmp_path)
+    bob.click("#pareto-link")
+    wait_until(bob, "window.pareto && window.pareto.chart")
+    box = bob.locator("#pareto-chart").bounding_box()
+    point = bob.evaluate("(() => { const p = window.pareto.chart.getDatasetMeta(0).data[0]; return {x: p.x, y: p.y}; })()")
+    bob.keyboard.down("Shift")
+    bob.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    bob.keyboard.up("Shift")
+    wait_until(bob, "window.pareto.compared.length === 1")
+    shot(bob, "pareto", tmp_path)
+    bob.go_back()
     bob.click(f"#leaderboard a[href='/models/candidate/{child.pk}/']")
     bob.wait_for_selector("#review-badge")
     wait_until(bob, "window.cy && window.cy.edges().length > 0")
@@ -103,5 +113,8 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
 
     assert list(AuditEntry.objects.filter(subject__candidate=child).order_by("pk").values_list("action", flat=True)) == [
         "comment.added", "review.request", "review.approve"]
+    alice.goto(site["base"] + f"/teams/{site['a'].pk}/")
+    assert alice.locator("#members tr[data-user=dave]").count() == 1
+    shot(alice, "team", tmp_path)
     for page in (bob, alice, dave):
         assert page.errors == []
