@@ -14,4 +14,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 app = Celery("webapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["webapp.studio", "webapp.architectures"])
+app.autodiscover_tasks(["webapp.studio", "webapp.architectures", "webapp.review"])

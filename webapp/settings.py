@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "webapp.studio",
     "webapp.architectures",
+    "webapp.review",
 ]
 
 MIDDLEWARE = [
@@ -206,7 +207,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy training worker holds no second 
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates train for long
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}, "architectures.evaluate_version": {"queue": "train"}}
+CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}, "architectures.evaluate_version": {"queue": "train"},
+                      "review.evaluate_ensemble": {"queue": "train"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -223,7 +225,8 @@ STUDIO_LIVE_WEIGHTS_INTERVAL = float(os.environ.get("STUDIO_LIVE_WEIGHTS_INTERVA
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in, and the team role the action needs (viewers read and comment only).
+    "DEFAULT_PERMISSION_CLASSES": ["webapp.review.permissions.TeamRolePermission"],
     "DEFAULT_SCHEMA_CLASS": "webapp.apikit.schema.StudioAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "webapp.apikit.params.Pagination",
     "PAGE_SIZE": 100,

@@ -32,7 +32,9 @@ urlpatterns = [
     path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/", include((router.urls, "api"))),
     path("experiments/<int:pk>/inject/", architecture_job_views.experiment_inject, name="experiment-inject"),
+    path("api/", include(("webapp.review.routes", "review-api"))),
     path("", include("webapp.architectures.urls")),
+    path("", include("webapp.review.urls")),
     path("", include("webapp.studio.urls")),
 ]
 

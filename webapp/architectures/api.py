@@ -18,6 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.review.permissions import teams_for_request
 from webapp.studio.models import Candidate, Team
 
 from . import catalog, services
@@ -37,7 +38,7 @@ class TeamField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        return services.teams_of(request.user) if request else Team.objects.none()
+        return teams_for_request(request) if request else Team.objects.none()
 
 
 class ScopedField(serializers.PrimaryKeyRelatedField):
@@ -307,6 +308,8 @@ class FamilyViewSet(viewsets.ViewSet):
 # ---------------------------------------------------------------------- analyze
 class AnalyzeView(BodyLimit, APIView):
     """Validate and price a whole spec (what the editor calls after every edit)."""
+
+    viewer_actions = ("*",)  # analysis changes nothing: viewers draw read-only with it
 
     parser_classes = [SafeJSONParser]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django import forms
 
+from webapp.review.permissions import writable_teams
 from webapp.studio.models import Team
 
 from . import services
@@ -22,7 +23,7 @@ class ImportForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["team"].queryset = services.teams_of(user).order_by("name")
+        self.fields["team"].queryset = writable_teams(user).order_by("name")
         self.problems = []
 
     def clean(self):

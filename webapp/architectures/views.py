@@ -7,12 +7,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from webapp.review.permissions import role_required, writable_teams
+
 from . import catalog, services
 from .forms import ImportForm
 from .models import Architecture
 
 
 @login_required
+@role_required()  # importing needs the member role
 def library(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -89,7 +92,7 @@ def editor(request):
         "versionNumber": source.version.number if source.version else None,
         "architecture": architecture.pk if architecture else None,
         "architectureName": architecture.name if architecture else "",
-        "teams": [{"id": t.pk, "name": t.name} for t in services.teams_of(request.user).order_by("name")],
+        "teams": [{"id": t.pk, "name": t.name} for t in writable_teams(request.user).order_by("name")],
         "urls": {"analyze": reverse("api-analyze"), "families": reverse("api:family-list"),
                  "architectures": reverse("api:architecture-list"), "library": reverse("architecture-library")},
     }

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from webapp.apikit.params import int_param
 from webapp.architectures import jobs_api
+from webapp.review.permissions import teams_for_request
 
 from . import services
 from .models import Candidate, Dataset, Event, Experiment, Membership, Team
@@ -40,7 +41,7 @@ class TeamField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        return services.teams_of(request.user) if request else Team.objects.none()
+        return teams_for_request(request) if request else Team.objects.none()
 
 
 def resolve_team(serializer: serializers.Serializer, attrs: dict) -> Team:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from django import forms
 
+from webapp.review.permissions import writable_teams
+
 from . import services
 from .models import Dataset, Team
 
@@ -22,7 +24,7 @@ class TeamFormMixin:
 
     def setup_team(self, user) -> None:
         self.user = user
-        teams = services.teams_of(user).order_by("name")
+        teams = writable_teams(user).order_by("name")  # a viewer's teams are not offered for changes
         field = self.fields["team"]
         field.queryset = teams
         if teams.count() == 1:

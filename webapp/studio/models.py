@@ -31,6 +31,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"  # reads and comments only (webapp.review.permissions)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
@@ -240,6 +241,9 @@ class Experiment(models.Model):
         return self.status not in self.TERMINAL
 
 
+LEADERBOARD_SORTS = (("accuracy", "acc"), ("latency_ms", "lat"), ("params", "params"), ("macs", "macs"))
+
+
 class CandidateQuerySet(TeamScopedQuerySet):
     team_path = "experiment__team"
 
@@ -292,6 +296,11 @@ class Candidate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["experiment", "index"], name="candidate_index_unique"),
             models.UniqueConstraint(fields=["experiment", "name"], name="candidate_name_unique"),
+        ]
+        # The leaderboards (webapp.review) sort by these within an experiment and across a team.
+        indexes = [
+            *(models.Index(fields=["experiment", field, "id"], name=f"cand_exp_{short}") for field, short in LEADERBOARD_SORTS),
+            *(models.Index(fields=[field, "id"], name=f"cand_{short}") for field, short in LEADERBOARD_SORTS),
         ]
 
     def __str__(self) -> str:

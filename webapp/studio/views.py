@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from webapp.architectures.services import with_learned_weights
 from webapp.architectures.views import drawing_boot
+from webapp.review.permissions import role_required, team_of_model
 
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
@@ -34,6 +35,7 @@ def dashboard(request):
 
 
 @login_required
+@role_required()  # registering needs the member role
 def datasets(request):
     folder_form = DatasetFolderForm(user=request.user, prefix="folder")
     synthetic_form = DatasetSyntheticForm(user=request.user, prefix="synthetic")
@@ -89,6 +91,7 @@ def validation_fraction() -> float:
 
 
 @login_required
+@role_required()
 def experiment_new(request):
     initial = {"dataset": request.GET["dataset"]} if request.GET.get("dataset", "").isdigit() else {}
     workers = services.train_workers()
@@ -170,6 +173,7 @@ def parallelism_note_for(experiment: Experiment) -> str:
 
 @login_required
 @require_POST
+@role_required(team=team_of_model(Experiment.objects.for_user))
 def experiment_action(request, pk: int, action: str):
     """Start/stop/resume/cancel without JavaScript (the page's buttons use the API)."""
     experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)

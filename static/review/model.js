@@ -1,0 +1,164 @@
+// The model page: review status and actions, tags and pointers, comment threads (anchored to the
+// drawing's selection), curves, per-class accuracy and the confusion matrix (drawn on a canvas).
+import {el, send} from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const boot = JSON.parse($("review-boot").textContent);
+const state = window.review = {summary: boot.summary, anchor: null};
+
+function when(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+
+function renderSummary() {
+  const s = state.summary;
+  $("review-badge").textContent = s.status_label;
+  $("review-badge").className = `badge review-${s.status}`;
+  $("review-state").textContent = s.status === "draft" && !s.status_by ? "Draft: nobody asked for a review yet."
+    : `${s.status_label} — ${s.status_by || "?"}, ${when(s.status_at)}${s.requested_by ? ` (requested by ${s.requested_by})` : ""}${s.status_comment ? `: “${s.status_comment}”` : ""}`;
+  for (const button of document.querySelectorAll("#review-actions button[data-action]")) {
+    const a = button.dataset.action;
+    const show = {request: s.status !== "in_review", approve: s.status === "in_review" && s.requested_by !== boot.user,
+                  reject: s.status === "in_review" && s.requested_by !== boot.user, withdraw: s.status === "in_review" && s.requested_by === boot.user}[a];
+    button.classList.toggle("hidden", !show);
+  }
+  $("tags").replaceChildren(...s.tags.map((t) => el("span", {class: "tag", "data-tag": t}, t,
+    s.can_change ? el("button", {class: "link remove-tag", type: "button", title: `remove ${t}`, onclick: () => removeTag(t)}, "×") : null)));
+  $("pointers").replaceChildren(...(s.pointers.length ? [el("p", {}, "Pointers here: ", ...s.pointers.map((p) => el("span", {class: "tag pointer"}, p)))] : []));
+  renderThreads(s.threads);
+  $("audit").replaceChildren(...s.audit.map((a) => el("li", {}, `${when(a.created)} · ${a.actor || "?"} · ${a.action}`,
+    a.detail.tag ? ` ${a.detail.tag}` : "", a.detail.pointer ? ` ${a.detail.pointer}` : "", a.detail.comment && typeof a.detail.comment === "string" ? ` — ${a.detail.comment}` : "")));
+}
+
+function anchorText(anchor) {
+  if (!anchor) return "the whole model";
+  return anchor.node ? `node ${anchor.node}` : `edge ${anchor.edge[0]} → ${anchor.edge[1]}`;
+}
+
+function renderThreads(threads) {
+  $("threads").replaceChildren(...threads.map((t) => el("article", {class: `thread${t.resolved ? " resolved" : ""}${t.outdated ? " outdated" : ""}`, "data-thread": t.id},
+    el("header", {}, el("strong", {}, t.author || "?"), ` on ${anchorText(t.anchor)} · ${when(t.created)}`,
+      t.written_on && t.written_on.label !== boot.summary.kind ? ` · written on ${t.written_on.label}` : "",
+      t.resolved ? el("span", {class: "badge"}, "resolved") : null,
+      t.outdated ? el("span", {class: "badge outdated", title: t.outdated}, "outdated") : null),
+    t.outdated ? el("p", {class: "muted"}, `Outdated: ${t.outdated}. Written against ${JSON.stringify(t.snapshot)}`) : null,
+    el("p", {}, t.body),
+    ...t.replies.map((r) => el("div", {class: "reply"}, el("strong", {}, r.author || "?"), ` ${r.body}`)),
+    el("form", {class: "reply-form inline", onsubmit: (e) => reply(e, t.id)}, el("input", {placeholder: "Reply", "aria-label": "Reply"}),
+      el("button", {type: "submit", class: "small"}, "Reply")),
+    state.summary.can_change ? el("button", {type: "button", class: "small secondary", onclick: () => resolve(t.id, !t.resolved)},
+      t.resolved ? "Reopen" : "Resolve") : null)));
+}
+
+async function act(promise) {
+  $("review-error").textContent = "";
+  try { return await promise; } catch (error) { $("review-error").textContent = error.message; return null; }
+}
+
+async function refresh() { state.summary = await send("GET", boot.api.subject); renderSummary(); }
+
+async function reply(event, thread) {
+  event.preventDefault();
+  const input = event.target.querySelector("input");
+  if (await act(send("POST", boot.api["subject-comments"], {body: input.value, parent: thread}))) await refresh();
+}
+
+async function resolve(thread, resolved) {
+  if (await act(send("POST", boot.api.resolve.replace("/0/", `/${thread}/`), {resolved}))) await refresh();
+}
+
+async function removeTag(name) {
+  const data = await act(send("DELETE", `${boot.api["subject-tags"]}${encodeURIComponent(name)}/`));
+  if (data) { state.summary = data; renderSummary(); }
+}
+
+for (const button of document.querySelectorAll("#review-actions button[data-action]")) {
+  button.addEventListener("click", async () => {
+    const data = await act(send("POST", boot.api["subject-review"], {action: button.dataset.action, comment: $("review-comment").value}));
+    if (data) { state.summary = data; $("review-comment").value = ""; renderSummary(); }
+  });
+}
+$("tag-form")?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const data = await act(send("POST", boot.api["subject-tags"], {name: $("tag-name").value}));
+  if (data) { state.summary = data; $("tag-name").value = ""; renderSummary(); }
+});
+$("pointer-form")?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const data = await act(send("POST", boot.api["subject-pointers"], {name: $("pointer-name").value}));
+  if (data) { state.summary = data; renderSummary(); }
+});
+$("comment-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const body = {body: $("comment-body").value};
+  if (state.anchor) body.anchor = state.anchor;
+  if (await act(send("POST", boot.api["subject-comments"], body))) { $("comment-body").value = ""; await refresh(); }
+});
+
+function setAnchor(anchor) {
+  state.anchor = anchor;
+  $("anchor-note").textContent = `On ${anchorText(anchor)}.`;
+  $("anchor-clear").classList.toggle("hidden", !anchor);
+}
+$("anchor-clear").addEventListener("click", () => setAnchor(null));
+
+// The drawing (viewer.js, the editor's module) runs first; a selected node or edge becomes the anchor.
+if (window.cy) {
+  window.cy.on("select", (event) => {
+    const item = event.target;
+    if (item.isEdge() && !item.hasClass("peer")) setAnchor({edge: [item.data("source"), item.data("target")]});
+    else if (item.isNode() && item.hasClass("spec-node")) setAnchor({node: item.id()});
+  });
+}
+
+// ---- evaluation: curves, per-class accuracy, confusion matrix
+const evaluation = boot.evaluation || {};
+function chart(id, config) {
+  const canvas = $(id);
+  if (!canvas || !window.Chart) return null;
+  return new window.Chart(canvas, {...config, options: {animation: false, maintainAspectRatio: false, ...(config.options || {})}});
+}
+function line(label, points, colour) { return {label, data: points, borderColor: colour, backgroundColor: colour, pointRadius: 0, showLine: true}; }
+
+function drawEvaluation() {
+  const loss = (evaluation.loss_curve || []).map(([x, y]) => ({x, y}));
+  chart("loss-chart", {type: "scatter", data: {datasets: [line("train loss", loss, "#2563eb")]},
+                       options: {scales: {x: {title: {display: true, text: "step"}}}}});
+  const epochs = evaluation.epochs || [];
+  chart("accuracy-chart", {type: "line", data: {labels: epochs.map((e) => e.epoch), datasets: [
+    {label: "train top-1", data: epochs.map((e) => e.train_top1), borderColor: "#16a34a"},
+    {label: "val top-1", data: epochs.map((e) => e.val_top1), borderColor: "#dc2626"}]}, options: {scales: {y: {min: 0, max: 1}}}});
+  const perClass = Object.entries(evaluation.per_class || {});
+  chart("per-class-chart", {type: "bar", data: {labels: perClass.map(([k]) => k), datasets: [
+    {label: "accuracy", data: perClass.map(([, v]) => v), backgroundColor: "#7c3aed"}]}, options: {indexAxis: "y", scales: {x: {min: 0, max: 1}}}});
+  drawConfusion($("confusion"), evaluation.confusion, evaluation.class_names || []);
+  const training = evaluation.training || {};
+  $("training")?.replaceChildren(...Object.entries(training).filter(([, v]) => v !== null && typeof v !== "object")
+    .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
+}
+
+export function drawConfusion(canvas, matrix, names) {
+  if (!canvas) return;
+  const note = $("confusion-note");
+  if (!Array.isArray(matrix) || !matrix.length) { if (note) note.textContent = "No confusion matrix recorded for this model."; return; }
+  const n = matrix.length;
+  const ctx = canvas.getContext("2d");
+  const margin = 70, size = Math.min(canvas.width, canvas.height) - margin, cell = size / n;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.font = `${Math.max(8, Math.min(12, cell / 3))}px sans-serif`;
+  for (let i = 0; i < n; i++) {
+    const total = matrix[i].reduce((a, b) => a + b, 0) || 1;
+    for (let j = 0; j < n; j++) {
+      const share = matrix[i][j] / total;
+      ctx.fillStyle = `rgba(37, 99, 235, ${0.08 + 0.92 * share})`;
+      ctx.fillRect(margin + j * cell, margin + i * cell, cell - 1, cell - 1);
+      if (cell > 18) { ctx.fillStyle = share > 0.5 ? "#fff" : "#111"; ctx.fillText(String(matrix[i][j]), margin + j * cell + 4, margin + i * cell + cell / 2 + 4); }
+    }
+    ctx.fillStyle = "#111";
+    ctx.fillText(String(names[i] ?? i).slice(0, 10), 2, margin + i * cell + cell / 2 + 4);
+    ctx.save(); ctx.translate(margin + i * cell + cell / 2, margin - 4); ctx.rotate(-Math.PI / 4);
+    ctx.fillText(String(names[i] ?? i).slice(0, 10), 0, 0); ctx.restore();
+  }
+  if (note) note.textContent = "Rows: true class; columns: predicted. Darker: a larger share of the row.";
+}
+
+renderSummary();
+if (document.readyState === "complete") drawEvaluation(); else window.addEventListener("load", drawEvaluation);

@@ -1,0 +1,47 @@
+// The Pareto chart: the server's front (joined) over a thin sample of the other points.
+// Click a point: open the model. Shift-click: add it to the comparison (diff the first two).
+import {el, getJSON} from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const boot = JSON.parse($("pareto-boot").textContent);
+const compared = [];
+const state = window.pareto = {compared, data: null, chart: null};
+
+const modelUrl = (id) => boot.model_url.replace("/0/", `/${id}/`);
+
+function renderComparison() {
+  $("comparison").replaceChildren(...compared.map((p) => el("li", {"data-id": p.id},
+    el("a", {href: modelUrl(p.id)}, `#${p.id}`), ` accuracy ${p.accuracy.toFixed(3)}, ${boot.cost} ${Number(p.cost).toPrecision(4)}`)));
+  const link = $("compare-diff");
+  link.classList.toggle("hidden", compared.length < 2);
+  if (compared.length >= 2) link.href = `${boot.diff_url}?a=candidate:${compared[0].id}&b=candidate:${compared[1].id}`;
+}
+
+async function main() {
+  const data = state.data = await getJSON(boot.api);
+  $("pareto-count").textContent = `${data.front.length} models on the front of ${data.count} (the chart shows the front and a sample of the rest).`;
+  const toPoint = ([id, accuracy, cost]) => ({x: cost, y: accuracy, id});
+  state.chart = new window.Chart($("pareto-chart"), {
+    type: "scatter",
+    data: {datasets: [
+      {label: "Pareto front", data: data.front.map(toPoint), showLine: true, borderColor: "#dc2626", backgroundColor: "#dc2626", pointRadius: 5},
+      {label: "other models", data: data.others.map(toPoint), borderColor: "#94a3b8", backgroundColor: "rgba(148,163,184,0.5)", pointRadius: 2},
+    ]},
+    options: {animation: false, maintainAspectRatio: false,
+      scales: {x: {title: {display: true, text: boot.cost === "macs" ? "multiply-adds" : "latency (ms)"}, type: boot.cost === "macs" ? "logarithmic" : "linear"},
+               y: {title: {display: true, text: "accuracy"}}},
+      onClick: (event, elements, chart) => {
+        if (!elements.length) return;
+        const {datasetIndex, index} = elements[0];
+        const point = chart.data.datasets[datasetIndex].data[index];
+        if (event.native && event.native.shiftKey) {
+          if (!compared.some((p) => p.id === point.id)) compared.push({id: point.id, accuracy: point.y, cost: point.x});
+          renderComparison();
+        } else {
+          window.location.href = modelUrl(point.id);
+        }
+      }},
+  });
+}
+
+if (document.readyState === "complete") main(); else window.addEventListener("load", main);

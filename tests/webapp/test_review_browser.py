@@ -1,0 +1,120 @@
+"""The review flow end to end: Daphne + headless Chromium (Debian's, driven by Playwright).
+
+bob opens the leaderboard, filters it, opens a model, opens its diff to its parent, comments on an
+edge of its drawing and requests a review; alice approves it; a viewer downloads its ONNX and
+model card. Screenshots of each page go to REVIEW_SCREENSHOTS when set.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from review_world import trained, trained_result, world  # noqa: F401 - fixtures
+from test_architectures_browser import browser, signed_in_page  # noqa: F401 - fixtures and helpers
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
+SHOTS = Path(os.environ["REVIEW_SCREENSHOTS"]) if os.environ.get("REVIEW_SCREENSHOTS") else None
+
+
+def wait_until(page, expression: str, timeout: float = 30.0):
+    """Poll ``expression`` with page.evaluate (wait_for_function evaluates strings, which the strict CSP refuses)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(f"() => Boolean({expression})"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"not true within {timeout} s: {expression}")
+
+
+def shot(page, name, tmp_path):
+    folder = SHOTS or tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"review-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def site(trained, redis_server, studio_data_dir, processes):
+    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
+    return {**trained, "base": base}
+
+
+def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - the browser fixture
+    child = site["child"]
+    bob = signed_in_page(browser, site, "bob")
+    bob.goto(site["base"] + "/leaderboard/")
+    assert bob.locator("#leaderboard tbody tr").count() == 2
+    bob.select_option("select[name=experiment]", str(site["experiment"].pk))
+    bob.fill("input[name=min_accuracy]", "0.0")
+    bob.select_option("select[name=sort]", "latency")
+    bob.click("#apply-filters")
+    bob.wait_for_url("**/leaderboard/?*")
+    assert "sort=latency" in bob.url
+    shot(bob, "leaderboard", tmp_path)
+    bob.click("#pareto-link")
+    wait_until(bob, "window.pareto && window.pareto.chart")
+    box = bob.locator("#pareto-chart").bounding_box()
+    point = bob.evaluate("(() => { const p = window.pareto.chart.getDatasetMeta(0).data[0]; return {x: p.x, y: p.y}; })()")
+    bob.keyboard.down("Shift")
+    bob.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    bob.keyboard.up("Shift")
+    wait_until(bob, "window.pareto.compared.length === 1")
+    shot(bob, "pareto", tmp_path)
+    bob.go_back()
+    bob.click(f"#leaderboard a[href='/models/candidate/{child.pk}/']")
+    bob.wait_for_selector("#review-badge")
+    wait_until(bob, "window.cy && window.cy.edges().length > 0")
+    shot(bob, "model", tmp_path)
+
+    bob.click("#diff-parent")
+    wait_until(bob, "window.diffView && window.diffView.b.cy.nodes('.diff-changed').length > 0")
+    changed = bob.evaluate("window.diffView.b.cy.nodes('.diff-changed').map((n) => n.id())")
+    assert changed == [child.spec["nodes"][0]["id"]]
+    assert "filters" in bob.locator("#changes").inner_text()
+    shot(bob, "diff", tmp_path)
+
+    bob.go_back()
+    wait_until(bob, "window.cy && window.review")
+    edge = child.spec["edges"][0]
+    bob.evaluate(f"""() => {{ const e = window.cy.edges().filter((x) => x.data('source') === {edge['source']!r}
+                                 && x.data('target') === {edge['target']!r}); e.select(); }}""")
+    assert edge["source"] in bob.locator("#anchor-note").inner_text()
+    bob.fill("#comment-body", "Is this edge needed?")
+    bob.click("#comment-submit")
+    bob.wait_for_selector("#threads article")
+    assert "edge" in bob.locator("#threads article").first.inner_text()
+    bob.click("#review-actions button[data-action=request]")
+    wait_until(bob, "document.getElementById('review-badge').textContent.includes('In review')")
+    assert bob.locator("#review-actions button[data-action=approve]").is_hidden()  # not for the requester
+    shot(bob, "requested", tmp_path)
+
+    alice = signed_in_page(browser, site, "alice")
+    alice.goto(site["base"] + f"/models/candidate/{child.pk}/")
+    alice.fill("#review-comment", "ship it")
+    alice.click("#review-actions button[data-action=approve]")
+    wait_until(alice, "document.getElementById('review-badge').textContent.includes('Approved')")
+    assert "alice" in alice.locator("#review-state").inner_text()
+    shot(alice, "approved", tmp_path)
+
+    dave = signed_in_page(browser, site, "dave")
+    dave.goto(site["base"] + f"/models/candidate/{child.pk}/")
+    assert dave.locator("#review-actions button").count() == 0  # a viewer reads and comments
+    for label, suffix in (("ONNX", ".onnx"), ("Model card (Markdown)", ".md")):
+        with dave.expect_download() as download:
+            dave.click(f"#exports a[data-export='{label}']")
+        path = tmp_path / f"download{suffix}"
+        download.value.save_as(path)
+        assert path.stat().st_size > 0
+    assert "approved" in (tmp_path / "download.md").read_text()
+
+    from webapp.review.models import AuditEntry
+
+    assert list(AuditEntry.objects.filter(subject__candidate=child).order_by("pk").values_list("action", flat=True)) == [
+        "comment.added", "review.request", "review.approve"]
+    alice.goto(site["base"] + f"/teams/{site['a'].pk}/")
+    assert alice.locator("#members tr[data-user=dave]").count() == 1
+    shot(alice, "team", tmp_path)
+    for page in (bob, alice, dave):
+        assert page.errors == []

@@ -1,0 +1,159 @@
+"""One reviewable model as the pages see it: what to draw, metrics, curves, lineage, the diff to another.
+
+A candidate's full evaluation (loss curve, per-epoch history, per-class accuracy, confusion
+matrix) is in the metrics.json its training wrote beside its checkpoint; its row keeps the
+scalars. Read only from inside the studio's data folder, and only a bounded file.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+from webapp.architectures.services import with_learned_weights
+from webapp.studio.models import Candidate
+
+from .models import Subject
+
+MAX_METRICS_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class ModelView:
+    subject: Subject
+    title: str
+    family: str
+    spec: dict | None
+    spec_drawn: dict | None
+    url: str
+    parent: Subject | None
+    facts: list[tuple[str, object]]
+    evaluation: dict
+
+    @property
+    def ref(self) -> str:
+        return f"{self.subject.kind}:{self.subject.target_id}"
+
+
+def ref_url(subject: Subject) -> str:
+    return reverse("model-page", args=[subject.kind, subject.target_id])
+
+
+def evaluation_file(candidate: Candidate) -> dict:
+    """The candidate's metrics.json (curves, per-class, confusion), or {} when absent or outside the data folder."""
+    if not candidate.checkpoint:
+        return {}
+    try:
+        root = Path(settings.STUDIO_DATA_DIR).resolve()
+        path = (Path(candidate.checkpoint).parent / "metrics.json").resolve()
+        if not path.is_relative_to(root) or not path.is_file() or path.stat().st_size > MAX_METRICS_BYTES:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def candidate_evaluation(candidate: Candidate, class_names: list[str]) -> dict:
+    report = evaluation_file(candidate)
+    metrics = {**(report.get("metrics") or {}), **{k: v for k, v in (candidate.metrics or {}).items() if k not in ("history",)}}
+    history = report.get("history") or candidate.metrics.get("history") or []
+    loss_curve = report.get("loss_curve") or candidate.metrics.get("loss_curve") or []
+    per_class = metrics.get("per_class_accuracy") or {}
+    return {
+        "loss_curve": [p for p in loss_curve if isinstance(p, list) and len(p) == 2][:5000],
+        "epochs": [{"epoch": h.get("epoch"), "train_loss": h.get("train_loss"), "train_top1": h.get("train_top1"),
+                    "val_loss": (h.get("val") or {}).get("loss"), "val_top1": (h.get("val") or {}).get("top1")}
+                   for h in history if isinstance(h, dict)][:1000],
+        "per_class": per_class if isinstance(per_class, dict) else {},
+        "confusion": metrics.get("confusion_matrix") if isinstance(metrics.get("confusion_matrix"), list) else None,
+        "class_names": report.get("class_names") or class_names,
+        "scalars": {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        "training": report.get("config") or {},
+    }
+
+
+def _rounded(value, digits: int):
+    return round(value, digits) if isinstance(value, float) else value
+
+
+def model_view(subject: Subject) -> ModelView:
+    if subject.kind == Subject.Kind.CANDIDATE:
+        c = subject.candidate
+        experiment = c.experiment
+        parent = None
+        if c.parent_id:
+            from .services import subject_for_candidate
+
+            parent = subject_for_candidate(c.parent)
+        facts = [("Experiment", experiment.name), ("Family", experiment.family), ("Dataset", experiment.dataset.name),
+                 ("Status", c.get_status_display()), ("Generation", c.generation), ("Mutation", c.mutation or "sampled"),
+                 ("Accuracy", _rounded(c.accuracy, 4)), ("Latency (ms, CPU batch 1)", _rounded(c.latency_ms, 2)), ("Parameters", c.params),
+                 ("Multiply-adds", c.macs), ("Fidelity", c.fidelity), ("Training seconds", _rounded(c.seconds, 1))]
+        training = {k: experiment.config.get(k) for k in ("low_steps", "high_steps", "batch_size", "lr", "seed") if k in experiment.config}
+        evaluation = candidate_evaluation(c, list(experiment.dataset.class_names or []))
+        evaluation["training"] = evaluation["training"] or training
+        return ModelView(subject, f"{experiment.name} · {c.name}", experiment.family, c.spec,
+                         with_learned_weights(c.spec, c.edge_weights), c.get_absolute_url(), parent, facts, evaluation)
+    if subject.kind == Subject.Kind.VERSION:
+        v = subject.version
+        parent = None
+        if v.parent_id:
+            from .services import subject_for_version
+
+            parent = subject_for_version(v.parent)
+        facts = [("Architecture", v.architecture.name), ("Family", v.architecture.family), ("Version", v.number),
+                 ("Message", v.message), ("Author", v.author.username if v.author else "–"), ("Parameters", v.params),
+                 ("Multiply-adds", v.macs)]
+        return ModelView(subject, f"{v.architecture.name} v{v.number}", v.architecture.family, v.spec, v.spec,
+                         v.get_absolute_url(), parent, facts, {})
+    e = subject.ensemble
+    same_clips = e.member_accuracy or {}
+    facts = [("Status", e.get_status_display()), ("Ensemble accuracy (averaged logits)", _rounded(e.accuracy, 4)),
+             *((f"Member {m.experiment.name}/{m.name}", f"{_rounded(same_clips.get(str(m.pk)), 4)} on the same clips")
+               for m in e.members.select_related("experiment").order_by("pk"))]
+    if e.error:
+        facts.append(("Error", e.error))
+    return ModelView(subject, f"Ensemble {e.name}", "", None, None, "", None, facts, {})
+
+
+def lineage_tree(candidate: Candidate, limit: int = 2000) -> dict:
+    """Ancestors (root first) and the descendants' tree of ``candidate`` within its experiment, in two queries."""
+    rows = list(Candidate.objects.filter(experiment_id=candidate.experiment_id).values(
+        "pk", "name", "parent_id", "mutation", "mutation_details", "accuracy", "generation", "status")[:limit])
+    by_id = {r["pk"]: r for r in rows}
+    children: dict[int | None, list[dict]] = {}
+    for r in rows:
+        children.setdefault(r["parent_id"], []).append(r)
+    ancestors, node, seen = [], by_id.get(candidate.pk), set()
+    while node is not None and node["pk"] not in seen:
+        seen.add(node["pk"])
+        ancestors.append(node)
+        node = by_id.get(node["parent_id"])
+    ancestors.reverse()
+
+    def hand_edited(r) -> bool:
+        details = r.get("mutation_details") or {}
+        return bool(details.get("hand_edited") or details.get("source") in ("editor", "seed") or details.get("seeded_from"))
+
+    def entry(r, depth):
+        return {"id": r["pk"], "name": r["name"], "mutation": r["mutation"] or ("sampled" if r["parent_id"] is None else ""),
+                "accuracy": r["accuracy"], "generation": r["generation"], "status": r["status"], "depth": depth,
+                "hand_edited": hand_edited(r), "current": r["pk"] == candidate.pk,
+                "url": reverse("model-page", args=["candidate", r["pk"]])}
+
+    flat = [entry(r, i) for i, r in enumerate(ancestors)]
+    base = len(ancestors) - 1
+    stack = [(child, base + 1) for child in reversed(children.get(candidate.pk, []))]
+    descendants, visited = [], {candidate.pk}
+    while stack:
+        r, depth = stack.pop()
+        if r["pk"] in visited:
+            continue
+        visited.add(r["pk"])
+        descendants.append(entry(r, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(r["pk"], [])))
+    return {"ancestors": flat, "descendants": descendants, "truncated": len(rows) >= limit}

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import exports, pages, views
+
+urlpatterns = [
+    path("teams/", views.teams, name="teams"),
+    path("teams/<int:pk>/", views.team_detail, name="team-detail"),
+    path("teams/<int:pk>/activity/", pages.activity_page, name="activity"),
+    path("join/<str:token>/", views.invitation, name="invitation"),
+    path("leaderboard/", pages.leaderboard_page, name="leaderboard-page"),
+    path("leaderboard/pareto/", pages.pareto_page, name="pareto-page"),
+    path("models/<str:kind>/<int:pk>/", pages.model_page, name="model-page"),
+    path("models/<str:kind>/<int:pk>/export/<str:what>/", exports.export_view, name="model-export"),
+    path("lineage/<int:pk>/", pages.lineage_page, name="lineage-page"),
+    path("diff/", pages.diff_page, name="diff-page"),
+]
