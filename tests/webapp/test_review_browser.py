@@ -11,22 +11,11 @@ from pathlib import Path
 
 import pytest
 from review_world import trained, trained_result, world  # noqa: F401 - fixtures
-from test_architectures_browser import browser, signed_in_page  # noqa: F401 - fixtures and helpers
+from browsing import wait_for_js
+from test_architectures_browser import signed_in_page
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 SHOTS = Path(os.environ["REVIEW_SCREENSHOTS"]) if os.environ.get("REVIEW_SCREENSHOTS") else None
-
-
-def wait_until(page, expression: str, timeout: float = 30.0):
-    """Poll ``expression`` with page.evaluate (wait_for_function evaluates strings, which the strict CSP refuses)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(f"() => Boolean({expression})"):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"not true within {timeout} s: {expression}")
 
 
 def shot(page, name, tmp_path):
