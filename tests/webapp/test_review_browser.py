@@ -43,29 +43,29 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     assert "sort=latency" in bob.url
     shot(bob, "leaderboard", tmp_path)
     bob.click("#pareto-link")
-    wait_until(bob, "window.pareto && window.pareto.chart")
+    wait_for_js(bob, "window.pareto && window.pareto.chart")
     box = bob.locator("#pareto-chart").bounding_box()
     point = bob.evaluate("(() => { const p = window.pareto.chart.getDatasetMeta(0).data[0]; return {x: p.x, y: p.y}; })()")
     bob.keyboard.down("Shift")
     bob.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     bob.keyboard.up("Shift")
-    wait_until(bob, "window.pareto.compared.length === 1")
+    wait_for_js(bob, "window.pareto.compared.length === 1")
     shot(bob, "pareto", tmp_path)
     bob.go_back()
     bob.click(f"#leaderboard a[href='/models/candidate/{child.pk}/']")
     bob.wait_for_selector("#review-badge")
-    wait_until(bob, "window.cy && window.cy.edges().length > 0")
+    wait_for_js(bob, "window.cy && window.cy.edges().length > 0")
     shot(bob, "model", tmp_path)
 
     bob.click("#diff-parent")
-    wait_until(bob, "window.diffView && window.diffView.b.cy.nodes('.diff-changed').length > 0")
+    wait_for_js(bob, "window.diffView && window.diffView.b.cy.nodes('.diff-changed').length > 0")
     changed = bob.evaluate("window.diffView.b.cy.nodes('.diff-changed').map((n) => n.id())")
     assert changed == [child.spec["nodes"][0]["id"]]
     assert "filters" in bob.locator("#changes").inner_text()
     shot(bob, "diff", tmp_path)
 
     bob.go_back()
-    wait_until(bob, "window.cy && window.review")
+    wait_for_js(bob, "window.cy && window.review")
     edge = child.spec["edges"][0]
     bob.evaluate(f"""() => {{ const e = window.cy.edges().filter((x) => x.data('source') === {edge['source']!r}
                                  && x.data('target') === {edge['target']!r}); e.select(); }}""")
@@ -75,7 +75,7 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     bob.wait_for_selector("#threads article")
     assert "edge" in bob.locator("#threads article").first.inner_text()
     bob.click("#review-actions button[data-action=request]")
-    wait_until(bob, "document.getElementById('review-badge').textContent.includes('In review')")
+    wait_for_js(bob, "document.getElementById('review-badge').textContent.includes('In review')")
     assert bob.locator("#review-actions button[data-action=approve]").is_hidden()  # not for the requester
     shot(bob, "requested", tmp_path)
 
@@ -83,7 +83,7 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     alice.goto(site["base"] + f"/models/candidate/{child.pk}/")
     alice.fill("#review-comment", "ship it")
     alice.click("#review-actions button[data-action=approve]")
-    wait_until(alice, "document.getElementById('review-badge').textContent.includes('Approved')")
+    wait_for_js(alice, "document.getElementById('review-badge').textContent.includes('Approved')")
     assert "alice" in alice.locator("#review-state").inner_text()
     shot(alice, "approved", tmp_path)
 
