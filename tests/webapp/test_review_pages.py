@@ -80,6 +80,27 @@ def test_lineage_of_a_search(world, client_for):
     assert "c0002" in descendants and "hand-edited" in descendants and str(grandchild.pk) in descendants
 
 
+def test_lineage_of_a_500_candidate_search_is_complete_and_cheap(world, client_for, django_assert_max_num_queries):
+    """Every descendant of the first sample listed once, in a bounded number of queries."""
+    import random
+
+    from webapp.studio.models import Candidate
+
+    rng = random.Random(5)
+    experiment, root = world["experiment"], world["parent"]
+    rows = [root]
+    for index in range(10, 510):  # each a child of an earlier one: a random tree
+        parent = rng.choice(rows[-60:])
+        rows.append(Candidate.objects.create(experiment=experiment, index=index, name=f"c{index:04d}", spec={}, parent=parent,
+                                             generation=index // 50, mutation=f"m{index}", accuracy=rng.random()))
+    descendants = {c.name for c in rows[1:]} | {world["child"].name}
+    with django_assert_max_num_queries(30):  # a constant (session, scoping, the tree in two), not one per candidate
+        html = client_for(world["bob"]).get(f"/lineage/{root.pk}/").content.decode()
+    listed = html[html.index('id="descendants"'):]
+    assert all(f">{name}<" in listed for name in descendants), "every descendant is listed"
+    assert listed.count('href="/models/candidate/') >= len(descendants)
+
+
 def test_diff_page_lists_the_change_and_boots_both_drawings(world, client_for):
     client = client_for(world["bob"])
     response = client.get(f"/diff/?a=candidate:{world['parent'].pk}&b=candidate:{world['child'].pk}")
