@@ -18,6 +18,10 @@ class SearchConfig:
     population: int = 8
     rounds: int = 3  # generations after the initial population; each adds `population` trained children
     tournament_size: int = 3  # capped at the population size
+    # Aging never evicts the `elitism` most accurate members: with a small population the
+    # best model of a generation would otherwise leave after a single tournament or two,
+    # before it ever became a parent. 0 = plain aging (regularized evolution as published).
+    elitism: int = 1
     seed: int = 0
     objective: str = "accuracy"  # or "pareto": accuracy up, latency down
     latency_budget_ms: float | None = None  # children over it are discarded before training
@@ -52,7 +56,7 @@ class SearchConfig:
             problems.append(f"family: must be one of {', '.join(FAMILIES)}, got {self.family!r}")
         if self.objective not in OBJECTIVES:
             problems.append(f"objective: must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        for name, low, high in (("population", 2, 1000), ("rounds", 0, 1000), ("tournament_size", 1, 1000),
+        for name, low, high in (("population", 2, 1000), ("rounds", 0, 1000), ("tournament_size", 1, 1000), ("elitism", 0, 1000),
                                 ("low_steps", 1, 10**6), ("batch_size", 1, 4096), ("latency_runs", 1, 1000),
                                 ("max_params", 1000, 10**10), ("ensemble_size", 1, 16), ("latency_threads", 1, 256)):
             value = getattr(self, name)
@@ -60,6 +64,8 @@ class SearchConfig:
                 problems.append(f"{name}: must be an integer from {low} to {high}, got {value!r}")
         if isinstance(self.high_steps, int) and isinstance(self.low_steps, int) and self.high_steps and self.high_steps < self.low_steps:
             problems.append(f"high_steps: must be 0 (no second fidelity) or at least low_steps ({self.low_steps}), got {self.high_steps}")
+        if isinstance(self.elitism, int) and isinstance(self.population, int) and self.elitism >= self.population >= 2:
+            problems.append(f"elitism: must be below the population ({self.population}), got {self.elitism}")
         if not 0.0 < float(self.promote_fraction) <= 1.0:
             problems.append(f"promote_fraction: must be in (0, 1], got {self.promote_fraction}")
         if self.latency_budget_ms is not None and not float(self.latency_budget_ms) > 0:

@@ -84,6 +84,17 @@ class Evolution:
         keep = max(1, round(len(scores) * config.promote_fraction))
         return scores[keep - 1]
 
+    def elite_ids(self) -> set[str]:
+        """The members aging spares: the ``elitism`` most accurate (ties: the older)."""
+        ranked = sorted(self.members(), key=lambda c: (-c["accuracy"], c["index"]))
+        return {c["id"] for c in ranked[: self.config.elitism]}
+
+    def _age_out(self) -> None:
+        """Aging: the oldest member leaves, however good, unless it is one of the elite."""
+        elite = self.elite_ids()
+        oldest = next(cid for cid in self.population if cid not in elite)
+        self.population.remove(oldest)
+
     # -- the two operations -----------------------------------------------
     def propose(self, index: int | None = None) -> dict[str, Any]:
         """The next candidate to evaluate (not yet part of the history).
@@ -158,7 +169,7 @@ class Evolution:
         self.consecutive_rejections = 0
         self.population.append(record["id"])
         if len(self.population) > self.config.population:
-            self.population.popleft()  # aging: the oldest leaves, however good
+            self._age_out()
         best = self.best
         if best is None or record["accuracy"] > best["accuracy"]:
             self.best_id = record["id"]
