@@ -8,6 +8,7 @@ dicts so that any worker (a Celery task, another machine) can evaluate them.
 """
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections import deque
@@ -84,6 +85,19 @@ class Evolution:
         keep = max(1, round(len(scores) * config.promote_fraction))
         return scores[keep - 1]
 
+    def _screened_sample(self, rng: random.Random) -> tuple[ArchSpec, dict[str, Any]]:
+        """A random architecture; with ``proxy_samples`` > 1, the best of several by the proxy."""
+        if self.config.proxy_samples <= 1:
+            return self.space.sample(rng), {}
+        from archsearch.proxy import PROXIES
+
+        score = PROXIES[self.config.proxy]
+        drawn = [self.space.sample(rng) for _ in range(self.config.proxy_samples)]
+        scores = [score(spec) for spec in drawn]
+        best = max(range(len(drawn)), key=lambda i: (scores[i], -i))
+        shown = scores[best] if math.isfinite(scores[best]) else None  # JSON (and Postgres) have no -inf
+        return drawn[best], {"proxy": self.config.proxy, "proxy_score": shown, "screened": len(drawn)}
+
     def elite_ids(self) -> set[str]:
         """The members aging spares: the ``elitism`` most accurate (ties: the older)."""
         ranked = sorted(self.members(), key=lambda c: (-c["accuracy"], c["index"]))
@@ -106,16 +120,18 @@ class Evolution:
         rng = candidate_rng(self.config.seed, index)
         generation = self.generation
         parent = None
-        if len(self.trained) < self.config.population or not self.population:
-            spec = self.space.sample(rng)
-            mutation, details = None, {}
+        if len(self.trained) < self.config.first_generation or not self.population:
+            spec, details = self._screened_sample(rng)
+            mutation = None
         else:
             parent = tournament(self.members(), rng, self.config.tournament_size, objective=self.config.objective)
-            span = max(1, self.config.total_trained - self.config.population)
-            progress = min(1.0, (len(self.trained) - self.config.population) / span)
+            span = max(1, self.config.total_trained - self.config.first_generation)
+            progress = min(1.0, (len(self.trained) - self.config.first_generation) / span)
             result = self.space.mutate(ArchSpec.from_dict(parent["spec"]), rng, progress=progress, evaluation=parent)
             spec, mutation, details = result.spec, result.description, result.details
-        analysis = analyze(spec, budget=Budget(max_params=self.config.max_params))
+        # Same arguments as the space's own check, so the memoised analysis is reused.
+        num_classes = getattr(getattr(self.space, "config", None), "num_classes", None)
+        analysis = analyze(spec, num_classes=num_classes, budget=Budget(max_params=self.config.max_params))
         return {
             "id": f"c{index:04d}",
             "index": index,

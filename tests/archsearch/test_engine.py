@@ -3,6 +3,8 @@ import random
 
 import pytest
 
+from videomodels import ArchSpec
+
 from archsearch.config import ConfigError, SearchConfig
 from archsearch.engine import Evolution
 from archsearch.selection import dominates, pareto_front, pareto_ranks, tournament
@@ -165,9 +167,30 @@ def test_tournament_picks_best_of_sample_and_pareto_rank():
 
 @pytest.mark.parametrize("field,value,message", [
     ("population", 1, "population"), ("family", "resnet", "family"), ("high_steps", 3, "high_steps"),
-    ("tournament_size", 0, "tournament_size"), ("elitism", 8, "elitism"), ("elitism", -1, "elitism"), ("latency_budget_ms", -1.0, "latency_budget_ms"),
+    ("tournament_size", 0, "tournament_size"), ("elitism", 8, "elitism"), ("elitism", -1, "elitism"),
+    ("initial_population", 9, "initial_population"), ("proxy_samples", 0, "proxy_samples"), ("proxy", "magic", "proxy"), ("latency_budget_ms", -1.0, "latency_budget_ms"),
 ])
 def test_bad_settings_name_the_field(field, value, message):
     settings = {"family": "tvn", "population": 8, "low_steps": 10, **{field: value}}
     with pytest.raises(ConfigError, match=message):
         SearchConfig(**settings).validate()
+
+
+def test_a_smaller_first_generation_starts_mutating_sooner_and_trains_as_many():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=2, seed=9, initial_population=2))
+    assert [c["parent_id"] is None for c in engine.candidates[:3]] == [True, True, False]
+    assert all(c["parent_id"] in ("c0000", "c0001") for c in engine.candidates[2:3])
+    assert len(engine.trained) == 12 and len(engine.population) == 4
+
+
+def test_proxy_screen_trains_the_best_scored_of_several_samples_and_replays():
+    from archsearch.proxy import synflow
+
+    config = SearchConfig(family="tvn", population=2, rounds=0, seed=11, proxy_samples=3)
+    screened = Evolution(config, make_space("tvn", SPACE)).propose()
+    plain = Evolution(SearchConfig(family="tvn", population=2, rounds=0, seed=11), make_space("tvn", SPACE)).propose()
+    assert screened["mutation_details"]["screened"] == 3
+    chosen = synflow(ArchSpec.from_dict(screened["spec"]))
+    assert chosen == screened["mutation_details"]["proxy_score"]
+    assert chosen >= synflow(ArchSpec.from_dict(plain["spec"]))  # the unscreened sample was one of the three drawn
+    assert Evolution(config, make_space("tvn", SPACE)).propose()["spec_hash"] == screened["spec_hash"]
