@@ -5,10 +5,11 @@ import argparse
 import datetime
 import json
 
-from benchmarks import baselines, data, models, search
+from benchmarks import baselines, claims, data, models, search
 from benchmarks.common import ROOT, WORK, machine
 
-SECTIONS = ("models", "data", "baselines", "search", "studio")
+# In order: claim-evolved reuses the baselines' and the search's results when they exist.
+SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio")
 
 
 def studio(quick: bool):
@@ -22,7 +23,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the benchmarks run, numbers mean little")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections (others keep their last results)")
-    parser.add_argument("--search-budget-s", type=float, help="seconds per search run (default 150)")
+    parser.add_argument("--search-budget-s", type=float, help="seconds per search run (defaults: 45 for TVN, 60 EvaNet, 75 AssembleNet)")
     args = parser.parse_args(argv)
     chosen = args.only or SECTIONS
     store = WORK / "sections"
@@ -37,11 +38,12 @@ def main(argv=None) -> int:
         elif name == "baselines":
             text, result = baselines.run(args.quick)
         elif name == "search":
-            previous = store / "baselines.json"
-            known = results.get("baselines") or (json.loads(previous.read_text()) if previous.exists() else None)
-            text, result = search.run(args.quick, baselines=known, budget_s=args.search_budget_s)
+            text, result = search.run(args.quick, budget_s=args.search_budget_s)
+        elif name.startswith("claim-"):
+            text, result = claims.run(name, args.quick, budget_s=args.search_budget_s)
         else:
             text, result = studio(args.quick)
+        result = {**result, "_quick": args.quick} if isinstance(result, dict) else result
         results[name] = result
         stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{' (quick mode)' if args.quick else ''}._\n\n"
         (store / f"{name}.md").write_text(stamp + text)
