@@ -108,7 +108,7 @@ def claim_evolved(quick: bool = False, budget_s: float | None = None) -> tuple[s
                         spread(speedups), f"{sum(s is not None for s in speedups)}/3", data[dataset]["claim2"]])
     steps = hand.steps(quick)
     lines += [f"## Claim 1: evolved networks beat hand-designed ones; claim 2: TVNs are 10-100x faster at matched accuracy", "",
-              f"Per seed, the default TVN search ({budget_s:.0f} s; on motion the search section's runs) yields a Pareto front "
+              f"Per seed, the default TVN search ({budget_s:.0f} CPU s; on motion the search section's runs) yields a Pareto front "
               f"under its {SETTINGS['latency_cap_ms']:g} ms cap; its {FRONT_RETRAINED} most accurate members are retrained "
               f"{steps} steps at lr {SETTINGS['lr']:g} — the budget each hand-designed model got, with its best of the learning "
               "rate grid (baselines section), the two-stream RGB + flow late-fusion network included. Claim 1 compares the best "
@@ -166,7 +166,7 @@ def claim_ensemble(quick: bool = False, budget_s: float | None = None) -> tuple[
             ["ensemble of 3 diverse top models (the engine's choice)", spread(diverse),
              f"vs single: {data['vs_single']}; vs top-3 by accuracy: {data['vs_top_k']}"]]
     lines = [f"## Claim 3: EvaNet ensembles of diverse evolved models improve further", "",
-             f"EvaNet search on the motion benchmark, {budget_s:.0f} s per seed (population {settings['population']}, "
+             f"EvaNet search on the motion benchmark, {budget_s:.0f} CPU s per seed (population {settings['population']}, "
              f"{settings['low_steps']}/{settings['high_steps']} steps), seeds {', '.join(map(str, SEEDS))}; "
              f"{spread([data[s]['trained'] for s in SEEDS], digits=0)} candidates trained. Ensembles average the members' logits "
              "(as the released EvaNet ensemble does). All three rows are scored on the validation split that also ranked the "
@@ -230,7 +230,7 @@ def claim_assemblenet(quick: bool = False, budget_s: float | None = None) -> tup
              spread([data["unguided"][s]["children_mean"] for s in SEEDS]), spread([data["unguided"][s]["trained"] for s in SEEDS], digits=0)]]
     steps = hand.steps(quick)
     lines = [f"## Claim 4: AssembleNet's learned connection weights guide evolution to better multi-stream graphs", "",
-             f"AssembleNet search (RGB + flow) on the motion benchmark, {budget_s:.0f} s per run (population "
+             f"AssembleNet search (RGB + flow) on the motion benchmark, {budget_s:.0f} CPU s per run (population "
              f"{settings['population']}, {settings['low_steps']}/{settings['high_steps']} steps), seeds {', '.join(map(str, SEEDS))}. "
              "The ablation is the same space and engine with the parent's learned edge weights withheld from mutation "
              "(so edges are dropped and added at random, and no weight is carried over). Paired by seed.", "",
