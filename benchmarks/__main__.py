@@ -5,11 +5,11 @@ import argparse
 import datetime
 import json
 
-from benchmarks import baselines, claims, data, models, search
+from benchmarks import baselines, claims, data, models, search, summary
 from benchmarks.common import ROOT, WORK, machine
 
 # In order: claim-evolved reuses the baselines' and the search's results when they exist.
-SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio")
+SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio", "summary")
 
 
 def studio(quick: bool):
@@ -39,6 +39,8 @@ def main(argv=None) -> int:
             text, result = baselines.run(args.quick)
         elif name == "search":
             text, result = search.run(args.quick, budget_s=args.search_budget_s)
+        elif name == "summary":
+            text, result = summary.run(args.quick)
         elif name.startswith("claim-"):
             text, result = claims.run(name, args.quick, budget_s=args.search_budget_s)
         else:
