@@ -194,7 +194,7 @@ def run(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cache = motion_cache(clips_per_class=8 if quick else 48, frames=8, size=32, flow=True)
     settings = {**SETTINGS, **(QUICK if quick else {})}
-    budget_s = budget_s or (20 if quick else 45)
+    budget_s = budget_s or (20 if quick else 40)
     traces: dict[str, dict[int, Trace]] = {}
     for name, overrides in VARIANTS.items():
         traces[name] = {seed: run_evolution("tvn", seed, cache, WORK / "search" / f"v{len(traces)}-{seed}", budget_s=budget_s,
