@@ -62,6 +62,13 @@ def _evolved_points(dataset: str, quick: bool, budget_s: float) -> dict[int, lis
     stored = _stored("search", quick)
     if dataset == "motion" and stored and "evolution (default)" in stored.get("traces", {}):
         return {int(seed): points for seed, points in stored["traces"]["evolution (default)"].items()}
+    # The search section's default-variant run folders, while that section is still running the others.
+    folders = [WORK / "search" / f"v0-{seed}" / "results.json" for seed in SEEDS]
+    if dataset == "motion" and all(f.exists() for f in folders):
+        states = [json.loads(f.read_text()) for f in folders]
+        if all(s.get("config", {}).get("low_steps") == _settings(quick)["low_steps"] for s in states):
+            return {seed: [{"status": c["status"], "accuracy": c.get("accuracy"), "latency_ms": c.get("latency_ms"), "spec": c["spec"]}
+                           for c in state["candidates"]] for seed, state in zip(SEEDS, states)}
     cache = hand.dataset_cache(dataset, quick)
     return {seed: run_evolution("tvn", seed, cache, WORK / "claims" / f"tvn-{dataset}-{seed}", budget_s=budget_s,
                                 settings=_settings(quick))[0].points for seed in SEEDS}
