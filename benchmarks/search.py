@@ -142,8 +142,9 @@ def run_peer(strategy: str, family: str, seed: int, cache: Path, out: Path, *, b
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             continue
         # The next rung continues the same weights for the remaining steps (as the engine's second fidelity does).
-        more = evaluate_candidate(spec, str(cache), _full_budget(settings, high - low), seed + 1, out_dir=folder / "rung1",
-                                  init_checkpoint=result["checkpoint"])
+        # No latency cap here: the candidate passed it at rung 0 (a second, noisy measurement must not reject it).
+        rung = EvalBudget(**{**_full_budget(settings, high - low).to_dict(), "latency_budget_ms": None})
+        more = evaluate_candidate(spec, str(cache), rung, seed + 1, out_dir=folder / "rung1", init_checkpoint=result["checkpoint"])
         combined = {**more, "seconds": result["seconds"] + more["seconds"], "fidelity": "high",
                     "timing": {k: result["timing"].get(k, 0.0) + more["timing"].get(k, 0.0) for k in more["timing"]}}
         trial.report(more["accuracy"], high)
