@@ -47,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--population", type=int, default=8)
     run.add_argument("--rounds", type=int, default=3, help="generations after the initial population")
     run.add_argument("--tournament", type=int, default=3)
+    run.add_argument("--elitism", type=int, default=1, help="most accurate members aging never evicts (0: plain aging)")
     run.add_argument("--latency-budget-ms", type=float)
+    run.add_argument("--initial-population", type=int, default=0, help="random samples before mutation starts (0: the population)")
+    run.add_argument("--proxy-samples", type=int, default=1, help="random samples screened by a training-free proxy per trained one")
     run.add_argument("--objective", choices=("accuracy", "pareto"), default="accuracy")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--low-steps", type=int, default=40, help="training steps every candidate gets")
@@ -87,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 raise RunError(f"missing {', '.join(missing)} (or use --resume RUN)")
             config = SearchConfig(
-                family=args.family, population=args.population, rounds=args.rounds, tournament_size=args.tournament,
+                family=args.family, population=args.population, rounds=args.rounds, tournament_size=args.tournament, elitism=args.elitism,
+                initial_population=args.initial_population, proxy_samples=args.proxy_samples,
                 seed=args.seed, objective=args.objective, latency_budget_ms=args.latency_budget_ms,
                 max_params=args.max_params, low_steps=args.low_steps, high_steps=args.high_steps,
                 batch_size=args.batch_size, lr=args.lr, inherit_weights=not args.no_inherit, device=args.device,

@@ -15,7 +15,8 @@ INT_RANGES = {
     "population": (2, 1000), "rounds": (0, 1000), "tournament_size": (1, 1000), "seed": (0, SEED_MAX),
     "max_params": (1000, 10**10), "min_params": (0, 10**10), "low_steps": (1, 10**6), "high_steps": (0, 10**6),
     "batch_size": (1, 4096), "ensemble_size": (1, 16), "latency_threads": (1, 256), "latency_runs": (1, 1000),
-    "max_rejections": (0, 10**6), "num_threads": (0, 256),
+    "max_rejections": (0, 10**6), "num_threads": (0, 256), "elitism": (0, 1000), "initial_population": (0, 1000),
+    "proxy_samples": (1, 64),
 }
 # name: (low, high, low excluded)
 FLOAT_RANGES = {"latency_budget_ms": (0.0, 1e9, True), "promote_fraction": (0.0, 1.0, True), "lr": (0.0, 1e3, True)}
@@ -47,6 +48,7 @@ def _show(value: Any) -> str:
     """A user's value, short: a huge or nested one must not flood the message."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+PROXY_NAMES = ("synflow",)
 
 
 class ConfigError(ValueError):
@@ -59,6 +61,17 @@ class SearchConfig:
     population: int = 8
     rounds: int = 3  # generations after the initial population; each adds `population` trained children
     tournament_size: int = 3  # capped at the population size
+    # Aging never evicts the `elitism` most accurate members: with a small population the
+    # best model of a generation would otherwise leave after a single tournament or two,
+    # before it ever became a parent. 0 = plain aging (regularized evolution as published).
+    elitism: int = 1
+    # Random samples before mutation starts (0 = `population`): a smaller first generation
+    # starts evolving sooner; the population still grows to `population` through children.
+    initial_population: int = 0
+    # Training-free screen of every random sample: draw this many architectures and train the
+    # one the proxy ranks best (1 = no screening).
+    proxy_samples: int = 1
+    proxy: str = "synflow"
     seed: int = 0
     objective: str = "accuracy"  # or "pareto": accuracy up, latency down
     latency_budget_ms: float | None = None  # children over it are discarded before training
@@ -84,6 +97,11 @@ class SearchConfig:
     @property
     def total_trained(self) -> int:
         return self.population * (self.rounds + 1)
+
+    @property
+    def first_generation(self) -> int:
+        """Random samples trained before the first child is mutated."""
+        return min(self.initial_population or self.population, self.population)
 
     @property
     def rejection_limit(self) -> int:
@@ -124,6 +142,12 @@ class SearchConfig:
             problems.append(f"high_steps: must be 0 (no second fidelity) or at least low_steps ({self.low_steps}), got {self.high_steps}")
         if _is_int(self.min_params) and _is_int(self.max_params) and self.min_params > self.max_params:
             problems.append(f"min_params: must not be above max_params ({self.max_params}), got {self.min_params}")
+        if _is_int(self.elitism) and _is_int(self.population) and self.elitism >= self.population >= 2:
+            problems.append(f"elitism: must be below the population ({self.population}), got {self.elitism}")
+        if _is_int(self.initial_population) and _is_int(self.population) and self.initial_population > self.population:
+            problems.append(f"initial_population: must be 0 (= population) or at most the population ({self.population}), got {self.initial_population}")
+        if not isinstance(self.proxy, str) or self.proxy not in PROXY_NAMES:
+            problems.append(f"proxy: must be one of {', '.join(PROXY_NAMES)}, got {_show(self.proxy)}")
         if problems:
             raise ConfigError("; ".join(problems))
         return self

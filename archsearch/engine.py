@@ -8,6 +8,7 @@ dicts so that any worker (a Celery task, another machine) can evaluate them.
 """
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections import deque
@@ -85,6 +86,30 @@ class Evolution:
         keep = max(1, round(len(scores) * config.promote_fraction))
         return scores[keep - 1]
 
+    def _screened_sample(self, rng: random.Random) -> tuple[ArchSpec, dict[str, Any]]:
+        """A random architecture; with ``proxy_samples`` > 1, the best of several by the proxy."""
+        if self.config.proxy_samples <= 1:
+            return self.space.sample(rng), {}
+        from archsearch.proxy import PROXIES
+
+        score = PROXIES[self.config.proxy]
+        drawn = [self.space.sample(rng) for _ in range(self.config.proxy_samples)]
+        scores = [score(spec) for spec in drawn]
+        best = max(range(len(drawn)), key=lambda i: (scores[i], -i))
+        shown = scores[best] if math.isfinite(scores[best]) else None  # JSON (and Postgres) have no -inf
+        return drawn[best], {"proxy": self.config.proxy, "proxy_score": shown, "screened": len(drawn)}
+
+    def elite_ids(self) -> set[str]:
+        """The members aging spares: the ``elitism`` most accurate (ties: the older)."""
+        ranked = sorted(self.members(), key=lambda c: (-c["accuracy"], c["index"]))
+        return {c["id"] for c in ranked[: self.config.elitism]}
+
+    def _age_out(self) -> None:
+        """Aging: the oldest member leaves, however good, unless it is one of the elite."""
+        elite = self.elite_ids()
+        oldest = next(cid for cid in self.population if cid not in elite)
+        self.population.remove(oldest)
+
     # -- the two operations -----------------------------------------------
     def propose(self, index: int | None = None) -> dict[str, Any]:
         """The next candidate to evaluate (not yet part of the history).
@@ -100,16 +125,18 @@ class Evolution:
         if seeded is not None:
             spec, mutation = seeded
             details = {"seeded": True}
-        elif len(self.trained) < self.config.population or not self.population:
-            spec = self.space.sample(rng)
-            mutation, details = None, {}
+        elif len(self.trained) < self.config.first_generation or not self.population:
+            spec, details = self._screened_sample(rng)
+            mutation = None
         else:
             parent = tournament(self.members(), rng, self.config.tournament_size, objective=self.config.objective)
-            span = max(1, self.config.total_trained - self.config.population)
-            progress = min(1.0, (len(self.trained) - self.config.population) / span)
+            span = max(1, self.config.total_trained - self.config.first_generation)
+            progress = min(1.0, (len(self.trained) - self.config.first_generation) / span)
             result = self.space.mutate(ArchSpec.from_dict(parent["spec"]), rng, progress=progress, evaluation=parent)
             spec, mutation, details = result.spec, result.description, result.details
-        analysis = analyze(spec, budget=Budget(max_params=self.config.max_params))
+        # Same arguments as the space's own check, so the memoised analysis is reused.
+        num_classes = getattr(getattr(self.space, "config", None), "num_classes", None)
+        analysis = analyze(spec, num_classes=num_classes, budget=Budget(max_params=self.config.max_params))
         return {
             "id": f"c{index:04d}",
             "index": index,
@@ -163,7 +190,7 @@ class Evolution:
         self.consecutive_rejections = 0
         self.population.append(record["id"])
         if len(self.population) > self.config.population:
-            self.population.popleft()  # aging: the oldest leaves, however good
+            self._age_out()
         best = self.best
         if best is None or record["accuracy"] > best["accuracy"]:
             self.best_id = record["id"]

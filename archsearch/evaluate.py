@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from videomodels import ArchSpec, analyze, build_model
+from videomodels.data import load_cache
 from videomodels.profile import example_inputs, measure_latency
 from videomodels.train import TrainConfig, read_checkpoint, train_and_evaluate
 
@@ -40,10 +41,10 @@ class EvalBudget:
         return asdict(self)
 
 
-def candidate_latency(spec: ArchSpec, *, threads: int, runs: int) -> float:
+def candidate_latency(spec: ArchSpec, *, threads: int, runs: int, analysis=None) -> float:
     """Median CPU latency (ms) of one clip at batch 1 with freshly initialised weights."""
     torch.manual_seed(0)
-    model = build_model(spec, device="cpu")
+    model = build_model(spec, device="cpu", analysis=analysis)
     timings = measure_latency(model, example_inputs(spec), warmup=2, runs=runs, threads=threads)
     return statistics.median(timings)
 
@@ -64,6 +65,13 @@ def _train(spec: ArchSpec, data: Any, budget: EvalBudget, steps: int, seed: int,
     )
     callbacks = ([stop] if stop is not None else []) + list(watchers)
     return train_and_evaluate(spec, data, config, out_dir=out_dir, init_state_dict=init, callbacks=callbacks)
+
+
+def data_classes(data: Any) -> int | None:
+    """The class count of a prepared clip cache (None for anything else)."""
+    if isinstance(data, (str, Path)) and (Path(data) / "index.json").exists():
+        return load_cache(data).num_classes
+    return None
 
 
 def edge_weights_of(model) -> list[dict[str, Any]]:
@@ -92,12 +100,18 @@ def evaluate_candidate(
     started = time.perf_counter()
     budget = budget if isinstance(budget, EvalBudget) else EvalBudget(**budget)
     arch = ArchSpec.from_dict(spec)
-    analysis = analyze(arch)
-    latency = candidate_latency(arch, threads=budget.latency_threads, runs=budget.latency_runs)
+    # Analysed with the data's class count, as the training loop does: one memoised
+    # analysis serves validation, the latency model and training.
+    analysis = analyze(arch, num_classes=data_classes(data))
+    latency_started = time.perf_counter()
+    latency = candidate_latency(arch, threads=budget.latency_threads, runs=budget.latency_runs, analysis=analysis)
+    timing = {"latency_s": time.perf_counter() - latency_started}
     result: dict[str, Any] = {"params": analysis.params, "macs": analysis.macs, "latency_ms": latency}
     if budget.latency_budget_ms is not None and latency > budget.latency_budget_ms:
         reason = f"latency {latency:.1f} ms over the {budget.latency_budget_ms:g} ms budget"
-        return {**result, "status": "rejected", "reason": reason, "seconds": time.perf_counter() - started}
+        seconds = time.perf_counter() - started
+        timing["overhead_s"] = seconds - timing["latency_s"]
+        return {**result, "status": "rejected", "reason": reason, "seconds": seconds, "timing": timing}
 
     out = Path(out_dir)
     init = None
@@ -111,6 +125,12 @@ def evaluate_candidate(
         state = {k: v.detach().clone() for k, v in low.model.state_dict().items()}
         final = _train(arch, data, budget, budget.high_steps - budget.low_steps, seed + 1, out / "high", state, stop, watchers)
         fidelity = "high"
+    runs = [low] if final is low else [low, final]
+    # Setup: opening the data, building the model, inheriting weights; train: steps and val passes.
+    timing["train_s"] = sum(r.train_time_s for r in runs)
+    timing["setup_s"] = sum(r.wall_time_s - r.train_time_s for r in runs)
+    seconds = time.perf_counter() - started
+    timing["overhead_s"] = seconds - timing["latency_s"] - timing["train_s"] - timing["setup_s"]
     result.update(
         status="evaluated",
         accuracy=float(final.score or 0.0),
@@ -121,6 +141,7 @@ def evaluate_candidate(
         checkpoint=str(out / ("high" if fidelity == "high" else "low") / "checkpoint.pt"),
         edge_weights=edge_weights_of(final.model),
         inherited_tensors=inherited,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
+        timing=timing,
     )
     return result

@@ -5,10 +5,12 @@ import argparse
 import datetime
 import json
 
-from benchmarks import baselines, data, models, review, search
+from benchmarks import baselines, claims, data, models, review, search, summary
 from benchmarks.common import ROOT, WORK, machine
 
-SECTIONS = ("models", "data", "baselines", "search", "studio", "editor", "review", "leaderboard")
+# In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
+SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio", "editor",
+            "review", "leaderboard", "summary")
 
 
 def studio(quick: bool):
@@ -22,7 +24,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the benchmarks run, numbers mean little")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections (others keep their last results)")
-    parser.add_argument("--search-budget-s", type=float, help="seconds per search run (default 150)")
+    parser.add_argument("--search-budget-s", type=float, help="seconds per search run (defaults: 40 CPU s for TVN, 60 for EvaNet and AssembleNet)")
     args = parser.parse_args(argv)
     chosen = args.only or SECTIONS
     store = WORK / "sections"
@@ -37,9 +39,11 @@ def main(argv=None) -> int:
         elif name == "baselines":
             text, result = baselines.run(args.quick)
         elif name == "search":
-            previous = store / "baselines.json"
-            known = results.get("baselines") or (json.loads(previous.read_text()) if previous.exists() else None)
-            text, result = search.run(args.quick, baselines=known, budget_s=args.search_budget_s)
+            text, result = search.run(args.quick, budget_s=args.search_budget_s)
+        elif name == "summary":
+            text, result = summary.run(args.quick)
+        elif name.startswith("claim-"):
+            text, result = claims.run(name, args.quick, budget_s=args.search_budget_s)
         elif name == "editor":
             from benchmarks import editor
 
@@ -52,6 +56,7 @@ def main(argv=None) -> int:
             text, result = leaderboard.run(args.quick)
         else:
             text, result = studio(args.quick)
+        result = {**result, "_quick": args.quick} if isinstance(result, dict) else result
         results[name] = result
         stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{' (quick mode)' if args.quick else ''}._\n\n"
         (store / f"{name}.md").write_text(stamp + text)

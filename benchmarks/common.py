@@ -60,3 +60,12 @@ def table(headers: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def spread(values, *, digits: int = 3) -> str:
+    """``median [min-max]`` of the values that exist, for one cell of a table."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
+    fmt = (lambda v: f"{v:.{digits}g}") if digits else (lambda v: f"{v:.0f}")
+    return f"{fmt(statistics.median(values))} [{fmt(min(values))}-{fmt(max(values))}]"

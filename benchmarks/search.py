@@ -1,133 +1,232 @@
-"""Evolution versus random search versus Optuna's TPE: same space, evaluator and time budget."""
+"""Evolution versus its peers (random search, Optuna TPE, TPE + Hyperband) and its own ablations.
+
+Every strategy gets the same space, the same evaluator (``archsearch.evaluate``: latency
+first, over-cap children rejected before training), the same seeds and the same
+wall-clock budget, all in one run. Also: where an evaluated candidate's time goes.
+"""
 from __future__ import annotations
 
 import random
 import shutil
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import optuna
 
-from videomodels import ArchSpec
 from videomodels.data import load_cache
-from videomodels.train import TrainConfig, train_and_evaluate
 
 from archsearch.config import SearchConfig
 from archsearch.evaluate import EvalBudget, evaluate_candidate
 from archsearch.runner import SearchRun
 from archsearch.spaces import SpaceConfig, make_space
 
-from benchmarks.common import TRAIN_THREADS, WORK, median, motion_cache, table
+from benchmarks.common import TRAIN_THREADS, WORK, median, motion_cache, spread, table
 
-STRATEGIES = ("evolution", "random", "tpe")
+SEEDS = (0, 1, 2)
+# One setting for every strategy; fixed before any run (targets included), never tuned to the results.
+SETTINGS = {"population": 6, "tournament_size": 3, "low_steps": 30, "high_steps": 90, "lr": 0.01,
+            "latency_cap_ms": 10.0, "max_params": 300_000, "targets": (0.2, 0.3, 0.4)}
+QUICK = {"low_steps": 5, "high_steps": 10}
+# The default search, then one row per option turned off (or on, for options off by default).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "evolution (default)": {},
+    "ablation: plain aging (elitism 0)": {"elitism": 0},
+    "ablation: + smaller first generation (3 of 6)": {"initial_population": 3},
+    "ablation: + SynFlow screen (best of 3 samples)": {"proxy_samples": 3},
+}
+PEERS = ("random", "tpe", "tpe + hyperband")
+
+
+# Budgets and times-to-target are CPU seconds of this process: on a machine shared with other
+# work, wall-clock seconds would hand each strategy whatever share of the cores the neighbours
+# left it. Training runs on one thread, so on an idle machine the two clocks agree.
+CLOCK = time.process_time
 
 
 class Trace:
+    """Every evaluated or rejected candidate of one run, with the time it was known."""
+
     def __init__(self):
-        self.start = time.perf_counter()
+        self.start = CLOCK()
         self.points: list[dict] = []
+        self.duration: float | None = None  # set when the run ends
 
     @property
     def elapsed(self) -> float:
-        return time.perf_counter() - self.start
+        return self.duration if self.duration is not None else CLOCK() - self.start
 
-    def add(self, result: dict, spec: dict) -> None:
+    def close(self) -> "Trace":
+        self.duration = self.elapsed
+        return self
+
+    def add(self, result: dict, spec: dict, *, engine_s: float = 0.0, extra: dict | None = None) -> None:
         self.points.append({"t": self.elapsed, "status": result["status"], "accuracy": result.get("accuracy"),
-                            "latency_ms": result.get("latency_ms"), "spec": spec})
+                            "latency_ms": result.get("latency_ms"), "params": result.get("params"), "spec": spec,
+                            "seconds": result.get("seconds", 0.0), "timing": result.get("timing", {}), "engine_s": engine_s,
+                            "fidelity": result.get("fidelity"), **(extra or {})})
+
+    def evaluated(self) -> list[dict]:
+        return [p for p in self.points if p["status"] == "evaluated"]
 
     def time_to(self, target: float) -> float | None:
-        return next((p["t"] for p in self.points if p["status"] == "evaluated" and p["accuracy"] >= target), None)
+        return next((p["t"] for p in self.evaluated() if p["accuracy"] >= target), None)
 
-    def best(self, cap: float) -> dict | None:
-        ok = [p for p in self.points if p["status"] == "evaluated" and p["latency_ms"] <= cap]
+    def best(self, cap: float | None = None) -> dict | None:
+        ok = [p for p in self.evaluated() if cap is None or p["latency_ms"] <= cap]
         return max(ok, key=lambda p: p["accuracy"]) if ok else None
 
 
-def run_strategy(strategy: str, seed: int, cache: Path, *, budget_s: float, settings: dict) -> Trace:
-    out = WORK / "search" / f"{strategy}-{seed}"
+def search_config(family: str, seed: int, settings: dict, overrides: dict) -> SearchConfig:
+    return SearchConfig(family=family, population=settings["population"], tournament_size=settings["tournament_size"],
+                        rounds=1000, seed=seed, latency_budget_ms=settings["latency_cap_ms"], max_params=settings["max_params"],
+                        low_steps=settings["low_steps"], high_steps=settings["high_steps"], batch_size=16, lr=settings["lr"],
+                        latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS, **overrides)
+
+
+def run_evolution(family: str, seed: int, cache: Path, out: Path, *, budget_s: float, settings: dict, overrides: dict | None = None,
+                  wrap_space: Callable | None = None) -> tuple[Trace, SearchRun]:
+    """The engine as users run it (``SearchRun``), stopped when the wall-clock budget is spent."""
+    shutil.rmtree(out, ignore_errors=True)
+    run = SearchRun(out, search_config(family, seed, settings, overrides or {}), cache)
+    if wrap_space is not None:  # ablations that change how the space mutates
+        run.space = run.engine.space = wrap_space(run.engine.space)
+    trace = Trace()
+    while trace.elapsed < budget_s and not run.engine.done:
+        started = time.perf_counter()
+        record = run.step()
+        wall = time.perf_counter() - started  # the evaluator's own timings are wall-clock too
+        trace.add(record, record["spec"], engine_s=wall - record.get("seconds", 0.0))
+    return trace.close(), run
+
+
+def _full_budget(settings: dict, steps: int) -> EvalBudget:
+    return EvalBudget(low_steps=steps, high_steps=0, batch_size=16, lr=settings["lr"], latency_budget_ms=settings["latency_cap_ms"],
+                      latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS)
+
+
+def run_peer(strategy: str, family: str, seed: int, cache: Path, out: Path, *, budget_s: float, settings: dict) -> Trace:
+    """Random search or TPE: every candidate trained ``high_steps``; with Hyperband, trained in
+    rungs (``low_steps``, then on to ``high_steps``) and reported to the pruner at each."""
     shutil.rmtree(out, ignore_errors=True)
     meta = load_cache(cache)
-    space = make_space("tvn", SpaceConfig(num_classes=meta.num_classes, frames=meta.frames, size=meta.size, max_params=settings["max_params"]))
-    full = EvalBudget(low_steps=settings["high_steps"], high_steps=0, batch_size=16, lr=settings["lr"],
-                      latency_budget_ms=settings["latency_cap_ms"], latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS)
-    trace = Trace()
-    if strategy == "evolution":
-        config = SearchConfig(family="tvn", population=settings["population"], rounds=1000, seed=seed,
-                              latency_budget_ms=settings["latency_cap_ms"], max_params=settings["max_params"],
-                              low_steps=settings["low_steps"], high_steps=settings["high_steps"], batch_size=16,
-                              lr=settings["lr"], latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS)
-        run = SearchRun(out, config, cache)
-        while trace.elapsed < budget_s and not run.engine.done:
-            record = run.step()
-            trace.add(record, record["spec"])
-        return trace
+    space = make_space(family, SpaceConfig(num_classes=meta.num_classes, frames=meta.frames, size=meta.size, max_params=settings["max_params"]))
+    low, high = settings["low_steps"], settings["high_steps"]
+    pruner = optuna.pruners.HyperbandPruner(min_resource=low, max_resource=high, reduction_factor=3) if "hyperband" in strategy else None
+    study = None
+    if strategy != "random":
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
     rng = random.Random(seed)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)) if strategy == "tpe" else None
-    index = 0
+    trace, index = Trace(), 0
     while trace.elapsed < budget_s:
+        started = time.perf_counter()
         trial = study.ask() if study else None
         spec = (space.suggest(trial) if study else space.sample(rng)).to_dict()
-        result = evaluate_candidate(spec, str(cache), full, seed, out_dir=out / f"c{index:04d}")
-        trace.add(result, spec)
-        if study:
-            study.tell(trial, result.get("accuracy", 0.0) if result["status"] == "evaluated" else 0.0)
+        engine_s = time.perf_counter() - started
+        folder = out / f"c{index:04d}"
         index += 1
-    return trace
+        if pruner is None:
+            result = evaluate_candidate(spec, str(cache), _full_budget(settings, high), seed, out_dir=folder)
+            trace.add(result, spec, engine_s=engine_s)
+            if study:
+                study.tell(trial, result.get("accuracy", 0.0) if result["status"] == "evaluated" else 0.0)
+            continue
+        result = evaluate_candidate(spec, str(cache), _full_budget(settings, low), seed, out_dir=folder / "rung0")
+        if result["status"] != "evaluated":
+            trace.add(result, spec, engine_s=engine_s)
+            study.tell(trial, 0.0)
+            continue
+        trial.report(result["accuracy"], low)
+        if trial.should_prune():
+            trace.add({**result, "fidelity": "low"}, spec, engine_s=engine_s, extra={"pruned": True})
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            continue
+        # The next rung continues the same weights for the remaining steps (as the engine's second fidelity does).
+        # No latency cap here: the candidate passed it at rung 0 (a second, noisy measurement must not reject it).
+        rung = EvalBudget(**{**_full_budget(settings, high - low).to_dict(), "latency_budget_ms": None})
+        more = evaluate_candidate(spec, str(cache), rung, seed + 1, out_dir=folder / "rung1", init_checkpoint=result["checkpoint"])
+        combined = {**more, "seconds": result["seconds"] + more["seconds"], "fidelity": "high",
+                    "timing": {k: result["timing"].get(k, 0.0) + more["timing"].get(k, 0.0) for k in more["timing"]}}
+        trial.report(more["accuracy"], high)
+        trace.add(combined, spec, engine_s=engine_s)
+        study.tell(trial, more["accuracy"])
+    return trace.close()
 
 
-def retrain(spec: dict, cache: Path, steps: int) -> dict:
-    config = TrainConfig(epochs=None, max_steps=steps, batch_size=16, lr=0.01, seed=0, num_threads=TRAIN_THREADS, progress=False, warmup_steps=10)
-    result = train_and_evaluate(ArchSpec.from_dict(spec), cache, config, out_dir=WORK / "search" / "best-retrained")
-    return {"top1": result.score, "latency_ms": result.latency["ms"], "params": result.params, "macs": result.macs}
+def time_to_target_rows(traces: dict[str, dict[int, Trace]], targets, budget_s: float, reference: str = "random") -> tuple[list, dict]:
+    rows, data = [], {}
+    for strategy, by_seed in traces.items():
+        row, entry = [strategy], {}
+        for target in targets:
+            times = [by_seed[seed].time_to(target) for seed in SEEDS]
+            base = [traces[reference][seed].time_to(target) for seed in SEEDS]
+            reached = sum(t is not None for t in times)
+            # A seed that never reached the target counts as the whole budget (a lower bound on its time).
+            mine = [t if t is not None else budget_s for t in times]
+            ref = [t if t is not None else budget_s for t in base]
+            ratios = [m / r for m, r in zip(mine, ref)]
+            row.append(f"{reached}/3, {median(mine):.0f} s, {median(ratios):.2f}x [{min(ratios):.2f}-{max(ratios):.2f}]")
+            entry[f"time_to_{target}"] = times
+            entry[f"ratio_to_{reference}_{target}"] = ratios
+        bests = [by_seed[seed].best(SETTINGS["latency_cap_ms"]) for seed in SEEDS]
+        accs = [b["accuracy"] if b else 0.0 for b in bests]
+        counts = [len(by_seed[seed].evaluated()) for seed in SEEDS]
+        row += [spread(accs), spread(counts, digits=0)]
+        entry.update(best_under_cap=accs, evaluated=counts)
+        rows.append(row)
+        data[strategy] = entry
+    return rows, data
 
 
-def run(quick: bool = False, baselines: dict | None = None, budget_s: float | None = None) -> tuple[str, dict]:
+def throughput(traces: list[Trace]) -> tuple[list, dict]:
+    """Candidates per hour per core and where an evaluated candidate's seconds go."""
+    points = [p for trace in traces for p in trace.evaluated()]
+    wall = sum(trace.elapsed for trace in traces)
+    parts = {"latency": "latency_s", "data + model setup": "setup_s", "training + val": "train_s", "evaluator overhead": "overhead_s"}
+    per = {name: median([p["timing"].get(key, 0.0) for p in points]) or 0.0 for name, key in parts.items()}
+    per["engine (propose, record, save)"] = median([p["engine_s"] for p in points]) or 0.0
+    total = sum(per.values()) or 1.0
+    rows = [[name, 1000 * seconds, seconds / total] for name, seconds in per.items()]
+    rate = len(points) / (wall / 3600) / TRAIN_THREADS if wall else 0.0  # per CPU-hour of the one training thread
+    return rows, {"candidates_per_hour_per_core": rate, "median_seconds": per, "candidates": len(points)}
+
+
+def run(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cache = motion_cache(clips_per_class=8 if quick else 48, frames=8, size=32, flow=True)
-    settings = {"population": 6, "low_steps": 10 if quick else 40, "high_steps": 20 if quick else 120, "lr": 0.01,
-                "latency_cap_ms": 10.0, "max_params": 300_000, "targets": (0.2, 0.3, 0.4, 0.5)}
-    budget_s = budget_s or (30 if quick else 150)
-    seeds = (0, 1, 2)
-    traces = {s: {seed: run_strategy(s, seed, cache, budget_s=budget_s, settings=settings) for seed in seeds} for s in STRATEGIES}
-
-    rows, data = [], {"traces": {k: {seed: t.points for seed, t in v.items()} for k, v in traces.items()}}
-    targets = settings["targets"]
-    for strategy in STRATEGIES:
-        row = [strategy]
-        for target in targets:
-            times = [traces[strategy][seed].time_to(target) for seed in seeds]
-            random_times = [traces["random"][seed].time_to(target) for seed in seeds]
-            reached = sum(t is not None for t in times)
-            # Median over seeds, counting a seed that never reached the target as the whole budget.
-            mine = median([t if t is not None else budget_s for t in times])
-            base = median([t if t is not None else budget_s for t in random_times])
-            row.append(f"{reached}/3, {mine:.0f} s ({mine / base:.2f}x)" if reached else "0/3")
-            data.setdefault(strategy, {})[f"time_to_{target}"] = times
-        bests = [traces[strategy][seed].best(settings["latency_cap_ms"]) for seed in seeds]
-        evaluated = [sum(1 for p in traces[strategy][seed].points if p["status"] == "evaluated") for seed in seeds]
-        row += [median([b["accuracy"] if b else 0.0 for b in bests]), median(evaluated)]
-        rows.append(row)
-        data[strategy].update(best_under_cap=[b["accuracy"] if b else None for b in bests], evaluated=evaluated)
-    lines = [f"## Search strategies on the motion benchmark (TVN space; {budget_s:.0f} s per run, 3 seeds, medians)", "",
-             f"Same space, evaluator (latency measured first; over {settings['latency_cap_ms']:g} ms at 1 thread rejected before training) "
-             f"and wall-clock budget. Random search and TPE train every candidate for {settings['high_steps']} steps; "
-             f"the engine uses regularized evolution (population {settings['population']}, tournament 3) with multi-fidelity "
-             f"({settings['low_steps']} steps, top half continued to {settings['high_steps']}) and weight inheritance. "
-             "Each target cell: seeds that reached it, median time to reach it (a seed that never did counts as the whole budget) "
-             "and that time as a ratio to random search's.", "",
-             table(["strategy", *[f"time to top-1 ≥ {t}" for t in targets], "median best top-1 under the cap", "median candidates trained"], rows), ""]
-
-    # The best TVN found by evolution, retrained with the baselines' budget.
-    found = [traces["evolution"][seed].best(settings["latency_cap_ms"]) for seed in seeds]
-    found = max((f for f in found if f), key=lambda p: p["accuracy"], default=None)
-    if found and baselines:
-        steps = 20 if quick else 300
-        best = retrain(found["spec"], cache, steps)
-        data["best_tvn"] = best
-        rows = [["best TVN found by evolution", best["top1"], best["latency_ms"], best["params"], 1.0, 1.0]]
-        for name, result in baselines.items():
-            rows.append([name, result["top1"], result["latency_ms"], result["params"],
-                         result["top1"] / max(best["top1"], 1e-9), result["latency_ms"] / best["latency_ms"]])
-        lines += [f"## Best evolved TVN versus the hand-designed baselines (all retrained {steps} steps, same loop)", "",
-                  table(["model", "val top-1", f"CPU ms ({TRAIN_THREADS} thread)", "params", "top-1 / best TVN", "latency / best TVN"], rows), ""]
+    settings = {**SETTINGS, **(QUICK if quick else {})}
+    budget_s = budget_s or (20 if quick else 40)
+    traces: dict[str, dict[int, Trace]] = {}
+    for name, overrides in VARIANTS.items():
+        traces[name] = {seed: run_evolution("tvn", seed, cache, WORK / "search" / f"v{len(traces)}-{seed}", budget_s=budget_s,
+                                            settings=settings, overrides=overrides)[0] for seed in SEEDS}
+    for peer in PEERS:
+        traces[peer] = {seed: run_peer(peer, "tvn", seed, cache, WORK / "search" / f"{peer.replace(' + ', '-')}-{seed}",
+                                       budget_s=budget_s, settings=settings) for seed in SEEDS}
+    rows, data = time_to_target_rows(traces, settings["targets"], budget_s)
+    data["traces"] = {name: {seed: t.points for seed, t in by_seed.items()} for name, by_seed in traces.items()}
+    data["settings"] = {**settings, "budget_s": budget_s}
+    flow_rows, flow = throughput(list(traces["evolution (default)"].values()))
+    data["throughput"] = flow
+    lines = [f"## Search strategies on the motion benchmark (TVN space; {budget_s:.0f} CPU s per run, seeds {', '.join(map(str, SEEDS))})", "",
+             f"Same space, evaluator (latency first; over {settings['latency_cap_ms']:g} ms at 1 thread rejected before training), "
+             f"seeds and compute budget, one run after another in this process ({TRAIN_THREADS} training thread). Budgets and "
+             "times are CPU seconds of the benchmark process, so neighbours on a shared machine do not eat into one strategy's "
+             "budget more than another's (on an idle machine they equal wall-clock seconds); latency, measured in wall-clock "
+             "time, still inflates under load, so more children are rejected then. "
+             f"Random search and TPE train every candidate {settings['high_steps']} steps; TPE + Hyperband (Optuna's HyperbandPruner, "
+             f"reduction factor 3) trains in rungs of {settings['low_steps']} then {settings['high_steps']} steps and reports the "
+             f"accuracy at each; evolution (population {settings['population']}, tournament {settings['tournament_size']}) trains "
+             f"{settings['low_steps']} steps and continues the better half to {settings['high_steps']}, children inheriting "
+             "their parent's weights. Each target cell: seeds that reached it, median time (a seed that never did counts as the "
+             "whole budget, a lower bound), and the median [min-max] over seeds of the time as a ratio to random search's on the "
+             "same seed. Goal for the default: at most 0.33x random search at every target and below TPE + Hyperband.", "",
+             table(["strategy", *[f"time to top-1 ≥ {t}" for t in settings["targets"]], "best top-1 under the cap, median [min-max]",
+                    "candidates trained"], rows), "",
+             f"## Evaluator throughput (evolution default, TVN, {settings['low_steps']}/{settings['high_steps']} steps, batch 16)", "",
+             f"{flow['candidates']} evaluated candidates over {len(SEEDS)} runs: **{flow['candidates_per_hour_per_core']:,.0f} "
+             "candidates per CPU-hour** (one training thread; the time includes rejections and the engine). Median seconds per evaluated "
+             "candidate by part (data loading inside the training loop counts as training; the data section measures it "
+             "separately):", "",
+             table(["part", "median ms per candidate", "share"], flow_rows), ""]
     return "\n".join(lines), data

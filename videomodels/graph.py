@@ -265,7 +265,13 @@ def analyze(spec: ArchSpec, *, num_classes: int | None = None, budget: Budget = 
     Results are memoised by content hash: a search prices the same child in the
     space and again in the engine. Treat the returned Analysis as read-only.
     """
-    key = (spec.content_hash(), num_classes, budget)
+    # Keyed without the budget: a spec that passed one budget passes any budget its totals fit
+    # (the budget check is on running sums, which only grow); one that does not is re-analysed
+    # so the error names the node where the budget ran out.
+    key = (spec.content_hash(), num_classes)
+    cached = _ANALYSES.get(key)
+    if cached is not None and (cached.params > budget.max_params or cached.macs > budget.max_macs):
+        return _analyze(spec, num_classes=num_classes, budget=budget)
     if key in _ANALYSES:
         _ANALYSES.move_to_end(key)
         cached = _ANALYSES[key]

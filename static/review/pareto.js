@@ -1,6 +1,6 @@
 // The Pareto chart: the server's front (joined) over a thin sample of the other points.
 // Click a point: open the model. Shift-click: add it to the comparison (diff the first two).
-import {el, getJSON} from "./api.js";
+import {el, getJSON, send} from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const boot = JSON.parse($("pareto-boot").textContent);
@@ -15,6 +15,22 @@ function renderComparison() {
   const link = $("compare-diff");
   link.classList.toggle("hidden", compared.length < 2);
   if (compared.length >= 2) link.href = `${boot.diff_url}?a=candidate:${compared[0].id}&b=candidate:${compared[1].id}`;
+  $("compare-ensemble").classList.toggle("hidden", compared.length < 2);
+}
+
+// The compared models' averaged-logit ensemble, evaluated as a job; its page follows it.
+async function evaluateEnsemble() {
+  const button = $("compare-ensemble");
+  button.disabled = true;
+  $("ensemble-status").textContent = "queueing the ensemble's evaluation…";
+  try {
+    const ensemble = await send("POST", boot.ensembles_api, {members: compared.map((p) => p.id)});
+    state.ensemble = ensemble;
+    window.location.href = boot.ensemble_url.replace("/0/", `/${ensemble.id}/`);
+  } catch (error) {
+    $("ensemble-status").textContent = `Not evaluated: ${error.message}`;
+    button.disabled = false;
+  }
 }
 
 async function main() {
@@ -44,4 +60,5 @@ async function main() {
   });
 }
 
+$("compare-ensemble").addEventListener("click", evaluateEnsemble);
 if (document.readyState === "complete") main(); else window.addEventListener("load", main);

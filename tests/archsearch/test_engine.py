@@ -3,10 +3,13 @@ import random
 
 import pytest
 
+from videomodels import ArchSpec
+
 from archsearch.config import ConfigError, SearchConfig
 from archsearch.engine import Evolution
 from archsearch.selection import dominates, pareto_front, pareto_ranks, tournament
 from archsearch.spaces import SpaceConfig, make_space
+from archsearch.spaces.base import Mutation
 
 SPACE = SpaceConfig(num_classes=4, frames=8, size=32, max_params=500_000)
 
@@ -36,9 +39,58 @@ def test_population_then_mutated_children_with_parents():
     assert [c["generation"] for c in engine.candidates] == [0] * 4 + [1] * 4 + [2] * 4
 
 
-def test_aging_removes_the_oldest_even_if_best():
-    engine, _ = run_engine(SearchConfig(family="tvn", population=3, rounds=2, seed=2))
+def test_plain_aging_removes_the_oldest_even_if_best():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=3, rounds=2, seed=2, elitism=0))
     assert list(engine.population) == [c["id"] for c in engine.candidates[-3:]]
+
+
+def first_is_best(proposal: dict) -> dict:
+    """The very first sample is by far the best; every later model is mediocre."""
+    accuracy = 0.9 if proposal["index"] == 0 else 0.2 + (proposal["index"] % 7) / 100
+    return {"status": "evaluated", "accuracy": accuracy, "low_accuracy": accuracy, "latency_ms": 1.0, "fidelity": "low"}
+
+
+class OneSpecSpace:
+    """Every sample and child is the same spec: selection alone decides who becomes a parent."""
+
+    family = "tvn"
+
+    def __init__(self):
+        self.spec = make_space("tvn", SPACE).sample(random.Random(0))
+
+    def sample(self, rng):
+        return self.spec
+
+    def mutate(self, spec, rng, *, progress=0.0, evaluation=None):
+        return Mutation(spec, "unchanged")
+
+
+def parent_counts(config: SearchConfig) -> int:
+    engine = Evolution(config, OneSpecSpace())
+    while not engine.done:
+        proposal = engine.propose()
+        engine.record(proposal, first_is_best(proposal))
+    return sum(c["parent_id"] == "c0000" for c in engine.candidates)
+
+
+def test_the_first_generations_best_becomes_a_parent_in_small_populations():
+    # Population 6, tournament 3: under plain aging the oldest (and best) member leaves after
+    # the first child, having been seen by one tournament with probability 1/2.
+    settings = dict(family="tvn", population=6, rounds=3, tournament_size=3)
+    with_elitism = [parent_counts(SearchConfig(**settings, seed=seed)) for seed in range(8)]
+    plain = [parent_counts(SearchConfig(**settings, seed=seed, elitism=0)) for seed in range(8)]
+    assert all(count >= 1 for count in with_elitism)
+    assert sum(with_elitism) > 3 * sum(plain)
+    assert max(plain) <= 1  # gone after one tournament
+
+
+def test_elite_members_survive_aging_and_the_rest_ages_out():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=3, rounds=3, seed=2, elitism=1))
+    best = max(engine.trained, key=lambda c: (c["accuracy"], -c["index"]))
+    assert best["id"] in engine.population and len(engine.population) == 3
+    others = [cid for cid in engine.population if cid != best["id"]]
+    newest = [c["id"] for c in engine.candidates if c["id"] != best["id"]][-2:]
+    assert others == newest
 
 
 def test_evolution_improves_on_a_monotone_fitness():
@@ -59,7 +111,11 @@ def test_replaying_history_rebuilds_the_same_state():
     config = SearchConfig(family="tvn", population=4, rounds=2, seed=7)
     full, _ = run_engine(config)
     partial = Evolution(config, make_space("tvn", SPACE), full.candidates[:6])
-    assert list(partial.population) == [c["id"] for c in full.candidates[2:6]]
+    stepwise = Evolution(config, make_space("tvn", SPACE))
+    for record in full.candidates[:6]:
+        stepwise.record({k: v for k, v in record.items() if k not in ("accuracy", "low_accuracy", "latency_ms", "fidelity")},
+                        {k: record[k] for k in ("status", "accuracy", "low_accuracy", "latency_ms", "fidelity")})
+    assert list(partial.population) == list(stepwise.population) and len(partial.population) == 4
     assert partial.propose()["spec_hash"] == full.candidates[6]["spec_hash"]
 
 
@@ -111,9 +167,30 @@ def test_tournament_picks_best_of_sample_and_pareto_rank():
 
 @pytest.mark.parametrize("field,value,message", [
     ("population", 1, "population"), ("family", "resnet", "family"), ("high_steps", 3, "high_steps"),
-    ("tournament_size", 0, "tournament_size"), ("latency_budget_ms", -1.0, "latency_budget_ms"),
+    ("tournament_size", 0, "tournament_size"), ("elitism", 8, "elitism"), ("elitism", -1, "elitism"),
+    ("initial_population", 9, "initial_population"), ("proxy_samples", 0, "proxy_samples"), ("proxy", "magic", "proxy"), ("latency_budget_ms", -1.0, "latency_budget_ms"),
 ])
 def test_bad_settings_name_the_field(field, value, message):
     settings = {"family": "tvn", "population": 8, "low_steps": 10, **{field: value}}
     with pytest.raises(ConfigError, match=message):
         SearchConfig(**settings).validate()
+
+
+def test_a_smaller_first_generation_starts_mutating_sooner_and_trains_as_many():
+    engine, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=2, seed=9, initial_population=2))
+    assert [c["parent_id"] is None for c in engine.candidates[:3]] == [True, True, False]
+    assert all(c["parent_id"] in ("c0000", "c0001") for c in engine.candidates[2:3])
+    assert len(engine.trained) == 12 and len(engine.population) == 4
+
+
+def test_proxy_screen_trains_the_best_scored_of_several_samples_and_replays():
+    from archsearch.proxy import synflow
+
+    config = SearchConfig(family="tvn", population=2, rounds=0, seed=11, proxy_samples=3)
+    screened = Evolution(config, make_space("tvn", SPACE)).propose()
+    plain = Evolution(SearchConfig(family="tvn", population=2, rounds=0, seed=11), make_space("tvn", SPACE)).propose()
+    assert screened["mutation_details"]["screened"] == 3
+    chosen = synflow(ArchSpec.from_dict(screened["spec"]))
+    assert chosen == screened["mutation_details"]["proxy_score"]
+    assert chosen >= synflow(ArchSpec.from_dict(plain["spec"]))  # the unscreened sample was one of the three drawn
+    assert Evolution(config, make_space("tvn", SPACE)).propose()["spec_hash"] == screened["spec_hash"]

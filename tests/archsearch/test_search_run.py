@@ -65,6 +65,10 @@ def test_results_file_holds_everything_a_reviewer_needs(motion_cache, tmp_path):
     assert json.loads((out / "best_spec.json").read_text()) == state["best"]["spec"]
     children = [c for c in state["candidates"] if c["parent_id"]]
     assert children and all(c["mutation"] for c in children)
+    for record in state["candidates"]:  # where each candidate's time went, summing to its total
+        timing = record["timing"]
+        assert {"latency_s", "setup_s", "train_s", "overhead_s"} <= set(timing) and timing["train_s"] > 0
+        assert abs(sum(timing.values()) - record["seconds"]) < 1e-6
 
 
 def test_latency_filter_rejects_before_any_training(motion_cache, tmp_path):

@@ -147,3 +147,15 @@ def test_non_local_is_refused_with_reason(tiny_tvn):
     tiny_tvn["nodes"][0]["attrs"]["non_local"] = 32
     found = problems_of(tiny_tvn)
     assert "not supported" in found["nodes[0].attrs.non_local"]
+
+
+def test_a_memoised_analysis_still_enforces_a_smaller_budget():
+    # Analysed once under a generous budget, the same spec must still be refused, with the
+    # node named, under a budget it does not fit.
+    from videomodels.presets import get_preset
+
+    spec = get_preset("baseline-2d")
+    params = analyze(spec, budget=Budget(max_params=10**8)).params
+    assert analyze(spec, budget=Budget(max_params=params)).params == params
+    with pytest.raises(SpecError, match="parameter budget exceeded"):
+        analyze(spec, budget=Budget(max_params=params - 1))

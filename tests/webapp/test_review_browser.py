@@ -50,6 +50,14 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     bob.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     bob.keyboard.up("Shift")
     wait_for_js(bob, "window.pareto.compared.length === 1")
+    assert bob.locator("#compare-ensemble").is_hidden()  # an ensemble needs two
+    other = bob.evaluate("(() => { const p = window.pareto.chart.getDatasetMeta(0).data[1]; return {x: p.x, y: p.y}; })()")
+    bob.keyboard.down("Shift")
+    bob.mouse.click(box["x"] + other["x"], box["y"] + other["y"])
+    bob.keyboard.up("Shift")
+    wait_for_js(bob, "window.pareto.compared.length === 2")
+    bob.click("#compare-ensemble")  # the parent was never trained here: refused, and the page says why
+    wait_for_js(bob, "document.getElementById('ensemble-status').textContent.includes('checkpoint')")
     shot(bob, "pareto", tmp_path)
     bob.go_back()
     bob.click(f"#leaderboard a[href='/models/candidate/{child.pk}/']")

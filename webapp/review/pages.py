@@ -85,7 +85,9 @@ def pareto_page(request):
     return render(request, "review/pareto.html", {
         "problem": problem, "cost": cost, "leaderboard_url": reverse("leaderboard-page") + "?" + urlencode(query.params()),
         "boot": {"api": reverse("review-api:pareto") + "?" + urlencode({**query.params(), "cost": cost}), "cost": cost,
-                 "model_url": reverse("model-page", args=["candidate", 0]), "diff_url": reverse("diff-page")},
+                 "model_url": reverse("model-page", args=["candidate", 0]), "diff_url": reverse("diff-page"),
+                 "ensembles_api": reverse("review-api:ensembles"),
+                 "ensemble_url": reverse("model-page", args=["ensemble", 0])},
     }, status=400 if problem else 200)
 
 
