@@ -40,7 +40,7 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
 
         # Launch from the form, with one mistake first.
         page.click("text=Launch a search on it")
-        for field, value in {"population": "1", "rounds": "1", "low_steps": "12", "high_steps": "0", "batch_size": "8",
+        for field, value in {"population": "1", "rounds": "1", "low_steps": "80", "high_steps": "0", "batch_size": "8",
                              "parallelism": "1", "num_threads": "1", "seed": "0"}.items():
             page.fill(f"#id_{field}", value)
         page.fill("#id_name", "browser search")
@@ -57,7 +57,8 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
         expect(page.locator("#status")).to_have_text("Running")
         expect(page.locator("#feed tbody tr.running")).to_have_count(1, timeout=60_000)
 
-        # Stop: the candidate in training is interrupted; the page learns it from the event stream.
+        # Stop: the candidate in training (80 steps: longer than the 2 s heartbeat that notices a stop) is
+        # interrupted; the page learns it from the event stream.
         page.click("button[data-action=stop]")
         expect(page.locator("#status")).to_have_text("Stopped", timeout=60_000)
         expect(page.locator("button[data-action=resume]")).to_be_visible()
