@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from webapp.studio.progress import record_event
 from webapp.studio.services import StudioError, TransitionError, build_engine, config_errors, data_dir
 from webapp.studio.services.lifecycle import locked
 from webapp.studio.services.scheduler import queue_evaluations
+from webapp.studio.services.worker import Heartbeat
 
 from .evaluations import Evaluation
 from .models import ArchitectureVersion
@@ -151,18 +152,17 @@ def _held(job: EvalJob):
     return Evaluation.objects.filter(pk=job.evaluation_id, status=Status.RUNNING, claimed_by=job.worker, attempt=job.attempt)
 
 
-class EvalWatch(threading.Thread):
+class EvalWatch(Heartbeat):
     """Heartbeat of an evaluation, and the training callback that reports its steps.
 
     Losses are kept in memory and written with the heartbeat (every ``interval`` s), so the
     database sees one small update per interval however fast the steps come."""
 
     def __init__(self, job: EvalJob, interval: float = 1.0):
-        super().__init__(name=f"evaluation-{job.evaluation_id}", daemon=True)
-        self.job, self.interval = job, interval
+        super().__init__(f"evaluation-{job.evaluation_id}", interval)
+        self.job = job
         self.losses: list[list[float]] = []
         self.lost = False
-        self.done = threading.Event()
         self.lock = threading.Lock()
 
     def on_step(self, step: int, epoch: int, loss: float, lr: float) -> None:
@@ -176,12 +176,8 @@ class EvalWatch(threading.Thread):
         if worker_shutting_down.is_set():
             raise Interrupted("worker shutting down")
 
-    def run(self) -> None:
-        try:
-            while not self.done.wait(self.interval):
-                self.report()
-        finally:
-            connection.close()
+    def beat(self) -> None:
+        self.report()
 
     def report(self) -> None:
         with self.lock:
@@ -200,10 +196,6 @@ class EvalWatch(threading.Thread):
         except Exception as error:  # noqa: BLE001 - a busy database now and then must not stop training
             log.warning("heartbeat of evaluation %s failed: %s", self.job.evaluation_id, error)
 
-    def close(self) -> None:
-        self.done.set()
-        if self.is_alive():
-            self.join(timeout=30)
 
 
 def run_evaluation(evaluation_id: int, worker: str) -> str:

@@ -79,7 +79,32 @@ def claim(candidate_id: int, worker: str) -> Job | None:
                    engine.promote_threshold())
 
 
-class Watch(threading.Thread):
+class Heartbeat(threading.Thread):
+    """A thread that calls ``beat()`` every ``interval`` seconds while a job trains, on its own
+    database connection, until ``close()``. Candidates and architecture evaluations both use it."""
+
+    def __init__(self, name: str, interval: float):
+        super().__init__(name=name, daemon=True)
+        self.interval = interval
+        self.done = threading.Event()
+
+    def beat(self) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        try:
+            while not self.done.wait(self.interval):
+                self.beat()
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join(timeout=30)
+
+
+class Watch(Heartbeat):
     """While a candidate trains: heartbeat every few seconds, and note when it must stop.
 
     It doubles as the training callback: ``on_step`` raises Interrupted once a reason is set,
@@ -87,17 +112,12 @@ class Watch(threading.Thread):
     """
 
     def __init__(self, job: Job, interval: float = 2.0):
-        super().__init__(name=f"watch-{job.name}", daemon=True)
-        self.job, self.interval = job, interval
+        super().__init__(f"watch-{job.name}", interval)
+        self.job = job
         self.reason: str | None = None
-        self.done = threading.Event()
 
-    def run(self) -> None:
-        try:
-            while not self.done.wait(self.interval):
-                self.check()
-        finally:
-            connection.close()
+    def beat(self) -> None:
+        self.check()
 
     def check(self) -> None:
         job = self.job
@@ -125,11 +145,6 @@ class Watch(threading.Thread):
     on_step = _maybe_stop
     on_epoch_start = _maybe_stop
     on_epoch_end = _maybe_stop
-
-    def close(self) -> None:
-        self.done.set()
-        if self.is_alive():
-            self.join(timeout=30)
 
 
 def run_candidate(candidate_id: int, worker: str) -> str:
