@@ -313,3 +313,34 @@ def test_hostile_values_in_every_page_form_field_are_form_errors(teams, ready_da
                 tried += 1
                 assert response.status_code in (200, 302, 400), (url, field, value, response.status_code)
     assert tried == sum(len(v) for v in forms.values()) * len(PAGE_HOSTILE)
+
+
+PAGE_URLS = ["/", "/datasets/", "/experiments/new/", "/architectures/", "/architectures/editor/", "/leaderboard/",
+             "/leaderboard/pareto/", "/diff/", "/teams/", "/join/x/"]
+HUGE_IDS = ["/datasets/{}/", "/experiments/{}/", "/candidates/{}/", "/architectures/{}/", "/models/candidate/{}/",
+            "/models/version/{}/", "/lineage/{}/", "/teams/{}/", "/models/candidate/{}/export/onnx/"]
+
+
+def test_hostile_query_parameters_and_ids_on_every_page(teams, ready_dataset, launch, client_for):
+    """Every page with every hostile value in its usual parameters, and ids past 64 bits: never a 500."""
+    from django.test import Client
+
+    launch(start=False)
+    client = Client(raise_request_exception=False)
+    client.force_login(teams["alice"])
+    params = ("sort", "family", "status", "experiment", "dataset", "min_accuracy", "max_latency", "tag", "page", "limit",
+              "offset", "cost", "a", "b", "preset", "candidate", "version", "new", "review_status")
+    failures = []
+    for url in PAGE_URLS:
+        for name in params:
+            for value in PAGE_HOSTILE + ["candidate:99999999999999999999", "version:-1", "ensemble:0"]:
+                query = f"{name}={urllib.parse.quote(value, errors='surrogatepass')}"
+                response = client.get(url, QUERY_STRING=query)
+                if response.status_code >= 500:
+                    failures.append((url, name, value, response.status_code))
+    for pattern in HUGE_IDS:
+        for pk in ("99999999999999999999999", "9223372036854775808", "0"):
+            response = client.get(pattern.format(pk))
+            if response.status_code >= 500 or response.status_code == 200 and pk != "0":
+                failures.append((pattern, pk, response.status_code))
+    assert failures == [], failures[:20]
