@@ -1,16 +1,14 @@
 """A JSON parser for untrusted specs: bounded body size and nesting, located errors (never a 500)."""
 from __future__ import annotations
 
-from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+from webapp.apikit.parsers import BodyTooLarge
 
 from .services import MAX_BODY_BYTES, SpecRejected, parse_json
 
-
-class BodyTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
+__all__ = ["BodyLimit", "BodyTooLarge", "SafeJSONParser", "problems_payload"]
 
 
 def problems_payload(problems) -> dict:
