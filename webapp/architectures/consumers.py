@@ -11,34 +11,24 @@ as on the experiment socket. The client has nothing to send; anything it sends g
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from webapp.studio.consumers import FORBIDDEN, NOT_FOUND
+from webapp.studio.sockets import TeamScopedConsumer
 
 from .evaluations import Evaluation
 
 
-class EvaluationConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        self.evaluation_id = int(self.scope["url_route"]["kwargs"]["evaluation_id"])
-        self.group = None
-        user = self.scope.get("user")
-        await self.accept()
-        if user is None or not user.is_authenticated:
-            await self.close(code=FORBIDDEN)
-            return
-        state = await self.state(user) if self.evaluation_id <= 2**63 - 1 else None
-        if state is None:
-            await self.close(code=NOT_FOUND)
-            return
-        # Join first, then read: a change between the two arrives as a message, never lost.
-        self.group = f"evaluation.{self.evaluation_id}"
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json(await self.state(user))
+class EvaluationConsumer(TeamScopedConsumer):
+    def setup(self, kwargs):
+        self.evaluation_id = int(kwargs["evaluation_id"])
 
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+    async def allowed(self, user) -> bool:
+        return self.evaluation_id <= 2**63 - 1 and await self.state(user) is not None
+
+    def group_for(self) -> str:
+        return f"evaluation.{self.evaluation_id}"
+
+    async def joined(self, user) -> None:
+        await self.send_json(await self.state(user))
 
     @database_sync_to_async
     def state(self, user) -> dict | None:

@@ -14,37 +14,23 @@ message and the socket stays up.
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webapp.apikit.parsers import BodyError, loads_checked
 
 from .models import Event, Experiment
 from .progress import group_name
+from .sockets import TeamScopedConsumer
 
-FORBIDDEN = 4403
-NOT_FOUND = 4404
 REPLAY_CHUNK = 500
 
 
-class ExperimentConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        self.experiment_id = int(self.scope["url_route"]["kwargs"]["experiment_id"])
+class ExperimentConsumer(TeamScopedConsumer):
+    def setup(self, kwargs):
+        self.experiment_id = int(kwargs["experiment_id"])
         self.last_sent: int | None = None  # None until the client asks for its replay
-        self.group = None
-        user = self.scope.get("user")
-        await self.accept()
-        if user is None or not user.is_authenticated:
-            await self.close(code=FORBIDDEN)
-            return
-        if not await self.allowed(user):
-            await self.close(code=NOT_FOUND)
-            return
-        self.group = group_name(self.experiment_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
 
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+    def group_for(self) -> str:
+        return group_name(self.experiment_id)
 
     @database_sync_to_async
     def allowed(self, user) -> bool:
