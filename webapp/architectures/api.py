@@ -41,6 +41,7 @@ class TeamField(serializers.PrimaryKeyRelatedField):
         return teams_for_request(request) if request else Team.objects.none()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedField(serializers.PrimaryKeyRelatedField):
     """A related object the requesting user may see (another team's is "does not exist")."""
 

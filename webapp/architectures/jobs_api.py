@@ -5,7 +5,7 @@ Team-scoped like the rest: another team's evaluation, version or dataset is "doe
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -15,20 +15,8 @@ from webapp.studio.models import Dataset
 
 from . import jobs
 from .evaluations import Evaluation
+from .api import ScopedField
 from .models import ArchitectureVersion
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleField(serializers.PrimaryKeyRelatedField):
-    """An object of one of the requesting user's teams (another team's does not exist)."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return self.model.objects.for_user(request.user) if request else self.model.objects.none()
 
 
 class EvaluationSerializer(serializers.ModelSerializer):
@@ -49,8 +37,8 @@ class EvaluationDetailSerializer(EvaluationSerializer):
 
 
 class EvaluationCreateSerializer(serializers.Serializer):
-    version = VisibleField(ArchitectureVersion, help_text="the version to train (of one of your teams)")
-    dataset = VisibleField(Dataset, help_text="a ready dataset of the version's team")
+    version = ScopedField(ArchitectureVersion, help_text="the version to train (of one of your teams)")
+    dataset = ScopedField(Dataset, help_text="a ready dataset of the version's team")
     # Ranges are checked by the search settings' validation (the same limits as a launch).
     steps = serializers.IntegerField(default=40, help_text="optimizer steps")
     batch_size = serializers.IntegerField(default=16)
@@ -89,9 +77,9 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class InjectSerializer(serializers.Serializer):
-    version = VisibleField(ArchitectureVersion, help_text="the version to add to the search as a hand-made candidate")
+    version = ScopedField(ArchitectureVersion, help_text="the version to add to the search as a hand-made candidate")
 
 
 def seed_versions_field() -> serializers.Field:
-    return serializers.ListField(child=VisibleField(ArchitectureVersion), write_only=True, required=False, max_length=64,
+    return serializers.ListField(child=ScopedField(ArchitectureVersion), write_only=True, required=False, max_length=64,
                                  help_text="versions to put in the initial population (hand-edited lineage)")
