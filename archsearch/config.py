@@ -19,7 +19,8 @@ INT_RANGES = {
     "proxy_samples": (1, 64),
 }
 # name: (low, high, low excluded)
-FLOAT_RANGES = {"latency_budget_ms": (0.0, 1e9, True), "promote_fraction": (0.0, 1.0, True), "lr": (0.0, 1e3, True)}
+FLOAT_RANGES = {"latency_budget_ms": (0.0, 1e9, True), "promote_fraction": (0.0, 1.0, True), "lr": (0.0, 1e3, True),
+                "curve_stop": (0.0, 1.0, False)}
 OPTIONAL = {"latency_budget_ms"}
 BOOL_FIELDS = ("inherit_weights",)
 
@@ -82,6 +83,10 @@ class SearchConfig:
     low_steps: int = 40
     high_steps: int = 120
     promote_fraction: float = 0.5
+    # Early termination on the learning curve (archsearch.curves): at this fraction of
+    # low_steps, a candidate whose training loss is above the population's median at that
+    # step stops there. 0 = off.
+    curve_stop: float = 0.0
     batch_size: int = 16
     lr: float = 0.01
     inherit_weights: bool = True

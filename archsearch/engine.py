@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from videomodels import ArchSpec, Budget, analyze
 
 from archsearch.config import SearchConfig
+from archsearch.curves import median_threshold
 from archsearch.events import (
     CandidateEvaluated,
     CandidateRejected,
@@ -85,6 +86,12 @@ class Evolution:
         scores.sort(reverse=True)
         keep = max(1, round(len(scores) * config.promote_fraction))
         return scores[keep - 1]
+
+    def curve_threshold(self) -> float | None:
+        """The training loss at the check step above which a candidate stops early (None: it never does)."""
+        if self.config.curve_stop <= 0:
+            return None
+        return median_threshold(c.get("curve_loss") for c in self.members())
 
     def _screened_sample(self, rng: random.Random) -> tuple[ArchSpec, dict[str, Any]]:
         """A random architecture; with ``proxy_samples`` > 1, the best of several by the proxy."""

@@ -20,6 +20,8 @@ from videomodels.data import load_cache
 from videomodels.profile import example_inputs, measure_latency
 from videomodels.train import TrainConfig, read_checkpoint, train_and_evaluate
 
+from archsearch.curves import CurveWatch, check_step
+
 
 @dataclass
 class EvalBudget:
@@ -32,6 +34,7 @@ class EvalBudget:
     latency_runs: int = 5
     num_threads: int = 0
     device: str = "auto"
+    curve_stop: float = 0.0  # fraction of low_steps at which the median stopping rule looks (0 = never)
 
     @classmethod
     def from_config(cls, config) -> "EvalBudget":
@@ -41,11 +44,15 @@ class EvalBudget:
         return asdict(self)
 
 
-def candidate_latency(spec: ArchSpec, *, threads: int, runs: int, analysis=None) -> float:
+# A model this many times over the latency budget on any run is rejected without a median.
+GIVE_UP_FACTOR = 3.0
+
+
+def candidate_latency(spec: ArchSpec, *, threads: int, runs: int, analysis=None, give_up_ms: float | None = None) -> float:
     """Median CPU latency (ms) of one clip at batch 1 with freshly initialised weights."""
     torch.manual_seed(0)
     model = build_model(spec, device="cpu", analysis=analysis)
-    timings = measure_latency(model, example_inputs(spec), warmup=2, runs=runs, threads=threads)
+    timings = measure_latency(model, example_inputs(spec), warmup=2, runs=runs, threads=threads, give_up_ms=give_up_ms)
     return statistics.median(timings)
 
 
@@ -93,10 +100,14 @@ def evaluate_candidate(
     out_dir: str | Path,
     init_checkpoint: str | None = None,
     promote_threshold: float | None = None,
+    curve_threshold: float | None = None,
     stop: Callable | None = None,
     watchers: Iterable[Any] = (),
 ) -> dict[str, Any]:
-    """``watchers``: more training callbacks (e.g. live edge weights). Returns ``{"status": "evaluated"|"rejected", ...}`` with accuracy, latency and files."""
+    """``watchers``: more training callbacks (e.g. live edge weights). ``curve_threshold``: the
+    population's median training loss at the check step (``budget.curve_stop``); a candidate
+    above it stops there. Returns ``{"status": "evaluated"|"rejected", ...}`` with accuracy,
+    latency and files."""
     started = time.perf_counter()
     budget = budget if isinstance(budget, EvalBudget) else EvalBudget(**budget)
     arch = ArchSpec.from_dict(spec)
@@ -104,7 +115,8 @@ def evaluate_candidate(
     # analysis serves validation, the latency model and training.
     analysis = analyze(arch, num_classes=data_classes(data))
     latency_started = time.perf_counter()
-    latency = candidate_latency(arch, threads=budget.latency_threads, runs=budget.latency_runs, analysis=analysis)
+    give_up = GIVE_UP_FACTOR * budget.latency_budget_ms if budget.latency_budget_ms is not None else None
+    latency = candidate_latency(arch, threads=budget.latency_threads, runs=budget.latency_runs, analysis=analysis, give_up_ms=give_up)
     timing = {"latency_s": time.perf_counter() - latency_started}
     result: dict[str, Any] = {"params": analysis.params, "macs": analysis.macs, "latency_ms": latency}
     if budget.latency_budget_ms is not None and latency > budget.latency_budget_ms:
@@ -118,10 +130,15 @@ def evaluate_candidate(
     if init_checkpoint and Path(init_checkpoint).exists():
         init = read_checkpoint(init_checkpoint)["state_dict"]
     watchers = list(watchers)
-    low = _train(arch, data, budget, budget.low_steps, seed, out / "low", init, stop, watchers)
+    at = check_step(budget.low_steps, budget.curve_stop)
+    curve = CurveWatch(at, curve_threshold) if at is not None else None
+    low = _train(arch, data, budget, budget.low_steps, seed, out / "low", init, stop, watchers + ([curve] if curve else []))
     inherited = int((low.inherited or {}).get("inherited", 0))
     final, fidelity = low, "low"
-    if promote_threshold is not None and budget.high_steps > budget.low_steps and (low.score or 0.0) >= promote_threshold:
+    stopped_early = curve is not None and curve.stopped
+    if stopped_early:
+        fidelity = "stopped"
+    elif promote_threshold is not None and budget.high_steps > budget.low_steps and (low.score or 0.0) >= promote_threshold:
         state = {k: v.detach().clone() for k, v in low.model.state_dict().items()}
         final = _train(arch, data, budget, budget.high_steps - budget.low_steps, seed + 1, out / "high", state, stop, watchers)
         fidelity = "high"
@@ -137,7 +154,9 @@ def evaluate_candidate(
         low_accuracy=float(low.score or 0.0),
         fidelity=fidelity,
         steps=low.steps + (final.steps if final is not low else 0),
-        metrics={k: v for k, v in final.metrics.items() if isinstance(v, (int, float))},
+        metrics={**{k: v for k, v in final.metrics.items() if isinstance(v, (int, float))},
+                 **({"curve_loss": curve.loss_at_check} if curve and curve.loss_at_check is not None else {})},
+        curve_loss=curve.loss_at_check if curve else None,
         checkpoint=str(out / ("high" if fidelity == "high" else "low") / "checkpoint.pt"),
         edge_weights=edge_weights_of(final.model),
         inherited_tensors=inherited,

@@ -117,7 +117,7 @@ class SearchRun:
         init = parent.get("checkpoint") if parent and self.config.inherit_weights else None
         result = self.evaluate(proposal["spec"], str(self.cache_dir), self.budget, self.config.seed,
                                out_dir=self.out_dir / "candidates" / proposal["id"], init_checkpoint=init,
-                               promote_threshold=engine.promote_threshold())
+                               promote_threshold=engine.promote_threshold(), curve_threshold=engine.curve_threshold())
         events = engine.record(proposal, result)
         self.save()
         for event in events:

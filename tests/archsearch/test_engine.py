@@ -194,3 +194,21 @@ def test_proxy_screen_trains_the_best_scored_of_several_samples_and_replays():
     assert chosen == screened["mutation_details"]["proxy_score"]
     assert chosen >= synflow(ArchSpec.from_dict(plain["spec"]))  # the unscreened sample was one of the three drawn
     assert Evolution(config, make_space("tvn", SPACE)).propose()["spec_hash"] == screened["spec_hash"]
+
+
+def test_curve_threshold_is_the_population_median_once_two_have_a_curve():
+    config = SearchConfig(family="tvn", population=4, rounds=0, low_steps=10, high_steps=0, curve_stop=0.5)
+    engine = Evolution(config, make_space("tvn", SPACE))
+    assert engine.curve_threshold() is None  # nobody to compare with: nobody stops
+    for loss in (2.0, None, 1.0, 3.0):
+        proposal = engine.propose()
+        engine.record(proposal, {"status": "evaluated", "accuracy": 0.5, "low_accuracy": 0.5, "latency_ms": 1.0, "curve_loss": loss})
+    assert engine.curve_threshold() == 2.0  # median of 1, 2, 3: a member without a curve does not count
+    off = Evolution(SearchConfig(family="tvn", population=4), make_space("tvn", SPACE), engine.candidates)
+    assert off.curve_threshold() is None
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "half"])
+def test_curve_stop_must_be_a_fraction(value):
+    with pytest.raises(ConfigError, match="curve_stop"):
+        SearchConfig(family="tvn", curve_stop=value).validate()

@@ -330,7 +330,7 @@ class Candidate(models.Model):
         record = self.proposal()
         record.update(status=self.status, accuracy=self.accuracy, low_accuracy=self.low_accuracy, latency_ms=self.latency_ms,
                       fidelity=self.fidelity, checkpoint=self.checkpoint, edge_weights=self.edge_weights, reason=self.reason,
-                      seconds=self.seconds)
+                      seconds=self.seconds, curve_loss=(self.metrics or {}).get("curve_loss"))
         return record
 
     def lineage(self) -> list["Candidate"]:

@@ -46,6 +46,7 @@ class Job:
     out_dir: str
     init_checkpoint: str | None
     promote_threshold: float | None
+    curve_threshold: float | None = None
 
 
 def claim(candidate_id: int, worker: str) -> Job | None:
@@ -76,7 +77,7 @@ def claim(candidate_id: int, worker: str) -> Job | None:
         out_dir = data_dir() / "experiments" / str(experiment.pk) / candidate.name / f"attempt{candidate.attempt}"
         return Job(candidate.pk, experiment.pk, candidate.name, worker, candidate.attempt, candidate.spec,
                    experiment.dataset.cache_path, EvalBudget.from_config(config).to_dict(), config.seed, str(out_dir), init,
-                   engine.promote_threshold())
+                   engine.promote_threshold(), engine.curve_threshold())
 
 
 class Heartbeat(threading.Thread):
@@ -162,7 +163,8 @@ def run_candidate(candidate_id: int, worker: str) -> str:
     watch.start()
     try:
         result = evaluate_candidate(job.spec, job.cache_dir, job.budget, job.seed, out_dir=job.out_dir,
-                                    init_checkpoint=job.init_checkpoint, promote_threshold=job.promote_threshold, stop=watch,
+                                    init_checkpoint=job.init_checkpoint, promote_threshold=job.promote_threshold,
+                                    curve_threshold=job.curve_threshold, stop=watch,
                                     watchers=[live_weights(job)])
     except Interrupted as why:
         interrupt(job, str(why))
