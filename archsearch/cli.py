@@ -4,10 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from videomodels.data import load_cache
 
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from archsearch.events import Event
-from archsearch.runner import RunError, SearchRun
+from archsearch.runner import RESULTS, RunError, SearchRun, ensure_cache
+from archsearch.seeding import preset_seeds
 
 
 class ProgressPrinter:
@@ -51,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--latency-budget-ms", type=float)
     run.add_argument("--initial-population", type=int, default=0, help="random samples before mutation starts (0: the population)")
     run.add_argument("--proxy-samples", type=int, default=1, help="random samples screened by a training-free proxy per trained one")
+    run.add_argument("--curve-stop", type=float, default=0.0,
+                     help="early termination: at this fraction of --low-steps, stop a candidate whose training loss is above "
+                          "the population's median (0: off)")
+    run.add_argument("--seed-presets", action="store_true",
+                     help="start the first generation with every preset of the family that fits the data and --max-params")
     run.add_argument("--objective", choices=("accuracy", "pareto"), default="accuracy")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--low-steps", type=int, default=40, help="training steps every candidate gets")
@@ -64,6 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto")
     run.add_argument("--json", action="store_true", help="print the final summary as JSON")
     return parser
+
+
+def seeded_from_presets(config: SearchConfig, args) -> tuple[Path, list]:
+    """The prepared cache (presets are fitted to its classes, frames and size) and the seeds that fit."""
+    if (Path(args.out) / RESULTS).exists():
+        raise RunError(f"{args.out}: already holds a run; resume it with --resume {args.out} or choose another --out")
+    cache_dir = ensure_cache(args.data, Path(args.out), family=config.family, frames=args.frames, size=args.size)
+    meta = load_cache(cache_dir)
+    seeds = preset_seeds(family=config.family, num_classes=meta.num_classes, frames=meta.frames, size=meta.size,
+                         has_flow=meta.has_flow, max_params=config.max_params)
+    if not seeds:
+        raise RunError(f"--seed-presets: no {config.family} preset fits this data ({meta.frames} frames, {meta.size} px) "
+                       f"within --max-params {config.max_params:,}")
+    print(f"seeded with {len(seeds)} preset(s): {', '.join(s['mutation'].removeprefix('preset ') for s in seeds)}", file=sys.stderr)
+    return cache_dir, seeds
 
 
 def summary(state: dict) -> dict:
@@ -91,12 +115,15 @@ def main(argv: list[str] | None = None) -> int:
                 raise RunError(f"missing {', '.join(missing)} (or use --resume RUN)")
             config = SearchConfig(
                 family=args.family, population=args.population, rounds=args.rounds, tournament_size=args.tournament, elitism=args.elitism,
-                initial_population=args.initial_population, proxy_samples=args.proxy_samples,
+                initial_population=args.initial_population, proxy_samples=args.proxy_samples, curve_stop=args.curve_stop,
                 seed=args.seed, objective=args.objective, latency_budget_ms=args.latency_budget_ms,
                 max_params=args.max_params, low_steps=args.low_steps, high_steps=args.high_steps,
                 batch_size=args.batch_size, lr=args.lr, inherit_weights=not args.no_inherit, device=args.device,
             )
-            run = SearchRun.create(args.out, config, args.data, frames=args.frames, size=args.size,
+            data = args.data
+            if args.seed_presets:
+                data, config.seeds = seeded_from_presets(config.validate(), args)
+            run = SearchRun.create(args.out, config, data, frames=args.frames, size=args.size,
                                    listeners=[ProgressPrinter(config.total_trained)])
         state = run.run()
     except (RunError, ConfigError) as error:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from videomodels import ArchSpec, Budget, SpecError, analyze
+from videomodels.train import TrainError
+from videomodels.train.specs import streams_for_spec
 
 MAX_SEEDS = 64
 MAX_LABEL = 500
@@ -60,6 +62,10 @@ def fit_spec(spec: dict[str, Any], *, family: str, num_classes: int, frames: int
     for stream in arch.inputs:
         if stream.modality == "flow" and not has_flow:
             raise SeedError(f"inputs[{stream.id}]: reads optical flow, but the dataset was prepared without it")
+    try:  # inputs the data pipeline cannot deliver (segmentation maps, odd channel counts)
+        streams_for_spec(arch)
+    except TrainError as error:
+        raise SeedError(f"inputs: {error}") from None
     fitted = arch.copy()
     for stream in fitted.inputs:
         if stream.frames * stream.frame_stride > frames:
@@ -83,6 +89,29 @@ def fit_spec(spec: dict[str, Any], *, family: str, num_classes: int, frames: int
     return fitted.to_dict(), notes
 
 
+def preset_seeds(*, family: str, num_classes: int, frames: int, size: int, has_flow: bool, max_params: int | None = None,
+                 limit: int = MAX_SEEDS) -> list[dict[str, Any]]:
+    """Every shipped preset of ``family`` that fits the dataset and budget, as seeds (sorted by name).
+
+    Presets that cannot fit (too many parameters, a picture too small for their strides)
+    are left out: a seeded first generation starts from what this search can train.
+    """
+    from videomodels.presets import get_preset, preset_names
+
+    seeds = []
+    for name in sorted(preset_names()):
+        spec = get_preset(name)
+        if spec.family != family:
+            continue
+        try:
+            fitted, _ = fit_spec(spec.to_dict(), family=family, num_classes=num_classes, frames=frames, size=size,
+                                 has_flow=has_flow, max_params=max_params)
+        except SeedError:
+            continue
+        seeds.append({"spec": fitted, "mutation": f"preset {name}"})
+    return seeds[:limit]
+
+
 def seeded_proposal(seeds: list[dict[str, Any]], index: int) -> tuple[ArchSpec, str] | None:
     """(spec, lineage text) of the seed taking proposal ``index``, or None past the seeds."""
     if index < len(seeds):
@@ -91,4 +120,4 @@ def seeded_proposal(seeds: list[dict[str, Any]], index: int) -> tuple[ArchSpec, 
     return None
 
 
-__all__ = ["SeedError", "fit_spec", "hand_edited", "seed_problems", "seeded_proposal"]
+__all__ = ["SeedError", "fit_spec", "hand_edited", "preset_seeds", "seed_problems", "seeded_proposal"]

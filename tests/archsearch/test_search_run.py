@@ -90,3 +90,40 @@ def test_resume_and_create_mistakes_are_clear(motion_cache, tmp_path, capsys):
     assert "no such data" in capsys.readouterr().err
     assert main(["run", "--family", "tvn", "--out", str(tmp_path / "y")]) == 2
     assert "--data" in capsys.readouterr().err
+
+
+def test_median_stopping_rule_stops_a_candidate_above_the_threshold_at_the_check_step(motion_cache, tmp_path):
+    import random
+
+    spec = make_space("tvn", SpaceConfig(num_classes=4, frames=8, size=32)).sample(random.Random(0)).to_dict()
+    budget = EvalBudget(low_steps=8, high_steps=16, curve_stop=0.5, num_threads=1, latency_runs=1)
+    free = evaluate_candidate(spec, str(motion_cache), budget, 0, out_dir=tmp_path / "free", curve_threshold=None,
+                              promote_threshold=float("-inf"))
+    assert free["fidelity"] == "high" and free["steps"] == 16
+    assert free["curve_loss"] > 0 and free["metrics"]["curve_loss"] == free["curve_loss"]
+    # Any real loss is above a threshold of 0: the candidate stops at step 4 of 8 and is not promoted.
+    stopped = evaluate_candidate(spec, str(motion_cache), budget, 0, out_dir=tmp_path / "stopped", curve_threshold=0.0,
+                                 promote_threshold=float("-inf"))
+    assert stopped["status"] == "evaluated" and stopped["fidelity"] == "stopped" and stopped["steps"] == 4
+    assert stopped["curve_loss"] == pytest.approx(free["curve_loss"])  # same seed, same first steps
+    assert 0.0 <= stopped["accuracy"] <= 1.0
+    kept = evaluate_candidate(spec, str(motion_cache), budget, 0, out_dir=tmp_path / "kept", curve_threshold=1e9,
+                              promote_threshold=float("-inf"))
+    assert kept["fidelity"] == "high" and kept["steps"] == 16
+
+
+def test_cli_seeds_the_first_generation_with_the_presets_that_fit(motion_cache, tmp_path, capsys):
+    out = tmp_path / "seeded"
+    args = ["run", "--family", "tvn", "--data", str(motion_cache), "--out", str(out), "--population", "2", "--rounds", "0",
+            "--low-steps", "4", "--high-steps", "0", "--max-params", "300000", "--curve-stop", "0.5", "--seed-presets"]
+    assert main(args) == 0
+    assert "seeded with 1 preset(s): tvn-small" in capsys.readouterr().err
+    first, second = candidates(out)
+    assert first["mutation"] == "preset tvn-small" and first["parent_id"] is None and first["status"] == "evaluated"
+    assert second["mutation"] is None  # past the seeds: random samples, then mutation
+    assert all(c["curve_loss"] is not None for c in (first, second))
+    config = json.loads((out / "results.json").read_text())["config"]
+    assert config["curve_stop"] == 0.5 and len(config["seeds"]) == 1
+    too_small = [str(tmp_path / "tiny") if a == str(out) else "1000" if a == "300000" else a for a in args]
+    assert main(too_small) == 2
+    assert "no tvn preset fits" in capsys.readouterr().err

@@ -69,3 +69,22 @@ def test_fit_spec_adapts_classes_frames_and_size_and_refuses_what_cannot_fit():
         fit_spec(spec, family="evanet", num_classes=4, frames=8, size=32, has_flow=False)
     with pytest.raises(SeedError, match="max_params"):
         fit_spec(spec, family="tvn", num_classes=4, frames=8, size=32, has_flow=False, max_params=1000)
+
+
+def test_preset_seeds_keep_the_presets_that_fit_and_drop_the_rest():
+    from archsearch.seeding import preset_seeds
+    from videomodels import ArchSpec, analyze
+
+    small = preset_seeds(family="tvn", num_classes=5, frames=8, size=32, has_flow=False, max_params=300_000)
+    assert small and all(seed["mutation"].startswith("preset ") for seed in small)
+    for seed in small:
+        arch = ArchSpec.from_dict(seed["spec"])
+        assert arch.family == "tvn" and analyze(arch, num_classes=5).params <= 300_000
+        assert all(stream.frames * stream.frame_stride <= 8 and stream.size <= 32 for stream in arch.inputs)
+    roomy = preset_seeds(family="tvn", num_classes=5, frames=8, size=32, has_flow=False, max_params=10**9)
+    assert len(roomy) >= len(small)  # a bigger budget never fits fewer presets
+    assert preset_seeds(family="tvn", num_classes=5, frames=8, size=32, has_flow=False, max_params=1000) == []
+    without_flow = preset_seeds(family="assemblenet", num_classes=5, frames=8, size=32, has_flow=False, max_params=10**9)
+    assert all(stream.modality != "flow" for seed in without_flow for stream in ArchSpec.from_dict(seed["spec"]).inputs)
+    with_flow = preset_seeds(family="assemblenet", num_classes=5, frames=8, size=32, has_flow=True, max_params=10**9)
+    assert "preset assemblenet-plus" not in {seed["mutation"] for seed in with_flow}  # no data set has segmentation maps
