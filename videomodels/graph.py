@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 import copy
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -210,7 +211,7 @@ def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget
                 # Refuse before running even a meta forward pass through an oversized node.
                 raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + node_params:,} > {budget.max_params:,} after {node_id!r}")])
             if measure:
-                output_shape, node_macs = _measure(block, fusion, in_shapes, [shapes[p] for p in peers.get(node_id, [])], node_type)
+                output_shape, node_macs = _measured(node, block, fusion, in_shapes, [shapes[p] for p in peers.get(node_id, [])], node_type)
             else:
                 output_shape, node_macs = reference.nodes[node_id].output_shape, reference.nodes[node_id].macs
         except SpecError:
@@ -233,6 +234,28 @@ def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget
     if problems:
         raise SpecError(problems)
     return analysis, blocks, fusions, peers
+
+
+# (type, attributes, input shapes) -> (output shape, MACs) of nodes without fusion: the meta-device
+# pass under the FLOP counter is most of an analysis, and a mutated child shares all but a node or
+# two with its parent. Valid because a node's module is a function of its attributes and input
+# shapes; only fusion (which reads its edges and peers through the BuildContext) is never cached.
+_NODE_COSTS: "OrderedDict[tuple, tuple[Shape, int]]" = OrderedDict()
+_NODE_CACHE_SIZE = 4096
+
+
+def _measured(node, block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
+    if fusion is not None or peer_shapes:
+        return _measure(block, fusion, in_shapes, peer_shapes, node_type)
+    key = (node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(map(tuple, in_shapes)))
+    cost = _NODE_COSTS.get(key)
+    if cost is None:
+        cost = _NODE_COSTS[key] = _measure(block, fusion, in_shapes, peer_shapes, node_type)
+        if len(_NODE_COSTS) > _NODE_CACHE_SIZE:
+            _NODE_COSTS.popitem(last=False)
+    else:
+        _NODE_COSTS.move_to_end(key)
+    return cost
 
 
 def _measure(block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:

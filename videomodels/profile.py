@@ -45,11 +45,14 @@ def measure_latency(
     warmup: int = 3,
     runs: int = 10,
     threads: int | None = None,
+    give_up_ms: float | None = None,
 ) -> list[float]:
     """Per-run wall times in ms for one forward pass (eval mode, no autograd).
 
     Latency only means something at a fixed thread count, after warm-up, as a median.
     It is measured as deployed: on a copy with BatchNorm folded into the convs.
+    ``give_up_ms``: a run (warm-up included) slower than this ends the measurement at once and
+    its time is the only one returned; a search rejecting models far over its budget needs no median.
     """
     model = fold_batchnorm(model)
     previous = torch.get_num_threads()
@@ -66,8 +69,11 @@ def measure_latency(
                 model(inputs)
                 if cuda:
                     torch.cuda.synchronize()
+                elapsed = (time.perf_counter() - start) * 1000.0
+                if give_up_ms is not None and elapsed > give_up_ms:
+                    return [elapsed]
                 if index >= warmup:
-                    timings.append((time.perf_counter() - start) * 1000.0)
+                    timings.append(elapsed)
     finally:
         torch.set_num_threads(previous)
     return timings

@@ -159,3 +159,25 @@ def test_a_memoised_analysis_still_enforces_a_smaller_budget():
     assert analyze(spec, budget=Budget(max_params=params)).params == params
     with pytest.raises(SpecError, match="parameter budget exceeded"):
         analyze(spec, budget=Budget(max_params=params - 1))
+
+
+def test_node_cost_cache_gives_the_same_analysis_as_a_cold_one():
+    """Mutated children share nodes with their parents; a cached node cost must equal a measured one."""
+    import random
+
+    from archsearch.spaces import SpaceConfig, make_space
+    from videomodels import graph
+
+    rng = random.Random(5)
+    for family in ("tvn", "evanet", "assemblenet"):
+        space = make_space(family, SpaceConfig(num_classes=4, frames=8, size=32, max_params=2_000_000))
+        parent = space.sample(rng)
+        specs = [parent] + [space.mutate(parent, rng).spec for _ in range(3)]
+        for spec in specs:
+            graph._ANALYSES.clear()
+            warm = analyze(spec, num_classes=4)
+            graph._ANALYSES.clear()
+            graph._NODE_COSTS.clear()
+            cold = analyze(spec, num_classes=4)
+            assert (warm.params, warm.macs, warm.output_shape) == (cold.params, cold.macs, cold.output_shape)
+            assert {n: (c.output_shape, c.macs) for n, c in warm.nodes.items()} == {n: (c.output_shape, c.macs) for n, c in cold.nodes.items()}
