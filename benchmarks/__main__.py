@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny budgets: checks the benchmarks run, numbers mean little")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections (others keep their last results)")
-    parser.add_argument("--search-budget-s", type=float, help="seconds per search run (defaults: 40 CPU s for TVN, 60 for EvaNet and AssembleNet)")
+    parser.add_argument("--search-budget-s", type=float, help="CPU seconds per search run (default: benchmarks.search.BUDGET_S for every family)")
     args = parser.parse_args(argv)
     chosen = args.only or SECTIONS
     store = WORK / "sections"

@@ -13,6 +13,7 @@ from videomodels.train import TrainConfig, train_and_evaluate
 
 from benchmarks.common import TRAIN_THREADS, WORK, motion_cache, table
 from benchmarks.handdesigned import HAND_DESIGNED, hand_designed_spec
+from benchmarks.parallel import job, run_jobs
 from benchmarks.scenes import CAMERA_MOVES, make_collection
 
 LR_GRID = (0.003, 0.01, 0.03)
@@ -49,19 +50,35 @@ def train_spec(spec, cache: Path, quick: bool, lr: float, out: Path) -> dict:
             "train_s": result.train_time_s, "lr": lr}
 
 
-def grid(spec, cache: Path, quick: bool, out: Path) -> dict:
-    """Every rate of the grid; the best one (ties: the smaller rate) is the model's result."""
-    runs = [train_spec(spec, cache, quick, lr, out / f"lr{lr:g}") for lr in (LR_GRID[1:2] if quick else LR_GRID)]
+def train_named(name: str, cache: Path, quick: bool, lr: float, out: Path) -> dict:
+    """One hand-designed model at one rate (a job: the spec is built in the worker)."""
+    return train_spec(hand_designed_spec(name), cache, quick, lr, out)
+
+
+def rates(quick: bool) -> tuple[float, ...]:
+    return LR_GRID[1:2] if quick else LR_GRID
+
+
+def best_of(runs: list[dict]) -> dict:
+    """The grid's best rate (ties: the smaller) is the model's result."""
     best = max(runs, key=lambda r: (r["top1"], -r["lr"]))
     return {**best, "grid": {f"{r['lr']:g}": r["top1"] for r in runs}}
 
 
+def grid(name: str, cache: Path, quick: bool, out: Path) -> dict:
+    """Every rate of the grid for one model, side by side."""
+    return best_of(run_jobs([job(train_named, name, cache, quick, lr, out / f"lr{lr:g}") for lr in rates(quick)]))
+
+
 def run(quick: bool = False) -> tuple[str, dict]:
+    caches = {dataset: dataset_cache(dataset, quick) for dataset in DATASETS}
+    keys = [(dataset, name, lr) for dataset in DATASETS for name in HAND_DESIGNED for lr in rates(quick)]
+    runs = run_jobs([job(train_named, name, caches[dataset], quick, lr, WORK / "baselines" / dataset / name / f"lr{lr:g}")
+                     for dataset, name, lr in keys])
     results: dict[str, dict] = {}
     lines = []
     for dataset in DATASETS:
-        cache = dataset_cache(dataset, quick)
-        results[dataset] = {name: grid(hand_designed_spec(name), cache, quick, WORK / "baselines" / dataset / name)
+        results[dataset] = {name: best_of([r for (d, n, _), r in zip(keys, runs) if (d, n) == (dataset, name)])
                             for name in HAND_DESIGNED}
         classes = 10 if dataset == "motion" else len(CAMERA_MOVES)
         rows = [[name, r["top1"], " / ".join(f"{v:.2f}" for v in r["grid"].values()), r["lr"], r["params"], r["macs"] / 1e6,
@@ -70,7 +87,7 @@ def run(quick: bool = False) -> tuple[str, dict]:
                 f"camera motion over OpenCV-drawn scenes with a distractor object (benchmarks/scenes.py), {classes} classes")
         lines += [f"## Hand-designed baselines: {dataset} ({made}; chance {1 / classes:.2f}; 8x32x32 clips)", "",
                   f"{steps(quick)} AdamW steps, batch 16, seed 0, {TRAIN_THREADS} training thread, learning rate grid "
-                  f"{', '.join(f'{lr:g}' for lr in (LR_GRID[1:2] if quick else LR_GRID))} (best on val kept); CPU latency at batch 1, "
+                  f"{', '.join(f'{lr:g}' for lr in rates(quick))} (best on val kept); CPU latency at batch 1, "
                   "median of 10, at the training thread count.", "",
                   table(["model", "val top-1 (best lr)", "top-1 per lr", "best lr", "params", "MMACs", "CPU ms", "train s"], rows), ""]
     return "\n".join(lines), results

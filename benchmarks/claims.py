@@ -22,7 +22,8 @@ from archsearch.selection import pareto_front
 from benchmarks import baselines as hand
 from benchmarks.common import WORK, spread, table
 from benchmarks.handdesigned import TWO_STREAM, hand_designed_spec
-from benchmarks.search import SEEDS, SETTINGS, run_evolution
+from benchmarks.parallel import job, run_jobs
+from benchmarks.search import BUDGET_S, SEEDS, SETTINGS, evolution_trace, run_evolution
 
 STORE = WORK / "sections"
 FRONT_RETRAINED = 2  # evolved TVNs per seed retrained at the baselines' budget (the most accurate of the Pareto front)
@@ -70,8 +71,16 @@ def _evolved_points(dataset: str, quick: bool, budget_s: float) -> dict[int, lis
             return {seed: [{"status": c["status"], "accuracy": c.get("accuracy"), "latency_ms": c.get("latency_ms"), "spec": c["spec"]}
                            for c in state["candidates"]] for seed, state in zip(SEEDS, states)}
     cache = hand.dataset_cache(dataset, quick)
-    return {seed: run_evolution("tvn", seed, cache, WORK / "claims" / f"tvn-{dataset}-{seed}", budget_s=budget_s,
-                                settings=_settings(quick))[0].points for seed in SEEDS}
+    traces = run_jobs([job(evolution_trace, "tvn", seed, cache, WORK / "claims" / f"tvn-{dataset}-{seed}", budget_s=budget_s,
+                           settings=_settings(quick)) for seed in SEEDS])
+    return {seed: trace.points for seed, trace in zip(SEEDS, traces)}
+
+
+def retrain(spec: dict, cache: Path, quick: bool, out: Path, search_top1: float) -> dict:
+    """An evolved model at the baselines' budget, its latency measured right after (a job)."""
+    arch = ArchSpec.from_dict(spec)
+    result = hand.train_spec(arch, cache, quick, SETTINGS["lr"], out)
+    return {**result, "search_top1": search_top1, "latency_ms": candidate_latency(arch, threads=1, runs=10)}
 
 
 def _front(points: list[dict], cap: float) -> list[dict]:
@@ -80,7 +89,7 @@ def _front(points: list[dict], cap: float) -> list[dict]:
 
 
 def claim_evolved(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
-    budget_s = budget_s or (20 if quick else 40)
+    budget_s = budget_s or (20 if quick else BUDGET_S)
     known = _hand_designed(quick)
     lines, data = [], {}
     summary = []
@@ -89,13 +98,13 @@ def claim_evolved(quick: bool = False, budget_s: float | None = None) -> tuple[s
         best_name, best_hand = max(known[dataset].items(), key=lambda item: item[1]["top1"])
         hand_ms = candidate_latency(hand_designed_spec(best_name), threads=1, runs=10)
         per_seed = {}
-        for seed, points in _evolved_points(dataset, quick, budget_s).items():
-            retrained = []
-            for rank, point in enumerate(_front(points, SETTINGS["latency_cap_ms"])):
-                spec = ArchSpec.from_dict(point["spec"])
-                result = hand.train_spec(spec, cache, quick, SETTINGS["lr"], WORK / "claims" / f"retrain-{dataset}-{seed}-{rank}")
-                # Latency of both models measured here, one after the other, same threads and batch 1.
-                retrained.append({**result, "search_top1": point["accuracy"], "latency_ms": candidate_latency(spec, threads=1, runs=10)})
+        fronts = {seed: _front(points, SETTINGS["latency_cap_ms"]) for seed, points in _evolved_points(dataset, quick, budget_s).items()}
+        keys = [(seed, rank) for seed, front in fronts.items() for rank in range(len(front))]
+        # Latency of both models measured here, same threads and batch 1.
+        results = run_jobs([job(retrain, fronts[seed][rank]["spec"], cache, quick, WORK / "claims" / f"retrain-{dataset}-{seed}-{rank}",
+                                fronts[seed][rank]["accuracy"]) for seed, rank in keys])
+        for seed in fronts:
+            retrained = [r for (s, _), r in zip(keys, results) if s == seed]
             top = max(retrained, key=lambda r: r["top1"]) if retrained else None
             matched = [r for r in retrained if r["top1"] >= best_hand["top1"]]
             fastest = min(matched, key=lambda r: r["latency_ms"]) if matched else None
@@ -145,21 +154,25 @@ def _top_by_accuracy(candidates: list[dict], k: int) -> list[dict]:
     return chosen
 
 
+def ensemble_run(seed: int, cache: Path, budget_s: float, settings: dict) -> dict:
+    """One seed's EvaNet search and its three ways to pick the final model (a job)."""
+    _, run = run_evolution("evanet", seed, cache, WORK / "claims" / f"evanet-{seed}", budget_s=budget_s, settings=settings)
+    trained = [c for c in run.engine.trained if c.get("checkpoint") and Path(c["checkpoint"]).exists()]
+    diverse = choose_diverse(trained, run.engine.space, 3)
+    top = _top_by_accuracy(trained, 3)
+    best = _top_by_accuracy(trained, 1)
+    single = _ensemble_accuracy(best, cache) if best else 0.0  # scored exactly as the ensembles are
+    return {"trained": len(trained), "best_single": single,
+            "diverse": _ensemble_accuracy(diverse, cache) if diverse else None, "diverse_members": [c["id"] for c in diverse],
+            "top_k": _ensemble_accuracy(top, cache) if top else None, "top_k_members": [c["id"] for c in top]}
+
+
 def claim_ensemble(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
-    budget_s = budget_s or (20 if quick else 60)
+    budget_s = budget_s or (20 if quick else BUDGET_S)
     cache = hand.dataset_cache("motion", quick)
     settings = _settings(quick, population=4, low_steps=20, high_steps=40, latency_cap_ms=None, max_params=1_000_000)
-    rows, data = [], {}
-    for seed in SEEDS:
-        _, run = run_evolution("evanet", seed, cache, WORK / "claims" / f"evanet-{seed}", budget_s=budget_s, settings=settings)
-        trained = [c for c in run.engine.trained if c.get("checkpoint") and Path(c["checkpoint"]).exists()]
-        diverse = choose_diverse(trained, run.engine.space, 3)
-        top = _top_by_accuracy(trained, 3)
-        best = _top_by_accuracy(trained, 1)
-        single = _ensemble_accuracy(best, cache) if best else 0.0  # scored exactly as the ensembles are
-        data[seed] = {"trained": len(trained), "best_single": single,
-                      "diverse": _ensemble_accuracy(diverse, cache) if diverse else None, "diverse_members": [c["id"] for c in diverse],
-                      "top_k": _ensemble_accuracy(top, cache) if top else None, "top_k_members": [c["id"] for c in top]}
+    results = run_jobs([job(ensemble_run, seed, cache, budget_s, settings) for seed in SEEDS])
+    data: dict[Any, Any] = dict(zip(SEEDS, results))
     single = [data[s]["best_single"] for s in SEEDS]
     diverse = [data[s]["diverse"] or 0.0 for s in SEEDS]
     top = [data[s]["top_k"] or 0.0 for s in SEEDS]
@@ -184,6 +197,10 @@ def claim_ensemble(quick: bool = False, budget_s: float | None = None) -> tuple[
 
 
 # ------------------------------------------------------------------ claim 4
+def retrain_top1(spec: dict, cache: Path, quick: bool, out: Path) -> float:
+    return hand.train_spec(ArchSpec.from_dict(spec), cache, quick, SETTINGS["lr"], out)["top1"]
+
+
 class Unguided:
     """The same AssembleNet space, mutating without the parent's learned connection weights."""
 
@@ -203,21 +220,27 @@ class Unguided:
         return getattr(self.space, name)
 
 
+def assemblenet_run(seed: int, cache: Path, out: Path, budget_s: float, settings: dict, wrap) -> dict:
+    """One arm's AssembleNet search on one seed (a job)."""
+    trace, run = run_evolution("assemblenet", seed, cache, out, budget_s=budget_s, settings=settings, wrap_space=wrap)
+    best = trace.best()
+    children = [c for c in run.engine.trained if c["parent_id"]]
+    return {"best": best["accuracy"] if best else 0.0, "spec": best["spec"] if best else None,
+            "trained": len(trace.evaluated()), "children": len(children),
+            "children_mean": statistics.fmean([c["accuracy"] for c in children]) if children else None}
+
+
 def claim_assemblenet(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
-    budget_s = budget_s or (20 if quick else 60)
+    budget_s = budget_s or (20 if quick else BUDGET_S)
     cache = hand.dataset_cache("motion", quick)
     settings = _settings(quick, population=4, low_steps=20, high_steps=40, latency_cap_ms=None, max_params=1_000_000)
-    data: dict[str, Any] = {}
-    for arm, wrap in (("guided", None), ("unguided", Unguided)):
-        data[arm] = {}
-        for seed in SEEDS:
-            trace, run = run_evolution("assemblenet", seed, cache, WORK / "claims" / f"asn-{arm}-{seed}", budget_s=budget_s,
-                                       settings=settings, wrap_space=wrap)
-            best = trace.best()
-            children = [c for c in run.engine.trained if c["parent_id"]]
-            data[arm][seed] = {"best": best["accuracy"] if best else 0.0, "spec": best["spec"] if best else None,
-                               "trained": len(trace.evaluated()), "children": len(children),
-                               "children_mean": statistics.fmean([c["accuracy"] for c in children]) if children else None}
+    arms = (("guided", None), ("unguided", Unguided))
+    keys = [(arm, seed) for arm, _ in arms for seed in SEEDS]
+    results = run_jobs([job(assemblenet_run, seed, cache, WORK / "claims" / f"asn-{arm}-{seed}", budget_s, settings, wrap)
+                        for arm, wrap in arms for seed in SEEDS])
+    data: dict[str, Any] = {arm: {} for arm, _ in arms}
+    for (arm, seed), result in zip(keys, results):
+        data[arm][seed] = result
     guided = [data["guided"][s]["best"] for s in SEEDS]
     unguided = [data["unguided"][s]["best"] for s in SEEDS]
     data["verdict"] = verdict([g > u for g, u in zip(guided, unguided)], statistics.median(guided) > statistics.median(unguided))
@@ -226,12 +249,11 @@ def claim_assemblenet(quick: bool = False, budget_s: float | None = None) -> tup
     if known and TWO_STREAM in known.get("motion", {}):
         two_stream = known["motion"][TWO_STREAM]
     else:  # run alone: only the baseline this table needs, with its learning-rate grid
-        two_stream = hand.grid(hand_designed_spec(TWO_STREAM), cache, quick, WORK / "baselines" / "motion" / TWO_STREAM)
-    retrained = []
-    for seed in SEEDS:
-        spec = data["guided"][seed]["spec"]
-        retrained.append(hand.train_spec(ArchSpec.from_dict(spec), cache, quick, SETTINGS["lr"],
-                                         WORK / "claims" / f"asn-retrain-{seed}")["top1"] if spec else 0.0)
+        two_stream = hand.grid(TWO_STREAM, cache, quick, WORK / "baselines" / "motion" / TWO_STREAM)
+    specs = {seed: data["guided"][seed]["spec"] for seed in SEEDS}
+    trained = dict(zip([s for s in SEEDS if specs[s]], run_jobs([job(retrain_top1, specs[s], cache, quick, WORK / "claims" / f"asn-retrain-{s}")
+                                                                 for s in SEEDS if specs[s]])))
+    retrained = [trained.get(seed, 0.0) for seed in SEEDS]
     data["retrained"] = retrained
     data["vs_two_stream"] = verdict([r > two_stream["top1"] for r in retrained], statistics.median(retrained) > two_stream["top1"])
     rows = [["connection-guided mutation (default)", spread(guided),

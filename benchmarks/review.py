@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import table
+from benchmarks.parallel import job, run_jobs, worker_count
 from videomodels import ArchSpec, Edge, Node, SpecError, analyze, build_model, with_input_size
 from videomodels.diff import diff_specs
 from videomodels.export import ExportRefused, export_onnx
@@ -166,53 +167,57 @@ def _small_spec(name: str) -> tuple[ArchSpec | None, str]:
     return None, problem
 
 
-def onnx_benchmark(quick: bool) -> tuple[str, dict]:
+def export_one(name: str, folder: Path) -> tuple[list, dict]:
+    """One preset exported, verified and timed (a job: presets go side by side in worker processes)."""
     import onnxruntime
 
-    everything = os.environ.get("BENCH_ONNX_ALL") == "1"
-    names = QUICK_PRESETS if quick else tuple(p for p in PRESETS if everything or p not in SLOW_TO_EXPORT)
-    rows, data = [], {}
+    spec, problem = _small_spec(name)
+    if spec is None:
+        return [name, "–", "not built", "–", None, None, None, None, None, None, problem[:160]], {"status": "not built", "reason": problem}
+    shape = "+".join(f"{s.frames}x{s.size}²" for s in spec.inputs)
     previous = torch.get_num_threads()
     torch.set_num_threads(THREADS)
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-onnx-") as folder:
-            for name in names:
-                spec, problem = _small_spec(name)
-                if spec is None:
-                    rows.append([name, "–", "not built", "–", None, None, None, None, None, None, problem[:160]])
-                    data[name] = {"status": "not built", "reason": problem}
-                    continue
-                shape = "+".join(f"{s.frames}x{s.size}²" for s in spec.inputs)
-                torch.manual_seed(0)
-                model = build_model(spec).eval()
-                path = Path(folder) / f"{name}.onnx"
-                try:
-                    report = export_onnx(model, path, batch_sizes=(1, 2))
-                except ExportRefused as refused:
-                    rows.append([name, shape, "refused", refused.op or "–", None, None, None, None, None, None, refused.reason[:160]])
-                    data[name] = {"status": "refused", "input": shape, **refused.to_dict()}
-                    continue
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = THREADS
-                # Idle onnxruntime threads spin by default and would steal the cores PyTorch runs on.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-                inputs = example_inputs(spec)
-                torch_ms, ort_ms = _interleaved_ms(model, inputs, session, {k: v.numpy() for k, v in inputs.items()})
-                rows.append([name, shape, "exported", report.opset, report.max_abs_diff, report.max_rel_diff, report.export_seconds, torch_ms, ort_ms,
-                             ort_ms / torch_ms, f"{report.file_bytes / 1e6:.1f} MB"])
-                data[name] = {"status": "exported", "input": shape, **report.to_dict(), "torch_ms": torch_ms, "onnxruntime_ms": ort_ms}
-                del session
-                path.unlink()
+        torch.manual_seed(0)
+        model = build_model(spec).eval()
+        path = Path(folder) / f"{name}.onnx"
+        try:
+            report = export_onnx(model, path, batch_sizes=(1, 2))
+        except ExportRefused as refused:
+            return ([name, shape, "refused", refused.op or "–", None, None, None, None, None, None, refused.reason[:160]],
+                    {"status": "refused", "input": shape, **refused.to_dict()})
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = THREADS
+        # Idle onnxruntime threads spin by default and would steal the cores PyTorch runs on.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inputs = example_inputs(spec)
+        torch_ms, ort_ms = _interleaved_ms(model, inputs, session, {k: v.numpy() for k, v in inputs.items()})
+        del session
+        path.unlink()
     finally:
         torch.set_num_threads(previous)
+    return ([name, shape, "exported", report.opset, report.max_abs_diff, report.max_rel_diff, report.export_seconds, torch_ms, ort_ms,
+             ort_ms / torch_ms, f"{report.file_bytes / 1e6:.1f} MB"],
+            {"status": "exported", "input": shape, **report.to_dict(), "torch_ms": torch_ms, "onnxruntime_ms": ort_ms})
+
+
+def onnx_benchmark(quick: bool) -> tuple[str, dict]:
+    everything = os.environ.get("BENCH_ONNX_ALL") == "1"
+    names = QUICK_PRESETS if quick else tuple(p for p in PRESETS if everything or p not in SLOW_TO_EXPORT)
+    with tempfile.TemporaryDirectory(prefix="bench-onnx-") as folder:
+        results = run_jobs([job(export_one, name, Path(folder)) for name in names])
+    rows = [row for row, _ in results]
+    data = {name: entry for name, (_, entry) in zip(names, results)}
     exported = sum(1 for v in data.values() if v["status"] == "exported")
     lines = [
         f"## ONNX export of the presets at small input ({SIZE} px, {FRAMES} frames or the fewest the preset accepts)", "",
         f"torch.onnx (dynamo exporter, onnxscript), checked in onnxruntime at batch 1 and 2 on seeded clips (tolerance atol 1e-5 "
         f"+ rtol 1e-3 x the largest |logit|); random weights, so EvaNet's logits reach the hundreds and its absolute "
         f"differences are larger. Latency: batch 1, {THREADS} thread, median of 8 runs in alternating "
-        f"blocks of PyTorch eager (the same-run baseline) and onnxruntime. {exported} of {len(data)} presets exported.", "",
+        f"blocks of PyTorch eager (the same-run baseline) and onnxruntime; presets are exported side by side in "
+        f"{worker_count()} worker processes, so both latencies share the machine with one other export. "
+        f"{exported} of {len(data)} presets exported.", "",
         table(["preset", "input", "status", "opset / op", "max abs diff", "max diff / max logit", "export s", "PyTorch ms", "onnxruntime ms", "ORT / PyTorch",
                "file / reason"], rows), "",
     ]

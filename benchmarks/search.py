@@ -19,21 +19,40 @@ from videomodels.data import load_cache
 from archsearch.config import SearchConfig
 from archsearch.evaluate import EvalBudget, evaluate_candidate
 from archsearch.runner import SearchRun
+from archsearch.seeding import preset_seeds
 from archsearch.spaces import SpaceConfig, make_space
 
 from benchmarks.common import TRAIN_THREADS, WORK, median, motion_cache, spread, table
+from benchmarks.parallel import job, run_jobs, worker_count
 
 SEEDS = (0, 1, 2)
 # One setting for every strategy; fixed before any run (targets included), never tuned to the results.
-SETTINGS = {"population": 6, "tournament_size": 3, "low_steps": 30, "high_steps": 90, "lr": 0.01,
+# Population 4 and 20/60 steps: on 2 cores, the budget that lets every row of the table train three or
+# more generations and still fits the whole make bench in 45 minutes.
+SETTINGS = {"population": 4, "tournament_size": 3, "low_steps": 20, "high_steps": 60, "lr": 0.01,
             "latency_cap_ms": 10.0, "max_params": 300_000, "targets": (0.2, 0.3, 0.4)}
 QUICK = {"low_steps": 5, "high_steps": 10}
-# The default search, then one row per option turned off (or on, for options off by default).
-VARIANTS: dict[str, dict[str, Any]] = {
+BUDGET_S = 50  # CPU seconds per run
+# The default search, then one row per technique turned off (or on, for options off by default).
+def _no_rungs(settings: dict, cache: Path) -> dict:
+    return {"low_steps": settings["high_steps"], "high_steps": 0}
+
+
+def _preset_seeded(settings: dict, cache: Path) -> dict:
+    meta = load_cache(cache)
+    return {"seeds": preset_seeds(family="tvn", num_classes=meta.num_classes, frames=meta.frames, size=meta.size,
+                                  has_flow=meta.has_flow, max_params=settings["max_params"])}
+
+
+VARIANTS: dict[str, dict[str, Any] | Callable[[dict, Path], dict]] = {
     "evolution (default)": {},
     "ablation: plain aging (elitism 0)": {"elitism": 0},
-    "ablation: + smaller first generation (3 of 6)": {"initial_population": 3},
+    "ablation: no weight inheritance": {"inherit_weights": False},
+    "ablation: no rungs (every candidate trained the full budget)": _no_rungs,
+    "ablation: + smaller first generation (half the population)": {"initial_population": SETTINGS["population"] // 2},
+    "ablation: + first generation seeded with the presets that fit": _preset_seeded,
     "ablation: + SynFlow screen (best of 3 samples)": {"proxy_samples": 3},
+    "ablation: + early termination on the learning curve (median rule at half the first rung)": {"curve_stop": 0.5},
 }
 PEERS = ("random", "tpe", "tpe + hyperband")
 
@@ -78,10 +97,11 @@ class Trace:
 
 
 def search_config(family: str, seed: int, settings: dict, overrides: dict) -> SearchConfig:
-    return SearchConfig(family=family, population=settings["population"], tournament_size=settings["tournament_size"],
-                        rounds=1000, seed=seed, latency_budget_ms=settings["latency_cap_ms"], max_params=settings["max_params"],
-                        low_steps=settings["low_steps"], high_steps=settings["high_steps"], batch_size=16, lr=settings["lr"],
-                        latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS, **overrides)
+    values = dict(family=family, population=settings["population"], tournament_size=settings["tournament_size"],
+                  rounds=1000, seed=seed, latency_budget_ms=settings["latency_cap_ms"], max_params=settings["max_params"],
+                  low_steps=settings["low_steps"], high_steps=settings["high_steps"], batch_size=16, lr=settings["lr"],
+                  latency_threads=1, latency_runs=3, num_threads=TRAIN_THREADS)
+    return SearchConfig(**{**values, **overrides})
 
 
 def run_evolution(family: str, seed: int, cache: Path, out: Path, *, budget_s: float, settings: dict, overrides: dict | None = None,
@@ -98,6 +118,16 @@ def run_evolution(family: str, seed: int, cache: Path, out: Path, *, budget_s: f
         wall = time.perf_counter() - started  # the evaluator's own timings are wall-clock too
         trace.add(record, record["spec"], engine_s=wall - record.get("seconds", 0.0))
     return trace.close(), run
+
+
+def evolution_trace(family: str, seed: int, cache: Path, out: Path, *, budget_s: float, settings: dict,
+                    overrides: dict | None = None) -> Trace:
+    """``run_evolution`` as a job for a worker process: only the trace comes back."""
+    return run_evolution(family, seed, cache, out, budget_s=budget_s, settings=settings, overrides=overrides)[0]
+
+
+def overrides_for(variant, settings: dict, cache: Path) -> dict:
+    return variant(settings, cache) if callable(variant) else dict(variant)
 
 
 def _full_budget(settings: dict, steps: int) -> EvalBudget:
@@ -191,38 +221,122 @@ def throughput(traces: list[Trace]) -> tuple[list, dict]:
     return rows, {"candidates_per_hour_per_core": rate, "median_seconds": per, "candidates": len(points)}
 
 
+def makespan(durations: list[float], workers: int, barrier_every: int | None = None) -> float:
+    """When the last of ``durations`` ends on ``workers`` that each take the next candidate as soon as
+    they are free; with ``barrier_every``, no candidate of a generation starts before the previous
+    generation of that many has ended (a generational, synchronous search)."""
+    free = [0.0] * workers
+    barrier = 0.0
+    for index, seconds in enumerate(durations):
+        if barrier_every and index % barrier_every == 0:
+            barrier = max(free) if index else 0.0
+            free = [max(t, barrier) for t in free]
+        slot = min(range(workers), key=free.__getitem__)
+        free[slot] += seconds
+    return max(free)
+
+
+ASYNC_WORKERS = (2, 4, 8)
+
+
+def candidate_durations(trace: Trace) -> list[float]:
+    """Seconds per trained candidate, in proposal order; the proposals rejected before it (latency
+    over the cap) count towards it, as the same worker would have measured them."""
+    durations, carry = [], 0.0
+    for point in trace.points:
+        carry += point["seconds"] + point["engine_s"]
+        if point["status"] == "evaluated":
+            durations.append(carry)
+            carry = 0.0
+    return durations
+
+
+def asynchronous_rows(traces: list[Trace], population: int) -> tuple[list, dict]:
+    """The default runs' measured candidate times (rejections included) scheduled both ways."""
+    rows, data = [], {}
+    for workers in ASYNC_WORKERS:
+        sync, steady, busy = [], [], []
+        for trace in traces:
+            durations = candidate_durations(trace)
+            sync.append(makespan(durations, workers, barrier_every=population))
+            steady.append(makespan(durations, workers))
+            busy.append(sum(durations) / (workers * steady[-1]))
+        ratio = [a / b for a, b in zip(steady, sync)]
+        sync_busy = [sum(candidate_durations(t)) / (workers * m) for t, m in zip(traces, sync)]
+        rows.append([workers, spread(sync, digits=0), spread(steady, digits=0), spread(ratio), spread(sync_busy), spread(busy)])
+        data[workers] = {"generational_s": sync, "asynchronous_s": steady, "ratio": ratio, "busy_generational": sync_busy,
+                         "busy_asynchronous": busy}
+    return rows, data
+
+
+def generations_reached(trace: Trace, population: int) -> float:
+    return len(trace.evaluated()) / population
+
+
 def run(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     cache = motion_cache(clips_per_class=8 if quick else 48, frames=8, size=32, flow=True)
     settings = {**SETTINGS, **(QUICK if quick else {})}
-    budget_s = budget_s or (20 if quick else 40)
-    traces: dict[str, dict[int, Trace]] = {}
-    for name, overrides in VARIANTS.items():
-        traces[name] = {seed: run_evolution("tvn", seed, cache, WORK / "search" / f"v{len(traces)}-{seed}", budget_s=budget_s,
-                                            settings=settings, overrides=overrides)[0] for seed in SEEDS}
+    budget_s = budget_s or (20 if quick else BUDGET_S)
+    keys, jobs = [], []
+    for index, (name, variant) in enumerate(VARIANTS.items()):
+        overrides = overrides_for(variant, settings, cache)
+        for seed in SEEDS:
+            keys.append((name, seed))
+            jobs.append(job(evolution_trace, "tvn", seed, cache, WORK / "search" / f"v{index}-{seed}", budget_s=budget_s,
+                            settings=settings, overrides=overrides))
     for peer in PEERS:
-        traces[peer] = {seed: run_peer(peer, "tvn", seed, cache, WORK / "search" / f"{peer.replace(' + ', '-')}-{seed}",
-                                       budget_s=budget_s, settings=settings) for seed in SEEDS}
+        for seed in SEEDS:
+            keys.append((peer, seed))
+            jobs.append(job(run_peer, peer, "tvn", seed, cache, WORK / "search" / f"{peer.replace(' + ', '-')}-{seed}",
+                            budget_s=budget_s, settings=settings))
+    traces: dict[str, dict[int, Trace]] = {}
+    for (name, seed), trace in zip(keys, run_jobs(jobs)):
+        traces.setdefault(name, {})[seed] = trace
     rows, data = time_to_target_rows(traces, settings["targets"], budget_s)
+    for row, name in zip(rows, traces):
+        evolved = name not in PEERS
+        row.append(spread([generations_reached(traces[name][seed], settings["population"]) for seed in SEEDS], digits=2)
+                   if evolved else "–")
+    variants = {name: traces[name] for name in VARIANTS}
+    ablation_rows, data["versus_default"] = time_to_target_rows(variants, settings["targets"], budget_s, reference="evolution (default)")
     data["traces"] = {name: {seed: t.points for seed, t in by_seed.items()} for name, by_seed in traces.items()}
-    data["settings"] = {**settings, "budget_s": budget_s}
-    flow_rows, flow = throughput(list(traces["evolution (default)"].values()))
+    data["settings"] = {**settings, "budget_s": budget_s, "workers": worker_count()}
+    default = list(traces["evolution (default)"].values())
+    flow_rows, flow = throughput(default)
     data["throughput"] = flow
+    async_rows, data["asynchronous"] = asynchronous_rows(default, settings["population"])
     lines = [f"## Search strategies on the motion benchmark (TVN space; {budget_s:.0f} CPU s per run, seeds {', '.join(map(str, SEEDS))})", "",
              f"Same space, evaluator (latency first; over {settings['latency_cap_ms']:g} ms at 1 thread rejected before training), "
-             f"seeds and compute budget, one run after another in this process ({TRAIN_THREADS} training thread). Budgets and "
-             "times are CPU seconds of the benchmark process, so neighbours on a shared machine do not eat into one strategy's "
-             "budget more than another's (on an idle machine they equal wall-clock seconds); latency, measured in wall-clock "
-             "time, still inflates under load, so more children are rejected then. "
+             f"seeds and compute budget, all in one bench run; runs go side by side in {worker_count()} worker processes of "
+             f"{TRAIN_THREADS} training thread each. Budgets and "
+             "times are CPU seconds of each run's own process, so a neighbour (another run, or other work on a shared machine) "
+             "does not eat into one strategy's budget more than another's; latency, measured in wall-clock "
+             "time, inflates when the cores are busy, so every strategy sees the same (slightly pessimistic) latencies. "
              f"Random search and TPE train every candidate {settings['high_steps']} steps; TPE + Hyperband (Optuna's HyperbandPruner, "
              f"reduction factor 3) trains in rungs of {settings['low_steps']} then {settings['high_steps']} steps and reports the "
-             f"accuracy at each; evolution (population {settings['population']}, tournament {settings['tournament_size']}) trains "
-             f"{settings['low_steps']} steps and continues the better half to {settings['high_steps']}, children inheriting "
+             f"accuracy at each; evolution (population {settings['population']}, tournament {settings['tournament_size']}, elitism 1) "
+             f"trains every candidate {settings['low_steps']} steps and continues the better half of the population so far to "
+             f"{settings['high_steps']} (successive-halving rungs, first generation included), children inheriting "
              "their parent's weights. Each target cell: seeds that reached it, median time (a seed that never did counts as the "
              "whole budget, a lower bound), and the median [min-max] over seeds of the time as a ratio to random search's on the "
-             "same seed. Goal for the default: at most 0.33x random search at every target and below TPE + Hyperband.", "",
+             "same seed. Generations: candidates trained / population. Goal for the default: at most 0.33x random search at every "
+             "target and below TPE + Hyperband.", "",
              table(["strategy", *[f"time to top-1 ≥ {t}" for t in settings["targets"]], "best top-1 under the cap, median [min-max]",
-                    "candidates trained"], rows), "",
+                    "candidates trained", "generations"], rows), "",
+             "What each technique buys: the same runs, each time now as a ratio to the default's on the same seed (below 1: "
+             "faster than the default; for a technique the default has, a ratio above 1 in its ablation row means it pays).", "",
+             table(["variant", *[f"time to top-1 ≥ {t} vs default" for t in settings["targets"]], "best top-1 under the cap",
+                    "candidates trained"], ablation_rows[1:]), "",
+             f"## Asynchronous evolution: parallel workers never wait for a generation", "",
+             "The default runs' measured candidate times (training, latency, rejections and the engine, in the order they were "
+             "proposed) scheduled on N workers two ways: generational (no candidate of generation g+1 starts before all of "
+             f"generation g, {settings['population']} candidates, have ended) and asynchronous (aging evolution as the studio runs it: a "
+             "free worker takes the next proposal at once). This measures the scheduling alone: an asynchronous child is "
+             "proposed from the population known when it starts, which the sequential runs above do not show. Makespan in "
+             "seconds and worker busy share, median [min-max] over the seeds:", "",
+             table(["workers", "generational makespan s", "asynchronous makespan s", "asynchronous / generational",
+                    "busy share, generational", "busy share, asynchronous"], async_rows), "",
              f"## Evaluator throughput (evolution default, TVN, {settings['low_steps']}/{settings['high_steps']} steps, batch 16)", "",
              f"{flow['candidates']} evaluated candidates over {len(SEEDS)} runs: **{flow['candidates_per_hour_per_core']:,.0f} "
              "candidates per CPU-hour** (one training thread; the time includes rejections and the engine). Median seconds per evaluated "
