@@ -22,6 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
+	bash scripts/ensure_chromium.sh
 	$(PY) -m benchmarks
 
 clean:

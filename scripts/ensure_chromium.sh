@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+# The browser tests and the editor benchmark drive Debian's Chromium (Playwright cannot download its own browser here).
 # Install it when this user can (root, or passwordless sudo); otherwise stop at once with the
 # one command to run, instead of failing minutes later in the middle of the test run.
 set -euo pipefail
