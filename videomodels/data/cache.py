@@ -144,6 +144,23 @@ class ClipCache:
     def split_counts(self) -> dict[str, int]:
         return dict(Counter(item["split"] for item in self.items))
 
+    def content_hash(self) -> str:
+        """sha256 of what training reads: the arrays, class names and every item's split,
+        labels and path inside the source (not where the cache or source lies, nor when it
+        was made), so two caches that train identically have the same hash."""
+        digest = hashlib.sha256()
+        source = Path(self.index["params"]["source"])
+        for item in self.items:
+            path = Path(item["path"])
+            relative = path.relative_to(source).as_posix() if path.is_relative_to(source) else path.name
+            digest.update(f"{relative}\0{item['split']}\0{item['labels']}\n".encode())
+        digest.update(json.dumps(self.class_names).encode())
+        for array in (self.rgb, self.flow, self.labels):
+            if array is not None:
+                digest.update(str(array.shape).encode())
+                digest.update(np.ascontiguousarray(array).data)
+        return digest.hexdigest()
+
     def indices(self, split: str) -> np.ndarray:
         """Item indices of `split` ('train', 'val', 'test' or 'all').
 
@@ -306,6 +323,7 @@ def prepare_cache(
     size: int,
     flow: bool,
     val_fraction: float = 0.2,
+    test_fraction: float = 0.0,
     seed: int = 0,
     progress: bool = True,
     force: bool = False,
@@ -316,7 +334,7 @@ def prepare_cache(
 
     `source` is a folder-per-class tree, a CSV manifest or a folder holding
     manifest.csv (see layouts.discover). Entries without a user-given split get a
-    seeded stratified train/val split. Bad videos are skipped and reported; raises
+    seeded stratified train/val split (train/val/test with `test_fraction`). Bad videos are skipped and reported; raises
     NothingPreparedError if none is usable. An existing complete cache made from
     the same source files with the same parameters is reused unless `force`.
     `workers` > 0 decodes in that many processes. `refuse(path)` may name a reason to leave a
@@ -328,6 +346,8 @@ def prepare_cache(
         raise CacheError(f"frames and size must be >= 1 (got frames={frames}, size={size})")
     if not 0.0 <= val_fraction < 1.0:
         raise CacheError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if not 0.0 <= test_fraction < 1.0 or val_fraction + test_fraction >= 1.0:
+        raise CacheError(f"test_fraction must be in [0, 1) with val_fraction + test_fraction < 1, got {test_fraction}")
     if seed < 0:
         raise CacheError(f"seed must be >= 0, got {seed}")
     out_dir = Path(out_dir).expanduser().absolute()
@@ -348,13 +368,14 @@ def prepare_cache(
                                    size, flow, bad_files=refused)
             raise NothingPreparedError(f"{source_path}: none of the {len(refused)} videos may be read; nothing was prepared",
                                        report)
-    index = assign_splits(index, val_fraction=val_fraction, seed=seed)
+    index = assign_splits(index, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed)
     params = {
         "source": str(source_path),
         "frames": frames,
         "size": size,
         "flow": flow,
         "val_fraction": val_fraction,
+        **({"test_fraction": test_fraction} if test_fraction else {}),  # older caches stay reusable
         "seed": seed,
         "source_fingerprint": _fingerprint(index),
     }

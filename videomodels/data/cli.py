@@ -74,6 +74,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         size=args.size,
         flow=args.flow,
         val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
         seed=args.seed,
         force=args.force,
         workers=args.workers,
@@ -166,6 +167,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("--flow", action="store_true", help="also compute and store optical flow")
     prepare.add_argument("--out", required=True, metavar="CACHE", help="cache folder to create")
     prepare.add_argument("--val-fraction", type=_fraction, default=0.2, help="validation share for videos without a given split (default 0.2)")
+    prepare.add_argument("--test-fraction", type=_fraction, default=0.0,
+                         help="test share for videos without a given split (default 0: train and val only)")
     prepare.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the stratified split (default 0)")
     prepare.add_argument("--force", action="store_true", help="rebuild even if an identical cache exists")
     prepare.add_argument("--workers", type=_non_negative_int, default=0, help="decoding processes (default 0: decode in this process)")

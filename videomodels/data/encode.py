@@ -22,8 +22,9 @@ CONTAINER_CODECS: dict[str, tuple[str, ...]] = {
 
 # High quality settings: the benchmark's motion cues are a few pixels wide at 64 px
 # and must not be smeared away by compression.
-# One encoder thread: threaded rate control can vary run to run, and the motion
-# benchmark must be byte-for-byte reproducible from its seed.
+# One encoder thread: threaded rate control can vary run to run. The colour conversion is
+# ours (rgb_to_yuv420p), not swscale's: swscale picks SIMD paths by CPU and those are not
+# bit-exact, so the same frames could become different files on another machine.
 _CODEC_OPTIONS: dict[str, dict[str, str]] = {
     "libx264": {"crf": "16", "preset": "veryfast", "threads": "1"},
     "libvpx-vp9": {"crf": "20", "b": "0", "deadline": "good", "cpu-used": "8", "threads": "1"},
@@ -50,6 +51,28 @@ def pick_codec(container: str) -> str:
     raise DataError(f"no encoder for {container} in this FFmpeg build (tried {', '.join(CONTAINER_CODECS[container])})")
 
 
+def rgb_to_yuv420p(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB [H, W, 3] -> planar yuv420p [H * 3 / 2, W] (BT.601, limited range, what
+    decoders assume for untagged video), in exact integer arithmetic."""
+    rgb = image.astype(np.int32)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = ((66 * r + 129 * g + 25 * b + 128) >> 8) + 16
+    height, width = image.shape[:2]
+    # Chroma from the 2x2 mean of each block, rounded half up.
+    block = rgb.reshape(height // 2, 2, width // 2, 2, 3).sum(axis=(1, 3))
+    br, bg, bb = block[..., 0], block[..., 1], block[..., 2]
+    u = ((-38 * br - 74 * bg + 112 * bb + 512) >> 10) + 128
+    v = ((112 * br - 94 * bg - 18 * bb + 512) >> 10) + 128
+    planes = np.concatenate([np.clip(plane, 0, 255).ravel() for plane in (y, u, v)])
+    return planes.astype(np.uint8).reshape(height * 3 // 2, width)
+
+
+def _frame(image: np.ndarray, pix_fmt: str) -> av.VideoFrame:
+    if pix_fmt == "yuv420p":
+        return av.VideoFrame.from_ndarray(rgb_to_yuv420p(image), format="yuv420p")
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+
+
 def write_video(path: str | Path, frames: np.ndarray, *, fps: float, codec: str | None = None) -> None:
     """Encode uint8 RGB frames [T, H, W, 3] to `path`; container from the extension.
 
@@ -71,7 +94,7 @@ def write_video(path: str | Path, frames: np.ndarray, *, fps: float, codec: str 
         if codec in _CODEC_BIT_RATE:
             stream.bit_rate = _CODEC_BIT_RATE[codec]
         for image in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+            for packet in stream.encode(_frame(image, stream.pix_fmt)):
                 container.mux(packet)
         for packet in stream.encode():  # flush delayed frames
             container.mux(packet)

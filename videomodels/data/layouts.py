@@ -223,15 +223,20 @@ def read_manifest(csv_path: Path) -> VideoIndex:
 # ---------------------------------------------------------------- splits
 
 
-def assign_splits(index: VideoIndex, *, val_fraction: float, seed: int) -> VideoIndex:
-    """Give every entry without a user-given split 'train' or 'val', stratified by class.
+def assign_splits(index: VideoIndex, *, val_fraction: float, seed: int, test_fraction: float = 0.0) -> VideoIndex:
+    """Give every entry without a user-given split 'train', 'val' or (with ``test_fraction``)
+    'test', stratified by class.
 
-    Multilabel entries are stratified by their first (lowest-index) label. Each class
-    with at least two unsplit videos keeps one in each split (when 0 < val_fraction < 1).
-    The result depends only on the entries' paths, labels and `seed`, not on file order.
+    Multilabel entries are stratified by their first (lowest-index) label. Each class with
+    enough unsplit videos keeps at least one in every split asked for. The result depends
+    only on the entries' paths, labels and `seed`, not on file order; with no test fraction
+    it is the same train/val split as before test splits existed.
     """
     if not 0.0 <= val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if not 0.0 <= test_fraction < 1.0 or val_fraction + test_fraction >= 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1) and leave some training videos beside val_fraction, "
+                         f"got val {val_fraction} and test {test_fraction}")
     groups: dict[int, list[int]] = defaultdict(list)
     for i, entry in enumerate(index.entries):
         if entry.split is None:
@@ -241,10 +246,18 @@ def assign_splits(index: VideoIndex, *, val_fraction: float, seed: int) -> Video
     for key in sorted(groups):
         members = sorted(groups[key], key=lambda i: str(index.entries[i].path))
         order = rng.permutation(len(members))
-        num_val = int(round(len(members) * val_fraction))
-        if val_fraction > 0 and len(members) >= 2:
-            num_val = min(max(num_val, 1), len(members) - 1)
+        num_val = _held_out(len(members), val_fraction, reserve=1 + (test_fraction > 0))
+        num_test = _held_out(len(members) - num_val, test_fraction / (1.0 - val_fraction) if test_fraction else 0.0, reserve=1)
         for rank, position in enumerate(order):
-            splits[members[position]] = "val" if rank < num_val else "train"
+            splits[members[position]] = "val" if rank < num_val else "test" if rank < num_val + num_test else "train"
     entries = [replace(entry, split=split) for entry, split in zip(index.entries, splits)]
     return replace(index, entries=entries)
+
+
+def _held_out(count: int, fraction: float, *, reserve: int) -> int:
+    """How many of ``count`` videos go to a held-out split: the rounded share, at least one
+    when the fraction is positive, and never so many that fewer than ``reserve`` remain."""
+    held = int(round(count * fraction))
+    if fraction > 0 and count > reserve:
+        held = min(max(held, 1), count - reserve)
+    return max(0, min(held, count - reserve)) if fraction > 0 else 0

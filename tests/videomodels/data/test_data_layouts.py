@@ -137,3 +137,18 @@ def test_multilabel_split_stratifies_by_first_label(tmp_path: Path) -> None:
     split = assign_splits(discover(tmp_path), val_fraction=0.3, seed=0)
     val_first_labels = Counter(e.labels[0] for e in split.entries if e.split == "val")
     assert val_first_labels == {0: 3, 1: 3}
+
+
+def test_three_way_split_is_stratified_and_keeps_the_two_way_split_stable(tmp_path: Path) -> None:
+    index = discover(_unsplit_dataset(tmp_path))
+    three = assign_splits(index, val_fraction=0.25, test_fraction=0.25, seed=0)
+    per_class = Counter((index.class_names[e.labels[0]], e.split) for e in three.entries)
+    assert per_class[("c", "val")] == 5 and per_class[("c", "test")] == 5 and per_class[("c", "train")] == 10
+    for cls in "abcd":  # every class keeps a video in every split when it has three or more
+        assert per_class[(cls, "train")] >= 1
+        if cls != "d":
+            assert per_class[(cls, "val")] >= 1 and per_class[(cls, "test")] >= 1
+    two = assign_splits(index, val_fraction=0.2, seed=3)
+    assert [e.split for e in two.entries] == [e.split for e in assign_splits(index, val_fraction=0.2, test_fraction=0.0, seed=3).entries]
+    with pytest.raises(ValueError, match="test_fraction"):
+        assign_splits(index, val_fraction=0.5, test_fraction=0.5, seed=0)
