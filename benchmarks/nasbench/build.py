@@ -196,6 +196,8 @@ def build(*, workers: int, limit: int | None = None, table: Path = TABLE, work: 
             raise SystemExit(f"the clip cache rebuilt here has content hash {digest[:12]}, but the table was measured on "
                              f"{recorded[:12]}: rows would not be comparable (see `query --summary` for the recipe)")
     _drop_torn_tail(table)
+    if not meta_path.exists():
+        _write_provenance(meta_path, cache, table)
     done = {(row["key"], row["seed"]) for row in read_rows(table)}
     todo = [job for job in jobs() if job not in done][: limit if limit is not None else None]
     log(f"table: {len(done)} rows, {len(todo)} to train now with {workers} worker(s); data {digest[:12]}")
@@ -224,8 +226,16 @@ def build(*, workers: int, limit: int | None = None, table: Path = TABLE, work: 
                 rate = (time.perf_counter() - started) / added
                 log(f"{len(done) + added} rows; {rate:.1f} s a row over {workers} worker(s); "
                     f"{(len(todo) - added) * rate / 3600:.1f} h to go")
-    meta_path.write_text(json.dumps(provenance(cache, read_rows(table)), indent=1) + "\n")
+                _write_provenance(meta_path, cache, table)
+    _write_provenance(meta_path, cache, table)
     return added
+
+
+def _write_provenance(path: Path, cache: Path, table: Path) -> None:
+    """Rewritten as rows land, so a partial table committed at any moment says what it is."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(provenance(cache, read_rows(table)), indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def default_workers() -> int:
