@@ -21,7 +21,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import torch
 from torch.utils.data import DataLoader
@@ -50,6 +50,11 @@ EXTRA_SEEDS = (1, 2)
 EXTRA_SEED_SHARE = 0.10  # of the architectures, trained with every seed of EXTRA_SEEDS too
 ORDER_SEED = 20261204  # any prefix of the job order is a uniform sample of the grid
 LATENCY_RUNS = 7
+# Hand-designed networks that read what the table's data holds (RGB at 8x32²; no optical flow),
+# trained with the table's steps at each of these learning rates (the table's own is the middle one).
+BASELINES = ("baseline-2d", "baseline-r2plus1d", "baseline-r3d", "tvn-small")
+BASELINE_LRS = (0.003, 0.01, 0.03)
+BASELINE_TABLE = TABLE.with_name("baselines.jsonl")
 
 
 def jobs() -> list[tuple[str, int]]:
@@ -60,6 +65,12 @@ def jobs() -> list[tuple[str, int]]:
     order = [(key, 0) for key in keys] + [(key, seed) for key in sorted(extra) for seed in EXTRA_SEEDS]
     rng.shuffle(order)
     return order
+
+
+def baseline_jobs() -> list[tuple[str, float, int]]:
+    """(preset, learning rate, seed) of every hand-designed row: each baseline at each rate and
+    seed, so that claims compare the table against baselines at their best learning rate."""
+    return [(name, lr, seed) for name in BASELINES for lr in BASELINE_LRS for seed in (0, *EXTRA_SEEDS)]
 
 
 def read_rows(path: Path = TABLE) -> list[dict[str, Any]]:
@@ -127,17 +138,30 @@ def _eval_loader(cache, split: str, spec) -> DataLoader:
 
 
 def train_row(key: str, seed: int, cache_dir: str) -> dict[str, Any]:
-    """One row: train ``key`` with ``seed`` to the last fidelity, recording every fidelity."""
+    """One row: train grid architecture ``key`` with ``seed`` to the last fidelity."""
+    from videomodels.data import load_cache
+
+    spec = spec_of(key, num_classes=load_cache(cache_dir).num_classes)
+    return {"key": key, **_train(spec, seed, cache_dir, TRAINING["lr"])}
+
+
+def train_baseline_row(name: str, lr: float, seed: int, cache_dir: str) -> dict[str, Any]:
+    """One hand-designed network, trained exactly as a grid row but at learning rate ``lr``."""
+    from videomodels.presets import get_preset
+
+    return {"baseline": name, "lr": lr, **_train(get_preset(name), seed, cache_dir, lr)}
+
+
+def _train(spec, seed: int, cache_dir: str, lr: float) -> dict[str, Any]:
     from videomodels.data import load_cache
 
     torch.set_num_threads(TRAINING["threads"])
     cache = load_cache(cache_dir)
-    spec = spec_of(key, num_classes=cache.num_classes)
     device = torch.device(TRAINING["device"])
     loaders = {split: _eval_loader(cache, split, spec) for split in ("val", "test")}
     bundle = DataBundle(None, None, cache.num_classes, cache.class_names, cache.multilabel)
     watch = _Checkpoints(loaders, bundle, device)
-    config = TrainConfig(epochs=None, max_steps=STEPS[-1], batch_size=TRAINING["batch_size"], lr=TRAINING["lr"],
+    config = TrainConfig(epochs=None, max_steps=STEPS[-1], batch_size=TRAINING["batch_size"], lr=lr,
                          weight_decay=TRAINING["weight_decay"], optimizer=TRAINING["optimizer"], warmup_steps=TRAINING["warmup_steps"],
                          schedule=TRAINING["schedule"], seed=seed, num_threads=TRAINING["threads"], device=TRAINING["device"],
                          latency_device=None, progress=False)
@@ -147,11 +171,11 @@ def train_row(key: str, seed: int, cache_dir: str) -> dict[str, Any]:
     latency_started = CLOCK()
     latency = candidate_latency(spec, threads=1, runs=LATENCY_RUNS)
     latency_s = CLOCK() - latency_started
-    final = float(result.metrics["top1"])
     return {
-        "key": key, "seed": seed, "params": result.params, "macs": result.macs,
+        "seed": seed, "params": result.params, "macs": result.macs,
         "latency_ms": latency, "latency_s": latency_s,
-        "curve": watch.points, "final_val_top1": final, "steps": result.steps, "stop_reason": result.stop_reason,
+        "curve": watch.points, "final_val_top1": float(result.metrics["top1"]), "steps": result.steps,
+        "stop_reason": result.stop_reason,
         "setup_s": max(0.0, total - watch.points[-1]["train_s"] - watch.eval_seconds) if watch.points else total,
         "cpu_s": total, "wall_s": time.perf_counter() - wall_started,
         "host": socket.gethostname(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -162,7 +186,7 @@ def _start_worker() -> None:
     torch.set_num_threads(TRAINING["threads"])
 
 
-def provenance(cache: Path, rows: list[dict]) -> dict[str, Any]:
+def provenance(cache: Path, rows: list[dict], baseline_rows: list[dict]) -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
@@ -175,7 +199,9 @@ def provenance(cache: Path, rows: list[dict]) -> dict[str, Any]:
         "data": {"recipe": RECIPE, "content_hash": cache_hash(cache)},
         "grid": {"frames": FRAMES, "span": SPAN, "sizes": SIZES, "flow_iterations": FLOW, "block_counts": BLOCK_COUNTS,
                  "block_grid": {k: list(v) for k, v in BLOCK_GRID.items()}, "block_fixed": BLOCK_FIXED},
-        "training": TRAINING, "steps": STEPS, "extra_seeds": EXTRA_SEEDS, "extra_seed_share": EXTRA_SEED_SHARE,
+        "training": TRAINING, "steps": STEPS,
+        "baselines": {"presets": BASELINES, "lrs": BASELINE_LRS, "rows": len(baseline_rows),
+                      "rows_planned": len(baseline_jobs())}, "extra_seeds": EXTRA_SEEDS, "extra_seed_share": EXTRA_SEED_SHARE,
         "latency": {"batch": 1, "threads": 1, "statistic": "median", "runs": LATENCY_RUNS, "warmup": 2},
         "builder": {"commit": commit, "machine": machine(), "python": platform.python_version(), "torch": torch.__version__},
         "rows": len(rows), "rows_planned": len(jobs()),
@@ -185,9 +211,12 @@ def provenance(cache: Path, rows: list[dict]) -> dict[str, Any]:
     }
 
 
-def build(*, workers: int, limit: int | None = None, table: Path = TABLE, work: Path = WORK, log=print) -> int:
-    """Train the rows the table lacks (at most ``limit``); returns how many were added."""
-    cache = build_cache(work)
+def build(*, workers: int, limit: int | None = None, table: Path = TABLE, baselines: Path = BASELINE_TABLE,
+          work: Path = WORK, cache: Path | None = None, log=print) -> int:
+    """Train the rows the table lacks (at most ``limit``), hand-designed baselines first;
+    returns how many were added. ``cache``: an already prepared clip cache instead of the recipe's
+    (tests); one worker trains in this process."""
+    cache = cache or build_cache(work)
     digest = cache_hash(cache)
     meta_path = table.with_name("provenance.json")
     if meta_path.exists():
@@ -195,46 +224,68 @@ def build(*, workers: int, limit: int | None = None, table: Path = TABLE, work: 
         if recorded != digest:
             raise SystemExit(f"the clip cache rebuilt here has content hash {digest[:12]}, but the table was measured on "
                              f"{recorded[:12]}: rows would not be comparable (see `query --summary` for the recipe)")
-    _drop_torn_tail(table)
+    for path in (table, baselines):
+        _drop_torn_tail(path)
     if not meta_path.exists():
-        _write_provenance(meta_path, cache, table)
+        _write_provenance(meta_path, cache, table, baselines)
     done = {(row["key"], row["seed"]) for row in read_rows(table)}
-    todo = [job for job in jobs() if job not in done][: limit if limit is not None else None]
-    log(f"table: {len(done)} rows, {len(todo)} to train now with {workers} worker(s); data {digest[:12]}")
+    done_baselines = {(row["baseline"], row["lr"], row["seed"]) for row in read_rows(baselines)}
+    todo = [(train_baseline_row, job, baselines) for job in baseline_jobs() if job not in done_baselines]
+    todo += [(train_row, job, table) for job in jobs() if job not in done]
+    todo = todo[: limit if limit is not None else None]
+    log(f"table: {len(done)} rows and {len(done_baselines)} baseline rows; {len(todo)} to train now with "
+        f"{workers} worker(s); data {digest[:12]}")
     added = 0
-    context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
-    with table.open("a", encoding="utf-8") as out, \
-            ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
-        queue = iter(todo)
-        # Two runs queued per worker: none waits for the parent to hand it the next.
-        pending = {pool.submit(train_row, key, seed, str(cache)) for key, seed in todo[: 2 * workers]}
-        for _ in range(len(pending)):
-            next(queue)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                row = future.result()
-                out.write(json.dumps(row, separators=(",", ":")) + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-                added += 1
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(pool.submit(train_row, nxt[0], nxt[1], str(cache)))
-            if added and added % 25 == 0:
-                rate = (time.perf_counter() - started) / added
-                log(f"{len(done) + added} rows; {rate:.1f} s a row over {workers} worker(s); "
-                    f"{(len(todo) - added) * rate / 3600:.1f} h to go")
-                _write_provenance(meta_path, cache, table)
-    _write_provenance(meta_path, cache, table)
+    for path, row in _results(todo, workers, str(cache)):
+        _append(path, row)
+        added += 1
+        if added % 25 == 0:
+            rate = (time.perf_counter() - started) / added
+            log(f"{len(done) + added} rows; {rate:.1f} s a row over {workers} worker(s); "
+                f"{(len(todo) - added) * rate / 3600:.1f} h to go")
+            _write_provenance(meta_path, cache, table, baselines)
+    _write_provenance(meta_path, cache, table, baselines)
     return added
 
 
-def _write_provenance(path: Path, cache: Path, table: Path) -> None:
+def _results(todo: list, workers: int, cache: str) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(table file, row) as runs finish, in this process with one worker."""
+    if workers <= 1:
+        for function, args, path in todo:
+            yield path, function(*args, cache)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+        queue = iter(todo)
+        pending: dict = {}
+
+        def submit() -> None:
+            item = next(queue, None)
+            if item is not None:
+                function, args, path = item
+                pending[pool.submit(function, *args, cache)] = path
+
+        for _ in range(2 * workers):  # two runs queued per worker: none waits for the parent
+            submit()
+        while pending:
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield pending.pop(future), future.result()
+                submit()
+
+
+def _append(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(row, separators=(",", ":")) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _write_provenance(path: Path, cache: Path, table: Path, baselines: Path) -> None:
     """Rewritten as rows land, so a partial table committed at any moment says what it is."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(provenance(cache, read_rows(table)), indent=1) + "\n")
+    tmp.write_text(json.dumps(provenance(cache, read_rows(table), read_rows(baselines)), indent=1) + "\n")
     os.replace(tmp, path)
 
 
