@@ -83,7 +83,7 @@ class Trace:
         self.points.append({"t": self.elapsed, "status": result["status"], "accuracy": result.get("accuracy"),
                             "latency_ms": result.get("latency_ms"), "params": result.get("params"), "spec": spec,
                             "seconds": result.get("seconds", 0.0), "timing": result.get("timing", {}), "engine_s": engine_s,
-                            "fidelity": result.get("fidelity"), **(extra or {})})
+                            "fidelity": result.get("fidelity"), "checkpoint": result.get("checkpoint"), **(extra or {})})
 
     def evaluated(self) -> list[dict]:
         return [p for p in self.points if p["status"] == "evaluated"]
