@@ -6,11 +6,13 @@ import datetime
 import json
 
 from benchmarks import baselines, claims, data, models, review, search, summary
-from benchmarks.common import ROOT, WORK, machine
+from benchmarks.common import CACHES_USED, ROOT, WORK, machine
 
 # In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
 SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio", "editor",
             "review", "leaderboard", "summary")
+# Written by their own, longer commands (python -m benchmarks.confirm); included when present.
+OWN_COMMAND_SECTIONS = ("confirm",)
 
 
 def studio(quick: bool):
@@ -32,6 +34,7 @@ def main(argv=None) -> int:
     results = {}
     for name in chosen:
         print(f"== {name}", flush=True)
+        CACHES_USED.clear()
         if name == "models":
             text, result = models.run(args.quick)
         elif name == "data":
@@ -58,13 +61,14 @@ def main(argv=None) -> int:
             text, result = studio(args.quick)
         result = {**result, "_quick": args.quick} if isinstance(result, dict) else result
         results[name] = result
-        stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{' (quick mode)' if args.quick else ''}._\n\n"
+        data = "; clip caches: " + ", ".join(f"{cache} (sha256 {digest})" for cache, digest in CACHES_USED.items()) if CACHES_USED else ""
+        stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{data}{' (quick mode)' if args.quick else ''}._\n\n"
         (store / f"{name}.md").write_text(stamp + text)
         (store / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
         print(text, flush=True)
     parts = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks`). Each section notes when and where it was measured; "
              "figures are medians, and each stands beside a baseline measured in the same run.", ""]
-    for name in SECTIONS:
+    for name in SECTIONS + OWN_COMMAND_SECTIONS:
         path = store / f"{name}.md"
         if path.exists():
             parts += [path.read_text(), ""]

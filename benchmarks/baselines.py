@@ -11,7 +11,7 @@ from pathlib import Path
 from videomodels.data import prepare_cache
 from videomodels.train import TrainConfig, train_and_evaluate
 
-from benchmarks.common import TRAIN_THREADS, WORK, motion_cache, table
+from benchmarks.common import TRAIN_THREADS, WORK, motion_cache, record_cache, table
 from benchmarks.handdesigned import HAND_DESIGNED, hand_designed_spec
 from benchmarks.parallel import job, run_jobs
 from benchmarks.scenes import CAMERA_MOVES, make_collection
@@ -26,7 +26,7 @@ def scenes_cache(*, clips_per_class: int = 40, frames: int = 8, size: int = 32) 
     videos = make_collection(WORK / f"scenes-{clips_per_class}", clips_per_class=clips_per_class, frames=16, size=48)
     cache = WORK / f"cache-scenes-{clips_per_class}-{frames}x{size}-flow"
     prepare_cache(videos, cache, frames=frames, size=size, flow=True, val_fraction=0.25, seed=0, progress=False)
-    return cache
+    return record_cache(cache)
 
 
 def dataset_cache(name: str, quick: bool) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from videomodels.data import prepare_cache, synthesize
+from videomodels.data import load_cache, prepare_cache, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"
@@ -31,6 +31,16 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, GPU: {gpu}, load average at start {load:.1f}"
 
 
+# Content hash (sha256, first 16 hex digits) of every clip cache a section measured on: its stamp
+# in docs/BENCHMARKS.md names them, so a figure can be traced to the exact data.
+CACHES_USED: dict[str, str] = {}
+
+
+def record_cache(cache: Path) -> Path:
+    CACHES_USED[cache.name] = load_cache(cache).content_hash()[:16]
+    return cache
+
+
 def motion_cache(*, clips_per_class: int = 24, frames: int = 8, size: int = 32, flow: bool = True, seed: int = 0) -> Path:
     """The motion benchmark (10 classes), synthesized once and prepared into a clip cache."""
     videos = WORK / f"motion-{clips_per_class}-s{seed}"
@@ -39,7 +49,7 @@ def motion_cache(*, clips_per_class: int = 24, frames: int = 8, size: int = 32, 
         (videos / ".complete").write_text("ok")
     cache = WORK / f"cache-{clips_per_class}-s{seed}-{frames}x{size}{'-flow' if flow else ''}"
     prepare_cache(videos, cache, frames=frames, size=size, flow=flow, val_fraction=0.25, seed=0, progress=False)
-    return cache
+    return record_cache(cache)
 
 
 def median(values):

@@ -29,7 +29,7 @@ from videomodels.train.specs import streams_for_spec
 
 from archsearch.config import SearchConfig
 
-from benchmarks.common import WORK, machine, table
+from benchmarks.common import CACHES_USED, WORK, machine, record_cache, table
 from benchmarks.parallel import job, run_jobs
 from benchmarks.scenes import make_collection
 from benchmarks.search import SETTINGS, Trace, generations_reached, run_evolution, run_peer
@@ -43,7 +43,7 @@ def scenes_cache(*, clips_per_class: int = 40) -> Path:
     videos = make_collection(WORK / f"scenes-{clips_per_class}", clips_per_class=clips_per_class)
     cache = WORK / f"scenes-{clips_per_class}-cache-3split"
     prepare_cache(videos, cache, frames=8, size=32, flow=False, val_fraction=0.25, test_fraction=0.25, seed=0, progress=False)
-    return cache
+    return record_cache(cache)
 
 
 def default_settings() -> dict[str, Any]:
@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                         for seed in range(args.seeds) for strategy in STRATEGIES])
     text = report(results, budget_s=args.budget_s, settings=settings, seeds=args.seeds)
     STORE.mkdir(parents=True, exist_ok=True)
-    (STORE / "confirm.md").write_text(f"_Measured on {machine()}._\n\n" + text)
+    caches = ", ".join(f"{name} sha256 {digest}" for name, digest in CACHES_USED.items())
+    (STORE / "confirm.md").write_text(f"_Measured on {machine()}; clip cache {caches}._\n\n" + text)
     (STORE / "confirm.json").write_text(json.dumps(results, indent=1))
     print(text)
     return 0
