@@ -289,6 +289,36 @@ def _write_provenance(path: Path, cache: Path, table: Path, baselines: Path) -> 
     os.replace(tmp, path)
 
 
+LATENCY_TABLE = TABLE.with_name("latency.jsonl")
+LATENCY_PASS_RUNS = 21
+
+
+def measure_latencies(*, table: Path = LATENCY_TABLE, limit: int | None = None, log=print) -> int:
+    """Batch-1 CPU latency of every grid architecture, measured again in one process, one at a
+    time, with more runs. Rows measure latency beside a neighbour training on the other core;
+    run this on an otherwise idle machine and the table prefers these figures."""
+    _drop_torn_tail(table)
+    done = {row["key"] for row in read_rows(table)}
+    todo = [arch.key() for arch in enumerate_grid() if arch.key() not in done][: limit if limit is not None else None]
+    log(f"latency: {len(done)} measured, {len(todo)} to measure")
+    torch.set_num_threads(1)
+    for key in todo:
+        spec = spec_of(key)
+        timings = sorted(_latency_runs(spec))
+        _append(table, {"key": key, "latency_ms": timings[len(timings) // 2], "p10_ms": timings[len(timings) // 10],
+                        "p90_ms": timings[(9 * len(timings)) // 10], "runs": len(timings), "load": os.getloadavg()[0],
+                        "host": socket.gethostname(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    return len(todo)
+
+
+def _latency_runs(spec) -> list[float]:
+    from videomodels import build_model
+    from videomodels.profile import example_inputs, measure_latency
+
+    torch.manual_seed(0)
+    return measure_latency(build_model(spec, device="cpu"), example_inputs(spec), warmup=3, runs=LATENCY_PASS_RUNS, threads=1)
+
+
 def default_workers() -> int:
     if torch.cuda.is_available():
         return 4 * torch.cuda.device_count()
@@ -301,7 +331,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nasbench build", description=__doc__)
     parser.add_argument("--workers", type=int, default=default_workers(), help="training processes (default: one per core)")
     parser.add_argument("--limit", type=int, help="train at most this many rows now")
+    parser.add_argument("--latency", action="store_true",
+                        help="instead of training: measure every architecture's latency again, one at a time (run on an idle machine)")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.limit is not None and args.limit < 0:
+        parser.error("--limit must be >= 0")
+    if args.latency:
+        print(f"measured {measure_latencies(limit=args.limit, log=lambda m: print(m, file=sys.stderr, flush=True))} architectures")
+        return 0
     added = build(workers=max(1, args.workers), limit=args.limit, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"added {added} rows")
     return 0

@@ -89,3 +89,14 @@ def test_the_command_line_reproduces_a_row(tiny_cache: Path, tiny_plan, tmp_path
     assert printed["metrics"]["top1"] == pytest.approx(row["final_val_top1"], abs=1e-9)
     # With three validation clips top-1 can agree by chance; the loss cannot.
     assert printed["metrics"]["loss"] == pytest.approx(row["curve"][-1]["val_loss"], rel=1e-5)
+
+
+def test_latency_pass_measures_each_architecture_once_and_resumes(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(builder, "LATENCY_PASS_RUNS", 3)
+    path = tmp_path / "latency.jsonl"
+    assert builder.measure_latencies(table=path, limit=2, log=lambda m: None) == 2
+    assert builder.measure_latencies(table=path, limit=1, log=lambda m: None) == 1
+    rows = builder.read_rows(path)
+    keys = [arch.key() for arch in builder.enumerate_grid()][:3]
+    assert [row["key"] for row in rows] == keys
+    assert all(0 < row["p10_ms"] <= row["latency_ms"] <= row["p90_ms"] and row["runs"] == 3 for row in rows)
