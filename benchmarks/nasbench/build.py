@@ -152,6 +152,14 @@ def train_baseline_row(name: str, lr: float, seed: int, cache_dir: str) -> dict[
     return {"baseline": name, "lr": lr, **_train(get_preset(name), seed, cache_dir, lr)}
 
 
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def _train(spec, seed: int, cache_dir: str, lr: float) -> dict[str, Any]:
     from videomodels.data import load_cache
 
@@ -178,7 +186,8 @@ def _train(spec, seed: int, cache_dir: str, lr: float) -> dict[str, Any]:
         "stop_reason": result.stop_reason,
         "setup_s": max(0.0, total - watch.points[-1]["train_s"] - watch.eval_seconds) if watch.points else total,
         "cpu_s": total, "wall_s": time.perf_counter() - wall_started,
-        "host": socket.gethostname(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "host": socket.gethostname(), "commit": _commit(), "torch": torch.__version__,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
@@ -187,10 +196,7 @@ def _start_worker() -> None:
 
 
 def provenance(cache: Path, rows: list[dict], baseline_rows: list[dict]) -> dict[str, Any]:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    commit = _commit()
     from benchmarks.common import machine
     from benchmarks.nasbench.space import BLOCK_COUNTS, BLOCK_FIXED, BLOCK_GRID, FLOW, FRAMES, SIZES, SPAN
 
