@@ -216,7 +216,10 @@ def _loaders(bundle: DataBundle, config: TrainConfig, device: torch.device) -> t
     train = DataLoader(train_set, batch_size=config.batch_size, shuffle=True,
                        drop_last=len(train_set) > config.batch_size,
                        generator=loader_generator(config.seed), **common)
-    val = DataLoader(val_set, batch_size=config.eval_batch_size or config.batch_size, shuffle=False, **common)
+    # Its own generator: a val pass draws no number from the global generator, so how often the
+    # run is scored never changes its training (dropout draws from the global one).
+    val = DataLoader(val_set, batch_size=config.eval_batch_size or config.batch_size, shuffle=False,
+                     generator=loader_generator(config.seed), **common)
     return train, val
 
 

@@ -174,3 +174,14 @@ def test_out_of_memory_is_recognised_and_the_share_is_set_once(monkeypatch):
     monkeypatch.setattr(runtime, "_memory_share", None)
     with pytest.raises(TrainError, match="fraction"):
         runtime.limit_gpu_memory(1.5)
+
+
+def test_how_often_the_val_split_is_scored_never_changes_the_training(micro_spec_dict, tiny_cache):
+    from videomodels.archspec import ArchSpec
+
+    micro_spec_dict["nodes"][-1]["attrs"]["dropout"] = 0.5  # dropout draws from the global generator
+    spec = ArchSpec.from_dict(micro_spec_dict)
+    every = train_and_evaluate(spec, tiny_cache, fast_config(epochs=4))
+    last = train_and_evaluate(spec, tiny_cache, fast_config(epochs=4, max_evals=1))
+    assert every.loss_curve == last.loss_curve and every.metrics == last.metrics
+    assert sum(h["val"] is not None for h in every.history) == 4 and sum(h["val"] is not None for h in last.history) == 1
