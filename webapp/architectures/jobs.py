@@ -31,10 +31,9 @@ from archsearch.seeding import SeedError, fit_spec, hand_edited
 from webapp.studio.live import LiveWeights, group_send
 from webapp.studio.models import Candidate, Dataset, Experiment
 from webapp.studio.progress import record_event
-from webapp.studio.services import StudioError, TransitionError, build_engine, config_errors, data_dir
+from webapp.studio.services import StudioError, TransitionError, build_engine, config_errors, data_dir, workers
 from webapp.studio.services.lifecycle import locked
 from webapp.studio.services.scheduler import queue_evaluations
-from webapp.studio.services import workers
 from webapp.studio.services.worker import Heartbeat
 
 from .evaluations import Evaluation

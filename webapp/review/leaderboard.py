@@ -100,6 +100,8 @@ def parse_query(params) -> Query:
     query.tag = (params.get("tag", "") or "").strip().lower()
     if len(query.tag) > 50:
         raise FilterError("tag", "At most 50 characters.")
+    if "\x00" in query.tag:  # PostgreSQL text cannot hold it: a 400, not a database error
+        raise FilterError("tag", "Must not contain NUL characters.")
     query.latency_device = params.get("latency_device", "") or ""
     if query.latency_device and query.latency_device not in LATENCY_DEVICES:
         raise FilterError("latency_device", f"Must be one of {', '.join(LATENCY_DEVICES)}.")
@@ -113,8 +115,8 @@ def parse_query(params) -> Query:
     return query
 
 
-def scoped(user, query: Query) -> QuerySet:
-    """The candidates ``query`` selects among the user's teams (another team's ids select nothing)."""
+def scoped_experiments(user, query: Query) -> QuerySet:
+    """The experiments whose candidates ``query`` can select."""
     experiments = Experiment.objects.for_user(user)
     if query.team is not None:
         experiments = experiments.filter(team_id=query.team)
@@ -124,7 +126,21 @@ def scoped(user, query: Query) -> QuerySet:
         experiments = experiments.filter(family=query.family)
     if query.dataset is not None:
         experiments = experiments.filter(dataset_id=query.dataset)
-    experiment_ids = list(experiments.values_list("pk", flat=True)[:10001])
+    return experiments
+
+
+def latency_devices(user, query: Query) -> list[str]:
+    """Where the selected candidates' latencies were measured: their searches' latency devices
+    (read from the experiments, never a scan of the candidates)."""
+    if query.latency_device:
+        return [query.latency_device]
+    found = scoped_experiments(user, query).order_by().values_list("config__latency_device", flat=True).distinct()[:10]
+    return sorted({device or "cpu" for device in found})
+
+
+def scoped(user, query: Query) -> QuerySet:
+    """The candidates ``query`` selects among the user's teams (another team's ids select nothing)."""
+    experiment_ids = list(scoped_experiments(user, query).values_list("pk", flat=True)[:10001])
     candidates = Candidate.objects.all()
     if query.experiment is not None or len(experiment_ids) == 1:
         candidates = candidates.filter(experiment_id=experiment_ids[0]) if experiment_ids else candidates.none()
@@ -230,7 +246,7 @@ def pareto(user, query: Query, cost: str = "latency", *, context_points: int = 1
     on_front = {p[0] for p in front}
     others = [p for p in sample(candidates, column, context_points) if p[0] not in on_front][:context_points]
     # Latencies measured on the CPU and on a GPU do not compare: say which the points are.
-    devices = sorted(set(candidates.order_by().values_list("latency_device", flat=True).distinct()[:3])) if cost == "latency" else []
+    devices = latency_devices(user, query) if cost == "latency" else []
     return {"cost": cost, "count": count, "front": [list(p) for p in front], "others": [list(p) for p in others],
             "latency_devices": devices}
 
