@@ -8,7 +8,7 @@ from pathlib import Path
 
 from videomodels.data import load_cache
 
-from archsearch.config import FAMILIES, ConfigError, SearchConfig
+from archsearch.config import FAMILIES, LATENCY_DEVICES, PRECISIONS, ConfigError, SearchConfig
 from archsearch.events import Event
 from archsearch.runner import RESULTS, RunError, SearchRun, ensure_cache
 from archsearch.seeding import preset_seeds
@@ -17,7 +17,8 @@ from archsearch.seeding import preset_seeds
 class ProgressPrinter:
     """A tqdm bar on a terminal, one line per candidate otherwise."""
 
-    def __init__(self, total: int, done: int = 0):
+    def __init__(self, total: int, done: int = 0, latency_device: str = "cpu"):
+        self.latency_device = latency_device
         self.bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
@@ -27,6 +28,7 @@ class ProgressPrinter:
     def __call__(self, event: Event) -> None:
         if event.type == "candidate_evaluated":
             text = f"{event.candidate_id} gen {event.generation}: acc {event.accuracy:.3f} ({event.fidelity}), {event.latency_ms:.1f} ms"
+            text += f" ({self.latency_device})"
             if self.bar:
                 self.bar.update(1)
                 self.bar.set_postfix_str(text)
@@ -70,9 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-inherit", action="store_true", help="train every child from scratch")
     run.add_argument("--frames", type=int, default=8, help="frames per clip when preparing raw videos")
     run.add_argument("--size", type=int, default=32, help="resolution when preparing raw videos")
-    run.add_argument("--device", default="auto")
+    run.add_argument("--device", default="auto", help="training device: auto (cuda when there is one), cpu, cuda, cuda:N")
+    run.add_argument("--latency-device", choices=LATENCY_DEVICES, default="cpu",
+                     help="where latency is measured and budgeted: cpu (default) or cuda (batch 1, synchronised, "
+                          "the GPU alone while timing)")
+    run.add_argument("--deterministic", action="store_true",
+                     help="bit-for-bit repeatable CUDA training (cuDNN's deterministic algorithms, no autotuning; slower)")
+    run.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                     help="fp32 (default), or bf16 / fp16 autocast (fp16 with a gradient scaler)")
     run.add_argument("--json", action="store_true", help="print the final summary as JSON")
     return parser
+
+
+def check_hardware(config: SearchConfig) -> None:
+    """Settings this machine cannot honour are a user error before anything runs."""
+    if config.latency_device == "cuda" or config.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            flag = "--latency-device cuda" if config.latency_device == "cuda" else f"--device {config.device}"
+            raise RunError(f"{flag}: this machine has no CUDA GPU (torch {torch.__version__}); "
+                           "measure latency with --latency-device cpu and train with --device cpu or auto")
 
 
 def seeded_from_presets(config: SearchConfig, args) -> tuple[Path, list]:
@@ -96,7 +116,8 @@ def summary(state: dict) -> dict:
         "family": state["family"],
         "evaluated": sum(1 for c in state["candidates"] if c["status"] == "evaluated"),
         "rejected": sum(1 for c in state["candidates"] if c["status"] == "rejected"),
-        "best": {k: best[k] for k in ("id", "accuracy", "latency_ms")} if best else None,
+        "best": {k: best.get(k) for k in ("id", "accuracy", "latency_ms")} if best else None,
+        "latency_device": state["config"].get("latency_device", "cpu"),
         "pareto_front": state["pareto_front"],
         "ensemble": state["ensemble"],
         "gave_up": state["gave_up"],
@@ -108,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.resume:
             run = SearchRun.resume(args.resume)
-            run.bus.listeners.append(ProgressPrinter(run.config.total_trained, len(run.engine.trained)))
+            check_hardware(run.config)
+            run.bus.listeners.append(ProgressPrinter(run.config.total_trained, len(run.engine.trained), run.config.latency_device))
         else:
             missing = [flag for flag, value in (("--family", args.family), ("--data", args.data), ("--out", args.out)) if not value]
             if missing:
@@ -119,12 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed, objective=args.objective, latency_budget_ms=args.latency_budget_ms,
                 max_params=args.max_params, low_steps=args.low_steps, high_steps=args.high_steps,
                 batch_size=args.batch_size, lr=args.lr, inherit_weights=not args.no_inherit, device=args.device,
+                latency_device=args.latency_device, deterministic=args.deterministic, precision=args.precision,
             )
+            check_hardware(config)
             data = args.data
             if args.seed_presets:
                 data, config.seeds = seeded_from_presets(config.validate(), args)
             run = SearchRun.create(args.out, config, data, frames=args.frames, size=args.size,
-                                   listeners=[ProgressPrinter(config.total_trained)])
+                                   listeners=[ProgressPrinter(config.total_trained, latency_device=config.latency_device)])
         state = run.run()
     except (RunError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -136,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         best = result["best"]
         print(f"evaluated {result['evaluated']} candidates ({result['rejected']} rejected)")
         if best:
-            print(f"best {best['id']}: accuracy {best['accuracy']:.3f}, latency {best['latency_ms']:.1f} ms")
+            print(f"best {best['id']}: accuracy {best['accuracy']:.3f}, latency {best['latency_ms']:.1f} ms "
+                  f"({result['latency_device']}, batch 1)")
         if result["ensemble"] and "ensemble_accuracy" in result["ensemble"]:
             e = result["ensemble"]
             print(f"ensemble of {len(e['members'])}: {e['ensemble_accuracy']:.3f} vs best single {e['best_single_accuracy']:.3f}")

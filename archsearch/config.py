@@ -8,6 +8,9 @@ from typing import Any
 
 FAMILIES = ("evanet", "assemblenet", "tvn")
 OBJECTIVES = ("accuracy", "pareto")
+# The same names as videomodels.train (kept here so reading a config needs no torch).
+LATENCY_DEVICES = ("cpu", "cuda")
+PRECISIONS = ("fp32", "bf16", "fp16")
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d{1,2})?")
 SEED_MAX = 2**63 - 1  # a seed is stored in 64-bit columns and files
 
@@ -22,7 +25,7 @@ INT_RANGES = {
 FLOAT_RANGES = {"latency_budget_ms": (0.0, 1e9, True), "promote_fraction": (0.0, 1.0, True), "lr": (0.0, 1e3, True),
                 "curve_stop": (0.0, 1.0, False)}
 OPTIONAL = {"latency_budget_ms"}
-BOOL_FIELDS = ("inherit_weights",)
+BOOL_FIELDS = ("inherit_weights", "deterministic")
 
 
 def _is_int(value: Any) -> bool:
@@ -96,6 +99,13 @@ class SearchConfig:
     max_rejections: int = 0  # consecutive over-budget proposals before giving up; 0 = 20 x population
     num_threads: int = 0  # training threads; 0 = min(4, cores)
     device: str = "auto"
+    # Where latency is measured and budgeted: the CPU, or the GPU (batch 1, synchronised, the
+    # GPU alone while timing). Each candidate records the device.
+    latency_device: str = "cpu"
+    # Bit-for-bit repeatable CUDA training (cuDNN's deterministic algorithms, no autotuning):
+    # 1.5-9x slower per step on a GPU. Off: autotuning and TF32.
+    deterministic: bool = False
+    precision: str = "fp32"  # or "bf16" / "fp16" autocast (fp16 with a gradient scaler)
     # Hand-made members of the initial population, proposed first (see archsearch.seeding).
     seeds: list = field(default_factory=list)
 
@@ -139,7 +149,8 @@ class SearchConfig:
         from archsearch.seeding import seed_problems
 
         problems += seed_problems(self.seeds)
-        checked = {"family", "objective", "device", "seeds", *INT_RANGES, *FLOAT_RANGES, *BOOL_FIELDS}
+        checked = {"family", "objective", "device", "seeds", "latency_device", "precision", *INT_RANGES, *FLOAT_RANGES,
+                   *BOOL_FIELDS}
         for item in fields(self):
             if item.name not in checked and not _same_kind(getattr(self, item.name), item.default):
                 problems.append(f"{item.name}: must be like {item.default!r}, got {_show(getattr(self, item.name))}")
@@ -151,6 +162,10 @@ class SearchConfig:
             problems.append(f"elitism: must be below the population ({self.population}), got {self.elitism}")
         if _is_int(self.initial_population) and _is_int(self.population) and self.initial_population > self.population:
             problems.append(f"initial_population: must be 0 (= population) or at most the population ({self.population}), got {self.initial_population}")
+        if not isinstance(self.latency_device, str) or self.latency_device not in LATENCY_DEVICES:
+            problems.append(f"latency_device: must be one of {', '.join(LATENCY_DEVICES)}, got {_show(self.latency_device)}")
+        if not isinstance(self.precision, str) or self.precision not in PRECISIONS:
+            problems.append(f"precision: must be one of {', '.join(PRECISIONS)}, got {_show(self.precision)}")
         if not isinstance(self.proxy, str) or self.proxy not in PROXY_NAMES:
             problems.append(f"proxy: must be one of {', '.join(PROXY_NAMES)}, got {_show(self.proxy)}")
         if problems:

@@ -176,7 +176,8 @@ class Evolution:
         events: list[Event] = []
         if record["status"] == "evaluated":
             events.append(CandidateEvaluated(record["id"], record["generation"], record["accuracy"], record.get("latency_ms"),
-                                             record.get("fidelity", "low"), record["params"], record.get("seconds", 0.0)))
+                                             record.get("fidelity", "low"), record["params"], record.get("seconds", 0.0),
+                                             record.get("latency_device") or "cpu"))
             if self.best_id != previous_best:
                 events.append(NewBest(record["id"], record["accuracy"], record.get("latency_ms")))
             if self.generation != previous_generation:
@@ -185,7 +186,8 @@ class Evolution:
                 if not self.done:
                     events.append(GenerationStarted(self.generation, len(self.trained)))
         else:
-            events.append(CandidateRejected(record["id"], record["generation"], record.get("reason", ""), record.get("latency_ms")))
+            events.append(CandidateRejected(record["id"], record["generation"], record.get("reason", ""), record.get("latency_ms"),
+                                            record.get("latency_device") or "cpu"))
         return events
 
     def _apply(self, record: dict[str, Any]) -> None:

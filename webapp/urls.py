@@ -19,6 +19,7 @@ router.register("datasets", api.DatasetViewSet, basename="dataset")
 router.register("experiments", api.ExperimentViewSet, basename="experiment")
 router.register("candidates", api.CandidateViewSet, basename="candidate")
 router.register("events", api.EventViewSet, basename="event")
+router.register("workers", api.WorkerViewSet, basename="worker")
 architecture_routes.register(router)
 router.register("evaluations", jobs_api.EvaluationViewSet, basename="evaluation")
 

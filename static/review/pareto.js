@@ -35,7 +35,10 @@ async function evaluateEnsemble() {
 
 async function main() {
   const data = state.data = await getJSON(boot.api);
-  $("pareto-count").textContent = `${data.front.length} models on the front of ${data.count} (the chart shows the front and a sample of the rest).`;
+  const devices = (data.latency_devices || []).map((d) => (d === "cuda" ? "GPU" : "CPU"));
+  const where = devices.length ? `, ${devices.join(" and ")}` : "";
+  $("pareto-count").textContent = `${data.front.length} models on the front of ${data.count} (the chart shows the front and a sample of the rest).` +
+    (devices.length > 1 ? " Latencies measured on the CPU and on a GPU do not compare: choose one device in the leaderboard's filters." : "");
   const toPoint = ([id, accuracy, cost]) => ({x: cost, y: accuracy, id});
   state.chart = new window.Chart($("pareto-chart"), {
     type: "scatter",
@@ -44,7 +47,7 @@ async function main() {
       {label: "other models", data: data.others.map(toPoint), borderColor: "#94a3b8", backgroundColor: "rgba(148,163,184,0.5)", pointRadius: 2},
     ]},
     options: {animation: false, maintainAspectRatio: false,
-      scales: {x: {title: {display: true, text: boot.cost === "macs" ? "multiply-adds" : "latency (ms)"}, type: boot.cost === "macs" ? "logarithmic" : "linear"},
+      scales: {x: {title: {display: true, text: boot.cost === "macs" ? "multiply-adds" : `latency (ms, batch 1${where})`}, type: boot.cost === "macs" ? "logarithmic" : "linear"},
                y: {title: {display: true, text: "accuracy"}}},
       onClick: (event, elements, chart) => {
         if (!elements.length) return;

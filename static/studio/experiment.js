@@ -44,7 +44,7 @@ function charts() {
     ]},
     options: {animation: false, maintainAspectRatio: false,
       plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${ctx.raw.y.toFixed(3)} at ${ctx.raw.x.toFixed(1)} ms`}}},
-      scales: {x: {title: {display: true, text: "latency (ms, CPU)"}, beginAtZero: true},
+      scales: {x: {title: {display: true, text: `latency (ms, ${boot.latency_device === "cuda" ? "GPU" : "CPU"})`}, beginAtZero: true},
                y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
   });
 }

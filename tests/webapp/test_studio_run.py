@@ -45,7 +45,8 @@ def alive(pid: int) -> bool:
 def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
-    env.update(STUDIO_VAR_DIR=str(tmp_path / "var"), STUDIO_PORT=str(port), PYTHONUNBUFFERED="1")
+    # No GPU here (CUDA_VISIBLE_DEVICES empty): one worker for both queues; test_trainworkers covers the GPU plans.
+    env.update(STUDIO_VAR_DIR=str(tmp_path / "var"), STUDIO_PORT=str(port), PYTHONUNBUFFERED="1", CUDA_VISIBLE_DEVICES="")
     log = tmp_path / "run.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "scripts/run_studio.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -95,6 +96,9 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
         while " ready." not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.3)
         assert " ready." in log.read_text()
+        assert "Workers: 1 training worker on the CPU (no GPU visible)" in log.read_text()
+        workers = opener.open(f"{base}/workers/").read().decode()  # the worker reported itself when it was ready
+        assert 'data-name="studio@' in workers and 'data-device="cpu"' in workers and 'data-busy="false"' in workers
         started = children_of(proc.pid)
         assert len(started) >= 3  # redis-server, the worker, Daphne
         proc.send_signal(signal.SIGINT)

@@ -20,7 +20,8 @@ from videomodels.validation import SpecError
 
 from .errors import TrainError
 from .loop import TrainConfig, TrainResult, train_and_evaluate
-from .runtime import DEVICES
+from .latency import LATENCY_DEVICES
+from .runtime import DEVICES, PRECISIONS
 from .specs import resolve_spec
 from videomodels.argtypes import positive_float as _positive_float, positive_int as _positive_int
 
@@ -41,7 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup-steps", type=int, default=0)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="training device (latency is always measured on CPU)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="training device")
+    parser.add_argument("--latency-device", choices=LATENCY_DEVICES, default="cpu",
+                        help="where latency is measured at batch 1 (default cpu; cuda: synchronised, the GPU alone)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="bit-for-bit repeatable CUDA training: cuDNN's deterministic algorithms, no autotuning (slower)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="fp32 (default), or bf16 / fp16 autocast (fp16 with a gradient scaler)")
     parser.add_argument("--threads", type=_positive_int, help="CPU threads (default min(4, cores))")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default 0)")
     parser.add_argument("--frames", type=_positive_int, help="override the frame count of every input stream")
@@ -63,6 +70,9 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         label_smoothing=args.label_smoothing,
         seed=args.seed,
         device=args.device,
+        latency_device=args.latency_device,
+        deterministic=args.deterministic,
+        precision=args.precision,
         num_workers=args.workers,
         progress=not args.json,
     )
@@ -129,6 +139,9 @@ def format_summary(result: TrainResult) -> str:
         f"{result.macs / 1e6:,.1f} M multiply-adds per clip) for {result.epochs_completed} epoch(s), "
         f"{result.steps} steps on {result.device} in {result.wall_time_s:.1f} s",
     ]
+    runtime = result.runtime or {}
+    if runtime.get("device") == "cuda" or runtime.get("precision", "fp32") != "fp32":
+        lines.append(f"  {runtime.get('note')}; precision {runtime.get('precision')}")
     if result.stop_reason:
         lines.append(f"  stopped early: {result.stop_reason}")
     chance = 1.0 / result.num_classes
@@ -144,7 +157,8 @@ def format_summary(result: TrainResult) -> str:
     lines += [f"    {name:<{width}}  {_percent(value)}" for name, value in per_class.items()]
     if result.latency:
         lat = result.latency
-        lines.append(f"  latency {lat['ms']:.2f} ms (batch 1, {lat['device']}, {lat['threads']} thread(s), median of {lat['runs']})")
+        where = lat["device"] if lat["device"] == "cpu" else f"{lat['device']}, {lat.get('hardware') or 'GPU'}"
+        lines.append(f"  latency {lat['ms']:.2f} ms (batch 1, {where}, {lat['threads']} thread(s), median of {lat['runs']})")
     if result.inherited:
         lines.append(f"  inherited {result.inherited['inherited']}/{result.inherited['total']} tensors")
     if result.files:
@@ -158,7 +172,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "train",
         help="train and evaluate a preset or spec on a video dataset",
         description="Train a preset or spec file on a clip cache (or a video folder, prepared into RUN/cache first), "
-                    "evaluate on its val split, measure CPU latency and write checkpoint.pt, metrics.json and spec.json to RUN.",
+                    "evaluate on its val split, measure latency (CPU by default) and write checkpoint.pt, metrics.json and spec.json to RUN.",
     )
     add_arguments(parser)
     return parser

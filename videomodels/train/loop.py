@@ -34,16 +34,22 @@ from videomodels.preprocessing import preprocessing_for
 
 from .callbacks import CallbackList, ProgressBar
 from .checkpoint import inherit_weights, jsonable, save_checkpoint, write_json
+from .clipmemo import memoized
 from .checkpoint import load_checkpoint  # noqa: F401  re-exported: loop is where callers look for it
 from .datasets import DataBundle, is_cache_dir, resolve_datasets
 from .errors import TrainError
-from .latency import measure_model_latency
+from .gpulock import gpu_turn
+from .latency import check_latency_device, measure_model_latency
 from .metrics import MetricAccumulator, compact
 from .optim import build_optimizer, build_scheduler
 from .runtime import (
     DEVICES,
+    PRECISIONS,
+    applied,
+    autocast,
+    choose_settings,
     default_threads,
-    deterministic_cuda,
+    grad_scaler,
     loader_generator,
     resolve_device,
     seed_everything,
@@ -67,6 +73,15 @@ class TrainConfig:
     device: 'auto' (cuda if available), 'cpu' or 'cuda'.
     latency_device: where latency is measured, 'cpu' by default whatever trained the
         model, so latencies are comparable between runs (None skips the measurement).
+    deterministic: bit-for-bit repeatable CUDA training (cuDNN's deterministic algorithms, no
+        autotuning; 1.5-9x slower on a GPU). Off: cuDNN autotuning and TF32 (see runtime.choose_settings).
+    autotune: cuDNN autotuning on CUDA; None chooses per run (off for very short runs).
+    precision: 'fp32', 'bf16' or 'fp16' autocast (fp16 with a gradient scaler); latency is
+        always measured in fp32.
+    max_evals: with eval_every_epoch, at most this many val passes, spread over the epochs
+        (the last epoch always); None = every epoch.
+    clip_memo: keep sampled clips on the device for later runs of this process
+        (see clipmemo; a search's candidates share them).
     log_every: the loss curve stores the mean loss of every this many steps.
     progress: show a tqdm bar when stderr is a terminal.
     """
@@ -93,12 +108,17 @@ class TrainConfig:
     latency_warmup: int = 3
     log_every: int = 1
     progress: bool = True
+    deterministic: bool = False
+    autotune: bool | None = None
+    precision: str = "fp32"
+    max_evals: int | None = None
+    clip_memo: bool = False
 
     def validate(self) -> None:
         problems = []
         if self.epochs is None and self.max_steps is None:
             problems.append("give epochs or max_steps")
-        for name in ("epochs", "max_steps", "eval_batch_size"):
+        for name in ("epochs", "max_steps", "eval_batch_size", "max_evals"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 problems.append(f"{name} must be a positive integer or None, got {value!r}")
@@ -124,6 +144,13 @@ class TrainConfig:
             problems.append(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.latency_device not in (None, "cpu", "cuda"):
             problems.append(f"latency_device must be 'cpu', 'cuda' or None, got {self.latency_device!r}")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        for name in ("deterministic", "clip_memo"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.autotune not in (None, True, False):
+            problems.append(f"autotune must be true, false or None, got {self.autotune!r}")
         if self.grad_clip is not None and self.grad_clip <= 0:
             problems.append(f"grad_clip must be > 0 or None, got {self.grad_clip}")
         if problems:
@@ -155,6 +182,7 @@ class TrainResult:
     inherited: dict[str, Any] | None
     seed: int
     device: str
+    runtime: dict[str, Any]  # the device settings used (runtime.DeviceSettings.to_dict())
     wall_time_s: float
     train_time_s: float
     config: dict[str, Any]
@@ -177,14 +205,21 @@ class TrainResult:
 
 
 def _loaders(bundle: DataBundle, config: TrainConfig, device: torch.device) -> tuple[DataLoader, DataLoader]:
-    common = {"num_workers": config.num_workers, "pin_memory": device.type == "cuda",
+    train_set, val_set = bundle.train, bundle.val
+    memo = config.clip_memo and config.num_workers == 0
+    if memo:  # clips already on the device: nothing to pin
+        train_set, val_set = memoized(train_set, device), memoized(val_set, device)
+    common = {"num_workers": config.num_workers, "pin_memory": device.type == "cuda" and not memo,
               "worker_init_fn": seed_worker if config.num_workers else None}
     # Drop a ragged last batch (a batch of 1-2 clips makes batch-norm statistics noisy),
     # unless the train split is smaller than one batch.
-    train = DataLoader(bundle.train, batch_size=config.batch_size, shuffle=True,
-                       drop_last=len(bundle.train) > config.batch_size,
+    train = DataLoader(train_set, batch_size=config.batch_size, shuffle=True,
+                       drop_last=len(train_set) > config.batch_size,
                        generator=loader_generator(config.seed), **common)
-    val = DataLoader(bundle.val, batch_size=config.eval_batch_size or config.batch_size, shuffle=False, **common)
+    # Its own generator: a val pass draws no number from the global generator, so how often the
+    # run is scored never changes its training (dropout draws from the global one).
+    val = DataLoader(val_set, batch_size=config.eval_batch_size or config.batch_size, shuffle=False,
+                     generator=loader_generator(config.seed), **common)
     return train, val
 
 
@@ -199,7 +234,8 @@ def _criterion(multilabel: bool, label_smoothing: float) -> nn.Module:
     return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
 
 
-def evaluate(model: nn.Module, loader: DataLoader, bundle: DataBundle, device: torch.device) -> dict[str, Any]:
+def evaluate(model: nn.Module, loader: DataLoader, bundle: DataBundle, device: torch.device,
+             precision: str = "fp32") -> dict[str, Any]:
     """Val metrics of ``model``; the loss is the plain (unsmoothed) loss so runs with
     different label smoothing stay comparable."""
     criterion = _criterion(bundle.multilabel, 0.0)
@@ -209,8 +245,9 @@ def evaluate(model: nn.Module, loader: DataLoader, bundle: DataBundle, device: t
     with torch.no_grad():
         for inputs, targets in loader:
             inputs, targets = _to_device(inputs, targets, device)
-            logits = model(inputs)
-            accumulator.update(logits, targets, float(criterion(logits.float(), targets)))
+            with gpu_turn(device), autocast(device, precision):
+                logits = model(inputs).float()
+            accumulator.update(logits, targets, float(criterion(logits, targets)))
     model.train(was_training)
     return accumulator.compute()
 
@@ -218,6 +255,16 @@ def evaluate(model: nn.Module, loader: DataLoader, bundle: DataBundle, device: t
 def _set_epoch(dataset: Any, epoch: int) -> None:
     if hasattr(dataset, "set_epoch"):
         dataset.set_epoch(epoch)
+
+
+def _evaluates_at(config: TrainConfig, epoch: int, epochs: int) -> bool:
+    """Whether the val split is scored after ``epoch`` (the caller scores the last one anyway)."""
+    if not config.eval_every_epoch:
+        return False
+    if config.max_evals is None or epochs <= config.max_evals:
+        return True
+    # max_evals epochs evenly spread, the last included: where floor(epoch * k / epochs) steps up.
+    return epoch * config.max_evals // epochs > (epoch - 1) * config.max_evals // epochs
 
 
 def _plan(config: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
@@ -260,6 +307,8 @@ def train_and_evaluate(
     started = time.perf_counter()
     config = config or TrainConfig()
     config.validate()
+    if config.latency_device is not None:
+        check_latency_device(config.latency_device)  # before training, not after it
     spec = resolve_spec(spec_or_name)
     streams = streams_for_spec(spec)
     device = resolve_device(config.device)
@@ -300,7 +349,7 @@ class _Progress:
             self.pending = []
 
 
-def _train_epoch(model, loader, optimizer, scheduler, criterion, config: TrainConfig, device, callbacks: CallbackList,
+def _train_epoch(model, loader, optimizer, scheduler, scaler, criterion, config: TrainConfig, device, callbacks: CallbackList,
                  progress: _Progress, epoch: int, total_steps: int, multilabel: bool) -> dict[str, Any]:
     """One pass over the train loader (fewer steps if the plan or a callback says so)."""
     losses: list[float] = []
@@ -311,19 +360,23 @@ def _train_epoch(model, loader, optimizer, scheduler, criterion, config: TrainCo
         return {"lr": lr_used, "train_loss": None, "train_top1": None}
     for inputs, targets in loader:
         inputs, targets = _to_device(inputs, targets, device)
-        logits = model(inputs)
-        loss = criterion(logits.float(), targets)
-        loss_value = float(loss.detach())
-        if not math.isfinite(loss_value):  # a diverged candidate: stop instead of training on NaNs
-            progress.stop_reason = f"non-finite training loss at step {progress.step + 1}"
-            break
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        lr_used = optimizer.param_groups[0]["lr"]
-        optimizer.step()
-        scheduler.step()
+        with gpu_turn(device):  # a latency measurement on this GPU waits for the step, and the step for it
+            with autocast(device, config.precision):
+                logits = model(inputs)
+            loss = criterion(logits.float(), targets)
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):  # a diverged candidate: stop instead of training on NaNs
+                progress.stop_reason = f"non-finite training loss at step {progress.step + 1}"
+                break
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.grad_clip is not None:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            lr_used = optimizer.param_groups[0]["lr"]
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
         progress.step += 1
         losses.append(loss_value)
         progress.record(loss_value)
@@ -343,15 +396,25 @@ def _train_epoch(model, loader, optimizer, scheduler, criterion, config: TrainCo
 
 def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.device, callbacks: CallbackList,
          init_state_dict: Mapping[str, Any] | None, started: float) -> TrainResult:
-    analysis = analyze(spec, num_classes=bundle.num_classes)
-    if device.type == "cuda":
-        deterministic_cuda()
-    seed_everything(config.seed)  # right before building: the seed fixes the initial weights
-    model = build_model(analysis.spec, num_classes=bundle.num_classes, device=device, analysis=analysis)
-    inherited = inherit_weights(model, init_state_dict) if init_state_dict is not None else None
     train_loader, val_loader = _loaders(bundle, config, device)
     steps_per_epoch = len(train_loader)
     epochs, total_steps = _plan(config, steps_per_epoch)
+    settings = choose_settings(device.type, deterministic=config.deterministic, precision=config.precision,
+                               autotune=config.autotune, total_steps=total_steps)
+    with applied(settings):
+        return _fit(spec, bundle, config, device, settings, callbacks, init_state_dict, started,
+                    train_loader, val_loader, epochs, total_steps)
+
+
+def _fit(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.device, settings, callbacks: CallbackList,
+         init_state_dict: Mapping[str, Any] | None, started: float, train_loader: DataLoader, val_loader: DataLoader,
+         epochs: int, total_steps: int) -> TrainResult:
+    analysis = analyze(spec, num_classes=bundle.num_classes)
+    seed_everything(config.seed)  # right before building: the seed fixes the initial weights
+    model = build_model(analysis.spec, num_classes=bundle.num_classes, device=device, analysis=analysis)
+    inherited = inherit_weights(model, init_state_dict) if init_state_dict is not None else None
+    steps_per_epoch = len(train_loader)
+    scaler = grad_scaler(device, config.precision)
     optimizer = build_optimizer(model, config.optimizer, config.lr, config.weight_decay, config.momentum)
     scheduler = build_scheduler(optimizer, total_steps=total_steps, warmup_steps=config.warmup_steps, schedule=config.schedule)
     criterion = _criterion(bundle.multilabel, config.label_smoothing)
@@ -360,7 +423,7 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
     callbacks.on_train_start(jsonable({
         "spec_name": spec.name, "spec_hash": spec.content_hash(), "family": spec.family,
         "num_classes": bundle.num_classes, "class_names": bundle.class_names, "multilabel": bundle.multilabel,
-        "params": analysis.params, "macs": analysis.macs, "device": str(device), "seed": config.seed,
+        "params": analysis.params, "macs": analysis.macs, "device": str(device), "runtime": settings.to_dict(), "seed": config.seed,
         "epochs": epochs, "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
         "inherited": inherited, "data": bundle.info, "config": config.to_dict(),
     }))
@@ -376,14 +439,14 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
         _set_epoch(bundle.train, epoch)
         callbacks.on_epoch_start(epoch)
         progress.stop_reason = progress.stop_reason or callbacks.stop_reason
-        stats = _train_epoch(model, train_loader, optimizer, scheduler, criterion, config, device, callbacks,
+        stats = _train_epoch(model, train_loader, optimizer, scheduler, scaler, criterion, config, device, callbacks,
                              progress, epoch, total_steps, bundle.multilabel)
         finishing = progress.stop_reason is not None or progress.step >= total_steps or epoch == epochs
         if finishing:
             progress.flush()
         val = None
-        if config.eval_every_epoch or finishing:
-            final_metrics = evaluate(model, val_loader, bundle, device)
+        if finishing or _evaluates_at(config, epoch, epochs):
+            final_metrics = evaluate(model, val_loader, bundle, device, config.precision)
             evaluated_at = progress.step
             val = compact(final_metrics)
         history.append(jsonable({"epoch": epoch, "steps": progress.step, **stats, "val": val,
@@ -392,7 +455,7 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
         progress.stop_reason = progress.stop_reason or callbacks.stop_reason
     progress.flush()
     if final_metrics is None or evaluated_at != progress.step:
-        final_metrics = evaluate(model, val_loader, bundle, device)
+        final_metrics = evaluate(model, val_loader, bundle, device, config.precision)
     train_time = time.perf_counter() - train_started
     model.eval()
 
@@ -419,6 +482,7 @@ def _run(spec: ArchSpec, bundle: DataBundle, config: TrainConfig, device: torch.
         inherited=inherited,
         seed=config.seed,
         device=str(device),
+        runtime=settings.to_dict(),
         wall_time_s=time.perf_counter() - started,
         train_time_s=train_time,
         config=jsonable(config.to_dict()),

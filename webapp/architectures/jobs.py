@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from archsearch.config import ConfigError, SearchConfig
@@ -30,7 +31,7 @@ from archsearch.seeding import SeedError, fit_spec, hand_edited
 from webapp.studio.live import LiveWeights, group_send
 from webapp.studio.models import Candidate, Dataset, Experiment
 from webapp.studio.progress import record_event
-from webapp.studio.services import StudioError, TransitionError, build_engine, config_errors, data_dir
+from webapp.studio.services import StudioError, TransitionError, build_engine, config_errors, data_dir, workers
 from webapp.studio.services.lifecycle import locked
 from webapp.studio.services.scheduler import queue_evaluations
 from webapp.studio.services.worker import Heartbeat
@@ -122,6 +123,9 @@ class EvalJob:
     budget: dict
     seed: int
     out_dir: str
+    team_id: int | None = None
+    label: str = ""
+    url: str = ""
 
 
 def claim_evaluation(evaluation_id: int, worker: str) -> EvalJob | None:
@@ -144,8 +148,11 @@ def claim_evaluation(evaluation_id: int, worker: str) -> EvalJob | None:
         budget = EvalBudget(low_steps=evaluation.steps, high_steps=0, batch_size=evaluation.batch_size, latency_threads=1,
                             latency_runs=3, num_threads=1)
         out_dir = data_dir() / "evaluations" / str(evaluation.pk) / f"attempt{evaluation.attempt}"
+        version = evaluation.version
         return EvalJob(evaluation.pk, worker, evaluation.attempt, evaluation.spec, evaluation.dataset.cache_path,
-                       budget.to_dict(), evaluation.seed, str(out_dir))
+                       budget.to_dict(), evaluation.seed, str(out_dir), version.architecture.team_id,
+                       f"evaluation {evaluation.pk}: {version.architecture.name} v{version.number}",
+                       reverse("architecture-detail", args=[version.architecture_id]))
 
 
 def _held(job: EvalJob):
@@ -213,8 +220,11 @@ def run_evaluation(evaluation_id: int, worker: str) -> str:
         f"evaluation.{job.evaluation_id}", {"type": "evaluation.weights", "step": step, "weights": vector}),
         interval=settings.STUDIO_LIVE_WEIGHTS_INTERVAL)
     try:
-        result = evaluate_candidate(job.spec, job.cache_dir, job.budget, job.seed, out_dir=job.out_dir, stop=watch,
-                                    watchers=[live])
+        workers.prepare_device()
+        with workers.training("evaluation", job.evaluation_id, team=job.team_id, label=job.label,
+                              url=job.url):
+            result = evaluate_candidate(job.spec, job.cache_dir, job.budget, job.seed, out_dir=job.out_dir, stop=watch,
+                                        watchers=[live])
     except Interrupted as why:
         release_evaluation(job, str(why))
         return "interrupted"

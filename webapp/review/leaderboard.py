@@ -23,6 +23,7 @@ PARETO_COSTS = {"latency": "latency_ms", "macs": "macs"}
 RANGES = {"min_accuracy": ("accuracy", "gte"), "max_accuracy": ("accuracy", "lte"), "max_latency": ("latency_ms", "lte"),
           "min_latency": ("latency_ms", "gte"), "max_params": ("params", "lte"), "max_macs": ("macs", "lte")}
 MAX_FLOAT_TEXT = 40
+LATENCY_DEVICES = ("cpu", "cuda")  # where a candidate's latency was measured (its search's latency device)
 COUNT_CAP = 10_000
 
 
@@ -43,6 +44,7 @@ class Query:
     status: str = ""
     review: str = ""
     tag: str = ""
+    latency_device: str = ""
     sort: str = DEFAULT_SORT
     ranges: dict[str, float] = field(default_factory=dict)
 
@@ -50,7 +52,7 @@ class Query:
         """Back to query parameters (for links that keep the filters)."""
         out = {k: str(v) for k, v in (("team", self.team), ("experiment", self.experiment), ("family", self.family),
                                       ("dataset", self.dataset), ("status", self.status), ("review", self.review),
-                                      ("tag", self.tag)) if v not in (None, "")}
+                                      ("tag", self.tag), ("latency_device", self.latency_device)) if v not in (None, "")}
         if self.sort != DEFAULT_SORT:
             out["sort"] = self.sort
         out.update({k: repr(v) for k, v in self.ranges.items()})
@@ -98,6 +100,11 @@ def parse_query(params) -> Query:
     query.tag = (params.get("tag", "") or "").strip().lower()
     if len(query.tag) > 50:
         raise FilterError("tag", "At most 50 characters.")
+    if "\x00" in query.tag:  # PostgreSQL text cannot hold it: a 400, not a database error
+        raise FilterError("tag", "Must not contain NUL characters.")
+    query.latency_device = params.get("latency_device", "") or ""
+    if query.latency_device and query.latency_device not in LATENCY_DEVICES:
+        raise FilterError("latency_device", f"Must be one of {', '.join(LATENCY_DEVICES)}.")
     sort = params.get("sort", "") or DEFAULT_SORT
     if sort.lstrip("-") not in SORTS:
         raise FilterError("sort", f"Must be one of {', '.join(SORTS)} (a leading '-' for descending).")
@@ -108,8 +115,8 @@ def parse_query(params) -> Query:
     return query
 
 
-def scoped(user, query: Query) -> QuerySet:
-    """The candidates ``query`` selects among the user's teams (another team's ids select nothing)."""
+def scoped_experiments(user, query: Query) -> QuerySet:
+    """The experiments whose candidates ``query`` can select."""
     experiments = Experiment.objects.for_user(user)
     if query.team is not None:
         experiments = experiments.filter(team_id=query.team)
@@ -119,7 +126,21 @@ def scoped(user, query: Query) -> QuerySet:
         experiments = experiments.filter(family=query.family)
     if query.dataset is not None:
         experiments = experiments.filter(dataset_id=query.dataset)
-    experiment_ids = list(experiments.values_list("pk", flat=True)[:10001])
+    return experiments
+
+
+def latency_devices(user, query: Query) -> list[str]:
+    """Where the selected candidates' latencies were measured: their searches' latency devices
+    (read from the experiments, never a scan of the candidates)."""
+    if query.latency_device:
+        return [query.latency_device]
+    found = scoped_experiments(user, query).order_by().values_list("config__latency_device", flat=True).distinct()[:10]
+    return sorted({device or "cpu" for device in found})
+
+
+def scoped(user, query: Query) -> QuerySet:
+    """The candidates ``query`` selects among the user's teams (another team's ids select nothing)."""
+    experiment_ids = list(scoped_experiments(user, query).values_list("pk", flat=True)[:10001])
     candidates = Candidate.objects.all()
     if query.experiment is not None or len(experiment_ids) == 1:
         candidates = candidates.filter(experiment_id=experiment_ids[0]) if experiment_ids else candidates.none()
@@ -134,6 +155,8 @@ def scoped(user, query: Query) -> QuerySet:
         candidates = candidates.exclude(review__status__in=[s for s in Subject.Status.values if s != Subject.Status.DRAFT])
     elif query.review:
         candidates = candidates.filter(review__status=query.review)
+    if query.latency_device:
+        candidates = candidates.filter(latency_device=query.latency_device)
     if query.tag:
         candidates = candidates.filter(Exists(Tag.objects.filter(subject__candidate=OuterRef("pk"), name=query.tag)))
     for name, value in query.ranges.items():
@@ -159,7 +182,8 @@ def capped_count(queryset: QuerySet) -> int:
 def leaderboard(user, query: Query) -> QuerySet:
     return (ordered(scoped(user, query), query.sort)
             .select_related("experiment", "experiment__dataset", "review")
-            .only("pk", "name", "index", "generation", "status", "accuracy", "latency_ms", "params", "macs", "mutation",
+            .only("pk", "name", "index", "generation", "status", "accuracy", "latency_ms", "latency_device", "params", "macs",
+                  "mutation",
                   "parent_id", "experiment__name", "experiment__family", "experiment__team_id", "experiment__dataset__name",
                   "review__status"))
 
@@ -177,7 +201,8 @@ def row(candidate: Candidate, tags: dict[int, list[str]]) -> dict:
     return {"id": candidate.pk, "name": candidate.name, "experiment": candidate.experiment_id,
             "experiment_name": candidate.experiment.name, "family": candidate.experiment.family,
             "dataset": candidate.experiment.dataset.name, "generation": candidate.generation, "status": candidate.status,
-            "accuracy": candidate.accuracy, "latency_ms": candidate.latency_ms, "params": candidate.params,
+            "accuracy": candidate.accuracy, "latency_ms": candidate.latency_ms, "latency_device": candidate.latency_device,
+            "params": candidate.params,
             "macs": candidate.macs, "mutation": candidate.mutation, "parent": candidate.parent_id,
             "review_status": review.status if review is not None else Subject.Status.DRAFT,
             "tags": tags.get(candidate.pk, []), "url": candidate.get_absolute_url()}
@@ -220,7 +245,10 @@ def pareto(user, query: Query, cost: str = "latency", *, context_points: int = 1
     front = pareto_front(points)
     on_front = {p[0] for p in front}
     others = [p for p in sample(candidates, column, context_points) if p[0] not in on_front][:context_points]
-    return {"cost": cost, "count": count, "front": [list(p) for p in front], "others": [list(p) for p in others]}
+    # Latencies measured on the CPU and on a GPU do not compare: say which the points are.
+    devices = latency_devices(user, query) if cost == "latency" else []
+    return {"cost": cost, "count": count, "front": [list(p) for p in front], "others": [list(p) for p in others],
+            "latency_devices": devices}
 
 
 def sample(candidates: QuerySet, column: str, size: int) -> list:

@@ -91,7 +91,7 @@ def model_view(subject: Subject) -> ModelView:
             parent = subject_for_candidate(c.parent)
         facts = [("Experiment", experiment.name), ("Family", experiment.family), ("Dataset", experiment.dataset.name),
                  ("Status", c.get_status_display()), ("Generation", c.generation), ("Mutation", c.mutation or "sampled"),
-                 ("Accuracy", _rounded(c.accuracy, 4)), ("Latency (ms, CPU batch 1)", _rounded(c.latency_ms, 2)), ("Parameters", c.params),
+                 ("Accuracy", _rounded(c.accuracy, 4)), (f"Latency (ms, {c.latency_label} batch 1)", _rounded(c.latency_ms, 2)), ("Parameters", c.params),
                  ("Multiply-adds", c.macs), ("Fidelity", c.fidelity), ("Training seconds", _rounded(c.seconds, 1))]
         training = {k: experiment.config.get(k) for k in ("low_steps", "high_steps", "batch_size", "lr", "seed") if k in experiment.config}
         evaluation = candidate_evaluation(c, list(experiment.dataset.class_names or []))

@@ -23,7 +23,7 @@ from .presenters import subject_summary
 
 PAGE_SIZE = 50
 COLUMNS = (("name", "Model", None), ("experiment", "Experiment", None), ("family", "Family", None), ("accuracy", "Accuracy", "accuracy"),
-           ("latency", "Latency (ms)", "latency"), ("params", "Params", "params"), ("macs", "MACs", "macs"),
+           ("latency", "Latency (ms, batch 1)", "latency"), ("params", "Params", "params"), ("macs", "MACs", "macs"),
            ("generation", "Gen", "generation"), ("status", "Status", None), ("review", "Review", None), ("tags", "Tags", None))
 
 
@@ -75,6 +75,7 @@ def leaderboard_page(request):
         "datasets": Dataset.objects.for_user(request.user)[:200],
         "families": ("evanet", "assemblenet", "tvn"), "statuses": Candidate.Status.choices,
         "reviews": Subject.Status.choices, "sorts": [(s, s) for s in leaderboard.SORTS],
+        "latency_devices": [("cpu", "CPU"), ("cuda", "GPU")],
     }, status=400 if problem else 200)
 
 

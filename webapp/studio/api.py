@@ -135,13 +135,17 @@ class ExperimentSerializer(serializers.ModelSerializer):
     high_steps = serializers.IntegerField(write_only=True, required=False)
     batch_size = serializers.IntegerField(write_only=True, required=False)
     settings = serializers.DictField(write_only=True, required=False,
-                                     help_text="Any other archsearch SearchConfig setting, e.g. objective, tournament_size, lr, num_threads")
+                                     help_text="Any other archsearch SearchConfig setting, e.g. objective, tournament_size, lr, "
+                                               "num_threads, latency_device ('cpu' or 'cuda': where latency is measured and "
+                                               "budgeted), deterministic (bit-for-bit repeatable GPU training, slower), "
+                                               "precision ('fp32', 'bf16', 'fp16')")
+    notice = serializers.SerializerMethodField(help_text="On launch: why its candidates may wait (no training worker running), or ''")
     start = serializers.BooleanField(write_only=True, default=True, help_text="Start at once (else it waits as queued)")
     seed_versions = jobs_api.seed_versions_field()
 
     class Meta:
         model = Experiment
-        fields = ["id", "team", "name", "family", "dataset", "status", "outcome", "warnings", "parallelism", "config", "progress",
+        fields = ["id", "team", "name", "family", "dataset", "status", "outcome", "warnings", "notice", "parallelism", "config", "progress",
                   "best", "summary", "error", "last_seq", "created", "started_at", "finished_at",
                   "population", "rounds", "latency_budget_ms", "seed", "low_steps", "high_steps", "batch_size", "settings", "start", "seed_versions"]
         read_only_fields = ["status", "outcome", "warnings", "config", "summary", "error", "last_seq", "created", "started_at",
@@ -153,6 +157,13 @@ class ExperimentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             self.fields["dataset"].queryset = Dataset.objects.for_user(request.user)
+
+    def get_notice(self, experiment) -> str:
+        if not self.context.get("launching"):
+            return ""
+        from .outcomes import parallelism_note
+
+        return parallelism_note(experiment.parallelism, services.train_workers() or 0)
 
     def get_progress(self, experiment) -> dict:
         return experiment.progress(getattr(experiment, "evaluated_count", None))
@@ -168,7 +179,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
             raise ValidationError({"settings": [str(error)]}) from None
         try:
             services.check_launch(team=team, dataset=attrs["dataset"], family=config.family,
-                                  parallelism=attrs.get("parallelism", 2))
+                                  parallelism=attrs.get("parallelism", 2), config=config)
             if attrs.get("seed_versions"):
                 from webapp.architectures import jobs
 
@@ -197,6 +208,9 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")
         return with_counts(experiments).newest_first()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "launching": self.action == "create"}
 
     def _transition(self, change):
         experiment = self.get_object()
@@ -319,4 +333,48 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
             raise Http404("No such experiment.")
         return Event.objects.filter(experiment=experiment, seq__gt=after).order_by("seq")
+
+
+# ---------------------------------------------------------------------- workers
+class WorkerTaskSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="candidate or evaluation")
+    id = serializers.IntegerField(required=False, help_text="absent when it is another team's work")
+    label = serializers.CharField()
+    url = serializers.CharField(allow_null=True)
+    since = serializers.CharField()
+
+
+class WorkerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    host = serializers.CharField()
+    pid = serializers.IntegerField()
+    queues = serializers.ListField(child=serializers.CharField())
+    trains = serializers.BooleanField(help_text="it serves the train queue")
+    device = serializers.DictField(help_text="kind (cpu or cuda), label, and for a GPU: gpu, name, memory_share")
+    busy = serializers.BooleanField()
+    task = WorkerTaskSerializer(allow_null=True, help_text="what it trains now")
+    tasks_done = serializers.IntegerField()
+    started = serializers.CharField()
+    beat = serializers.CharField(help_text="when it last reported")
+    age_s = serializers.FloatField(help_text="seconds since it last reported")
+    silent = serializers.BooleanField(help_text="it missed several reports (stuck, or stopped a moment ago)")
+
+
+class WorkerListSerializer(serializers.Serializer):
+    workers = WorkerSerializer(many=True)
+    train_workers = serializers.IntegerField()
+    gpu_train_workers = serializers.IntegerField()
+    known = serializers.BooleanField(help_text="false when the workers' records could not be read (Redis down)")
+    problem = serializers.CharField(allow_blank=True)
+
+
+class WorkerViewSet(viewsets.ViewSet):
+    """The Celery workers as they report themselves every few seconds: host, device (CPU or which
+    GPU), busy or idle, what each trains (only your teams' work is named) and the last report."""
+
+    serializer_class = WorkerListSerializer
+
+    @extend_schema(responses=WorkerListSerializer)
+    def list(self, request):
+        return Response(services.workers_overview(request.user))
 

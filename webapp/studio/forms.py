@@ -106,7 +106,12 @@ class ExperimentForm(TeamFormMixin, forms.Form):
     population = forms.IntegerField(initial=defaults.population, help_text="Candidates per generation")
     rounds = forms.IntegerField(initial=defaults.rounds, help_text="Generations after the first")
     latency_budget_ms = forms.FloatField(required=False, label="Latency budget (ms)",
-                                         help_text="Children slower than this on the CPU are discarded before training")
+                                         help_text="Children slower than this on the latency device are discarded before training")
+    latency_device = forms.ChoiceField(
+        choices=[("cpu", "CPU (1 thread)"), ("cuda", "GPU (a training worker's)")], initial=defaults.latency_device, required=False,
+        label="Latency measured on",
+        help_text="Where the model will run: latency at batch 1 is measured (and budgeted) there; "
+                  "on the GPU synchronised, with the GPU alone while timing")
     seed = forms.IntegerField(initial=defaults.seed)
     low_steps = forms.IntegerField(initial=defaults.low_steps, label="Training steps", help_text="Every candidate")
     high_steps = forms.IntegerField(initial=defaults.high_steps, label="Steps for promising candidates",
@@ -115,6 +120,11 @@ class ExperimentForm(TeamFormMixin, forms.Form):
     parallelism = forms.IntegerField(initial=2, help_text="Candidates evaluated at once (one per worker)")
     num_threads = forms.IntegerField(initial=0, min_value=0, max_value=256, label="Training threads",
                                      help_text="Per candidate; 0 = automatic")
+    precision = forms.ChoiceField(choices=[("fp32", "fp32"), ("bf16", "bf16 autocast"), ("fp16", "fp16 autocast + loss scaling")],
+                                  initial=defaults.precision, required=False, label="Training precision (GPU)",
+                                  help_text="Mixed precision did not train these networks faster on an H200; measure before choosing it")
+    deterministic = forms.BooleanField(required=False, initial=defaults.deterministic, label="Bit-for-bit repeatable (GPU)",
+                                       help_text="cuDNN's deterministic algorithms, no autotuning: 1.5-9x slower per step on a GPU")
     start_now = forms.BooleanField(required=False, initial=True, label="Start at once")
     seed_versions = IdsField(
         queryset=None, required=False, label="Seed with saved versions",
@@ -141,6 +151,8 @@ class ExperimentForm(TeamFormMixin, forms.Form):
             return data
         values = {key: data.get(key) for key in services.FORM_FIELDS}
         extra = {"num_threads": data["num_threads"]} if data.get("num_threads") is not None else {}
+        extra.update({key: data[key] for key in ("latency_device", "precision") if data.get(key)})
+        extra["deterministic"] = bool(data.get("deterministic"))
         try:
             self.config = services.build_config(data["family"], values, extra)
         except ConfigError as error:
@@ -150,7 +162,7 @@ class ExperimentForm(TeamFormMixin, forms.Form):
             return data
         try:
             services.check_launch(team=data["team"], dataset=data["dataset"], family=self.config.family,
-                                  parallelism=data["parallelism"])
+                                  parallelism=data["parallelism"], config=self.config)
             versions = list(data.get("seed_versions") or [])
             if versions:
                 from webapp.architectures import jobs

@@ -272,6 +272,9 @@ class Candidate(models.Model):
     accuracy = models.FloatField(null=True, blank=True)
     low_accuracy = models.FloatField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
+    # Where latency_ms was measured (the search's latency device): "cpu" or "cuda"; the hardware in words.
+    latency_device = models.CharField(max_length=10, default="cpu")
+    latency_hardware = models.CharField(max_length=200, blank=True)
     params = models.BigIntegerField(null=True, blank=True)
     macs = models.BigIntegerField(null=True, blank=True)
     fidelity = models.CharField(max_length=10, blank=True)
@@ -309,6 +312,11 @@ class Candidate(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("candidate-detail", args=[self.pk])
 
+    @property
+    def latency_label(self) -> str:
+        """Where its latency was measured, as a page says it: 'CPU' or 'GPU (NVIDIA H200)'."""
+        return latency_label(self.latency_device, self.latency_hardware)
+
     def proposal(self) -> dict[str, Any]:
         """The engine's proposal dict this row was created from."""
         return {
@@ -329,6 +337,7 @@ class Candidate(models.Model):
         """What the engine recorded for it: proposal plus result."""
         record = self.proposal()
         record.update(status=self.status, accuracy=self.accuracy, low_accuracy=self.low_accuracy, latency_ms=self.latency_ms,
+                      latency_device=self.latency_device,
                       fidelity=self.fidelity, checkpoint=self.checkpoint, edge_weights=self.edge_weights, reason=self.reason,
                       seconds=self.seconds, curve_loss=(self.metrics or {}).get("curve_loss"))
         return record
@@ -341,6 +350,12 @@ class Candidate(models.Model):
             seen.add(node.pk)
             node = node.parent
         return chain
+
+
+def latency_label(device: str | None, hardware: str = "") -> str:
+    if (device or "cpu") == "cpu":
+        return "CPU"
+    return f"GPU ({hardware})" if hardware else "GPU"
 
 
 class Event(models.Model):

@@ -27,6 +27,32 @@ def resume_after_start(sender=None, **kwargs) -> None:
         log.info("worker %s: resuming experiments %s", name, ids)
 
 
+@signals.worker_ready.connect
+def report_for_duty(sender=None, **kwargs) -> None:
+    """Start the record the workers page reads (device, busy or idle, what it trains)."""
+    from .services import workers
+
+    name = getattr(sender, "hostname", None) or "worker"
+    try:
+        workers.start_beacon(name, _queues(sender))
+    except Exception:  # noqa: BLE001 - a worker nobody lists still trains
+        log.exception("worker %s: its record for the workers page is not written", name)
+
+
+def _queues(consumer) -> list[str]:
+    try:
+        return [queue.name for queue in consumer.task_consumer.queues]
+    except Exception:  # noqa: BLE001
+        return sorted(getattr(getattr(getattr(consumer, "app", None), "amqp", None), "queues", {}) or [])
+
+
 @signals.worker_shutting_down.connect
 def note_shutdown(**kwargs) -> None:
     worker_shutting_down.set()
+
+
+@signals.worker_shutdown.connect
+def leave_the_list(**kwargs) -> None:
+    from .services import workers
+
+    workers.stop_beacon()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("experiments/<int:pk>/", views.experiment_detail, name="experiment-detail"),
     path("experiments/<int:pk>/<str:action>/", views.experiment_action, name="experiment-action"),
     path("candidates/<int:pk>/", views.candidate_detail, name="candidate-detail"),
+    path("workers/", views.workers_page, name="workers"),
 ]

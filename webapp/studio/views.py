@@ -17,7 +17,7 @@ from webapp.review.permissions import role_required, team_of_model
 
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
-from .models import Candidate, Dataset, Experiment
+from .models import Candidate, Dataset, Experiment, latency_label
 from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
 
 
@@ -127,14 +127,24 @@ def experiment_detail(request, pk: int):
         "counts": counts,
         "result": search_result(experiment),
         "parallelism_note": parallelism_note_for(experiment),
-        "config_rows": [(key, config[key]) for key in ("population", "rounds", "latency_budget_ms", "seed", "low_steps",
-                                                         "high_steps", "batch_size", "objective", "tournament_size", "num_threads")
+        "config_rows": [(key, config[key]) for key in ("population", "rounds", "latency_budget_ms", "latency_device", "seed",
+                                                         "low_steps", "high_steps", "batch_size", "objective", "tournament_size",
+                                                         "num_threads", "precision", "deterministic")
                         if key in config],
+        "latency_where": latency_where(experiment),
         # What the page shows before the WebSocket's replay arrives; the script starts from it.
         "boot": {"id": experiment.pk, "status": experiment.status, "total": experiment.total_candidates,
                  "population": config["population"], "generations": config["rounds"] + 1, "counts": counts,
-                 "progress": progress, "outcome": experiment.outcome},
+                 "progress": progress, "outcome": experiment.outcome, "latency_device": config.get("latency_device", "cpu")},
     })
+
+
+def latency_where(experiment: Experiment) -> str:
+    """Where this search measures latency, in words: 'CPU', 'GPU' or 'GPU (NVIDIA H200)'."""
+    device = experiment.config.get("latency_device", "cpu")
+    hardware = "" if device == "cpu" else (experiment.candidates.exclude(latency_hardware="")
+                                           .values_list("latency_hardware", flat=True).first() or "")
+    return latency_label(device, hardware) + ", batch 1"
 
 
 def candidate_counts(experiment: Experiment) -> dict[str, int]:
@@ -202,6 +212,13 @@ def candidate_detail(request, pk: int):
         "drawing": drawing_boot(with_learned_weights(candidate.spec, candidate.edge_weights), candidate.experiment.family,
                                 f"{candidate.experiment.name}-{candidate.name}"),
     })
+
+
+@login_required
+def workers_page(request):
+    """The workers: host, device, busy or idle, what each trains (your teams' work by name), last report."""
+    overview = services.workers_overview(request.user)
+    return render(request, "studio/workers.html", {**overview, "beat_seconds": services.workers.beat_seconds()})
 
 
 @login_required

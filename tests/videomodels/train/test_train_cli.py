@@ -77,3 +77,20 @@ def test_register_mounts_train_subcommand():
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["train", "tvn-1", "--data", "d", "--out", "o", "--steps", "5"])
     assert args.command == "train" and args.steps == 5 and callable(args.func)
+
+
+def test_device_options_reach_the_run_and_cuda_latency_without_a_gpu_is_refused(micro_spec_file, tiny_cache, tmp_path, capsys):
+    import torch
+
+    code = main([str(micro_spec_file), "--data", str(tiny_cache), "--out", str(tmp_path / "run"), "--steps", "2", "--json",
+                 "--deterministic", "--precision", "bf16", *FAST])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = json.loads(captured.out)
+    assert result["config"]["deterministic"] is True and result["runtime"]["precision"] == "bf16"
+    assert result["latency"]["device"] == "cpu"
+    if not torch.cuda.is_available():
+        code = main([str(micro_spec_file), "--data", str(tiny_cache), "--out", str(tmp_path / "gpu"), "--steps", "2",
+                     "--latency-device", "cuda", *FAST])
+        assert code == 2 and "no CUDA GPU" in capsys.readouterr().err
+        assert not (tmp_path / "gpu" / "checkpoint.pt").exists()  # refused before training

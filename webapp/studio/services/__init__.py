@@ -23,6 +23,7 @@ from .lifecycle import cancel_experiment, resume_experiment, start_experiment, s
 from .scheduler import advance, build_engine, finish, recover, wait_for, watchdog
 from .teams import default_team, is_member, teams_of
 from .worker import FAILURES_IN_A_ROW, Interrupted, Job, Watch, claim, interrupt, record_result, run_candidate
+from .workers import WorkersUnknown, list_workers, workers_overview
 
 __all__ = [
     "FAILURES_IN_A_ROW", "FORM_FIELDS", "Interrupted", "Job", "StudioError", "TransitionError", "Watch", "advance",
@@ -30,5 +31,6 @@ __all__ = [
     "create_experiment", "data_dir", "default_team", "finish", "interrupt", "is_member", "prepare_dataset",
     "queue_dataset_preparation", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
     "start_experiment", "stop_experiment", "teams_of", "wait_for", "watchdog",
-    "latency_budget_warning", "latency_floor_ms", "train_workers",
+    "latency_budget_warning", "latency_floor_ms", "train_workers", "WorkersUnknown", "list_workers",
+    "workers_overview",
 ]

@@ -70,10 +70,12 @@ def latency_floor_ms(config, dataset: Dataset, *, measure: bool = True) -> float
         return _floors[key]
 
 
-def fastest_seen_ms(family: str, dataset: Dataset) -> float | None:
-    """The fastest candidate of this family measured so far on data of this shape (free: one query)."""
+def fastest_seen_ms(family: str, dataset: Dataset, latency_device: str = "cpu") -> float | None:
+    """The fastest candidate of this family measured so far on data of this shape, on this
+    latency device (free: one query)."""
     return (Candidate.objects.filter(experiment__family=family, experiment__dataset__frames=dataset.frames,
-                                     experiment__dataset__size=dataset.size, latency_ms__isnull=False)
+                                     experiment__dataset__size=dataset.size, latency_ms__isnull=False,
+                                     latency_device=latency_device)
             .aggregate(fastest=Min("latency_ms"))["fastest"])
 
 
@@ -83,9 +85,12 @@ def latency_budget_warning(config, dataset: Dataset, *, measure: bool = True) ->
     budget = config.latency_budget_ms
     if budget is None:
         return ""
-    seen = fastest_seen_ms(config.family, dataset)
+    device = getattr(config, "latency_device", "cpu")
+    seen = fastest_seen_ms(config.family, dataset, device)
     if seen is not None and seen <= budget:
         return ""  # a network this fast has been measured: the budget is reachable, no need to time anything
+    if device != "cpu":
+        return ""  # the web process has no GPU to time on: the workers measure, candidates over it are rejected
     try:
         floor = latency_floor_ms(config, dataset, measure=measure)
     except Exception as error:  # noqa: BLE001 - an estimate must never stop a launch

@@ -46,7 +46,7 @@ def build_config(family: str, values: dict[str, Any], extra: dict[str, Any] | No
     return config.validate()
 
 
-def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int) -> None:
+def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int, config: SearchConfig | None = None) -> None:
     if family not in FAMILIES:
         raise StudioError(f"Family must be one of {', '.join(FAMILIES)}, got {family!r}.", "family")
     if dataset.team_id != team.pk:
@@ -57,11 +57,28 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int)
         raise StudioError(f"AssembleNet searches need optical flow; dataset {dataset.name!r} was prepared without it.", "dataset")
     if not 1 <= parallelism <= 64:
         raise StudioError(f"Parallelism must be from 1 to 64, got {parallelism}.", "parallelism")
+    if config is not None and config.latency_device == "cuda":
+        check_gpu_latency()
 
+
+def check_gpu_latency() -> None:
+    """Latency on the GPU is measured by the training workers: at least one must have a GPU."""
+    from .workers import WorkersUnknown, cuda_train_workers, list_workers
+
+    try:
+        workers = list_workers()
+    except WorkersUnknown as error:
+        raise StudioError(f"Latency on the GPU needs a training worker with a CUDA GPU, and {error}.", "latency_device") from None
+    if not cuda_train_workers(workers):
+        trainers = sum(1 for w in workers if w["trains"])
+        running = (f"none of the {trainers} training worker{'s' * (trainers != 1)} running has one" if trainers
+                   else "no training worker is running")
+        raise StudioError(f"Latency on the GPU needs a training worker with a CUDA GPU: {running} (see the workers page). "
+                          "Measure on the CPU, or start workers on a GPU machine.", "latency_device")
 
 def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
                       start: bool = True) -> Experiment:
-    check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism)
+    check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism, config=config)
     # What is known now without timing anything; None: the budget is checked in the background.
     budget_warning = latency_budget_warning(config, dataset, measure=False)
     with transaction.atomic():

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from ..models import Candidate, Experiment
@@ -18,6 +19,7 @@ from ..progress import group_name, record_event
 from .datasets import data_dir
 from .lifecycle import locked, set_status
 from .scheduler import advance, advance_locked, build_engine, finish, queue_evaluations, release
+from .workers import prepare_device, training
 
 log = logging.getLogger("webapp.studio")
 
@@ -47,6 +49,8 @@ class Job:
     init_checkpoint: str | None
     promote_threshold: float | None
     curve_threshold: float | None = None
+    team_id: int | None = None
+    label: str = ""
 
 
 def claim(candidate_id: int, worker: str) -> Job | None:
@@ -77,7 +81,8 @@ def claim(candidate_id: int, worker: str) -> Job | None:
         out_dir = data_dir() / "experiments" / str(experiment.pk) / candidate.name / f"attempt{candidate.attempt}"
         return Job(candidate.pk, experiment.pk, candidate.name, worker, candidate.attempt, candidate.spec,
                    experiment.dataset.cache_path, EvalBudget.from_config(config).to_dict(), config.seed, str(out_dir), init,
-                   engine.promote_threshold(), engine.curve_threshold())
+                   engine.promote_threshold(), engine.curve_threshold(), experiment.team_id,
+                   f"{experiment.name} · {candidate.name}")
 
 
 class Heartbeat(threading.Thread):
@@ -162,10 +167,13 @@ def run_candidate(candidate_id: int, worker: str) -> str:
     watch = Watch(job)
     watch.start()
     try:
-        result = evaluate_candidate(job.spec, job.cache_dir, job.budget, job.seed, out_dir=job.out_dir,
-                                    init_checkpoint=job.init_checkpoint, promote_threshold=job.promote_threshold,
-                                    curve_threshold=job.curve_threshold, stop=watch,
-                                    watchers=[live_weights(job)])
+        prepare_device()
+        with training("candidate", job.candidate_id, team=job.team_id, label=job.label,
+                      url=reverse("candidate-detail", args=[job.candidate_id])):
+            result = evaluate_candidate(job.spec, job.cache_dir, job.budget, job.seed, out_dir=job.out_dir,
+                                        init_checkpoint=job.init_checkpoint, promote_threshold=job.promote_threshold,
+                                        curve_threshold=job.curve_threshold, stop=watch,
+                                        watchers=[live_weights(job)])
     except Interrupted as why:
         interrupt(job, str(why))
         return "interrupted"
@@ -226,7 +234,8 @@ def record_result(job: Job, result: dict[str, Any]) -> bool:
         candidate.completion_order = top + 1
         candidate.finished_at = timezone.now()
         candidate.claimed_by = ""
-        for field in ("accuracy", "low_accuracy", "latency_ms", "params", "macs", "fidelity", "seconds", "checkpoint"):
+        for field in ("accuracy", "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "params", "macs", "fidelity",
+                      "seconds", "checkpoint"):
             if result.get(field) is not None:
                 setattr(candidate, field, result[field])
         candidate.metrics = result.get("metrics") or {}
