@@ -175,3 +175,14 @@ def test_the_real_engine_runs_on_the_table_with_costs_from_it(table: Table) -> N
     fidelities = {c["fidelity"] for c in engine.trained}
     assert len(engine.trained) == 24 and fidelities == {"low", "high"}
     assert clock.now == pytest.approx(sum(c["seconds"] for c in engine.candidates))
+
+
+def test_latency_pass_figures_are_preferred_when_present(fixture_table_path: Path) -> None:
+    key = load_table(fixture_table_path).keys[0]
+    (fixture_table_path.parent / "latency.jsonl").write_text(json.dumps({"key": key, "latency_ms": 0.123}) + "\n")
+    table = load_table(fixture_table_path)
+    assert table[key].latency_ms == 0.123
+    assert table[table.keys[1]].latency_ms == table[table.keys[1]].runs[0].latency_ms  # not measured again: the row's
+    evaluator, _ = _evaluator(table)
+    result = evaluator(evaluator.space.spec(key).to_dict(), None, EvalBudget(low_steps=108, high_steps=0, latency_budget_ms=0.2))
+    assert result["status"] == "evaluated" and result["latency_ms"] == 0.123
