@@ -51,34 +51,35 @@ def strategies() -> list[Strategy]:
     half, double = max(2, d.population // 2), d.population * 2
     peers = [
         Strategy("default", "evolution (default)", "evolution", group="peers"),
-        Strategy("aging", "aging evolution (Real et al.: elitism 0, no rungs)", "evolution", {"config": {"elitism": 0, **no_rungs}}),
+        Strategy("aging", "aging evolution (Real et al.: elitism 0, no rungs; the default population and tournament)", "evolution", {"config": {"elitism": 0, **no_rungs}}),
         Strategy("random", "random search", "random", cost=0.3),
         Strategy("tpe", "Optuna TPE", "tpe", cost=25),
         Strategy("tpe-hb", "Optuna TPE + Hyperband", "tpe", {"hyperband": True}, cost=55),
         Strategy("ls-first", "local search (first improvement)", "local", cost=2),
         Strategy("ls-best", "local search (best improvement)", "local", {"best_improvement": True}, cost=2),
     ]
+    # Each ablation changes one part of the default to the other sensible choice, whatever the default is.
+    elitism = 0 if d.elitism else 1
+    promote = 0.25 if d.promote_fraction >= 0.5 else 0.5
+    low = 12 if d.low_steps > 24 else 40  # the table's 12 or 36 steps
+    first = d.population if d.first_generation < d.population else half
     ablations = [
-        ("elitism0", f"elitism 0 (default {d.elitism})", {"config": {"elitism": 0}}),
-        ("no-rungs", f"no rungs: every candidate {no_rungs['low_steps']} steps (default {d.low_steps}, the top {d.promote_fraction:g} on to {d.high_steps})",
-         {"config": no_rungs}),
-        ("promote-25", f"rungs promote the top 0.25 (default {d.promote_fraction:g})", {"config": {"promote_fraction": 0.25}}),
-        ("low-12", f"low rung 12 steps (default {d.low_steps})", {"config": {"low_steps": 12}}),
-        (f"pop{half}", f"population {half} (default {d.population})",
-         {"config": {"population": half, "elitism": min(d.elitism, half - 1),
-                     "initial_population": min(d.initial_population, half)}}),
-        (f"pop{double}", f"population {double} (default {d.population})", {"config": {"population": double}}),
-        ("tourn2", f"tournament 2 (default {d.tournament_size})", {"config": {"tournament_size": 2}}),
-        (f"tourn{d.tournament_size + 2}", f"tournament {d.tournament_size + 2} (default {d.tournament_size})",
+        ("elitism", f"elitism {elitism} (default {d.elitism})", {"config": {"elitism": elitism}}),
+        ("no-rungs", f"no rungs: every candidate {no_rungs['low_steps']} steps (default {d.low_steps}, the top {d.promote_fraction:g} "
+                     f"on to {d.high_steps})", {"config": no_rungs}),
+        ("promote", f"rungs promote the top {promote:g} (default {d.promote_fraction:g})", {"config": {"promote_fraction": promote}}),
+        ("low-rung", f"low rung {low} steps (default {d.low_steps})", {"config": {"low_steps": low}}),
+        ("pop-half", f"population {half} (default {d.population})",
+         {"config": {"population": half, "elitism": min(d.elitism, half - 1), "initial_population": min(d.initial_population, half)}}),
+        ("pop-double", f"population {double} (default {d.population})", {"config": {"population": double}}),
+        ("tourn-1", f"tournament 1: a random parent, no selection (default {d.tournament_size})", {"config": {"tournament_size": 1}}),
+        ("tourn-plus2", f"tournament {d.tournament_size + 2} (default {d.tournament_size})",
          {"config": {"tournament_size": d.tournament_size + 2}}),
-        # The first generation: the other choice from the default's (all random, or a smaller one).
-        (("init-full", f"first generation {d.population} random (default {d.first_generation})", {"config": {"initial_population": 0}})
-         if d.first_generation < d.population else
-         ("init-half", f"first generation {half} random (default {d.first_generation})", {"config": {"initial_population": half}})),
+        ("first-gen", f"first generation {first} random (default {d.first_generation})",
+         {"config": {"initial_population": 0 if first == d.population else first}}),
         ("fields-only", "mutation: block fields only (no input, add or remove)", {"operator_weights": {"field": 1}}),
         ("uniform-ops", "mutation: the four operators equally likely (default "
-         + ", ".join(f"{k} {v}" for k, v in OPERATOR_WEIGHTS.items()) + ")",
-         {"operator_weights": {name: 1 for name in OPERATOR_WEIGHTS}}),
+         + ", ".join(f"{k} {v}" for k, v in OPERATOR_WEIGHTS.items()) + ")", {"operator_weights": {name: 1 for name in OPERATOR_WEIGHTS}}),
     ]
     return peers + [Strategy(f"abl-{id_}", label, "evolution", options, group="ablations") for id_, label, options in ablations]
 

@@ -49,16 +49,16 @@ def test_ablations_follow_the_defaults_and_unknown_strategies_are_refused() -> N
 def test_quick_compare_writes_report_plot_and_numbers(fixture_table_path: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("BENCH_WORKERS", "1")  # in this process: no spawn in a unit test
     out = tmp_path / "report" / "compare"
-    argv = ["--table", str(fixture_table_path), "--seeds", "3", "--budget", "20", "--strategies", "peers", "abl-elitism0",
+    argv = ["--table", str(fixture_table_path), "--seeds", "3", "--budget", "20", "--strategies", "peers", "abl-elitism",
             "--out", str(out)]
     monkeypatch.setattr(compare, "CACHE", tmp_path / "replays")
     assert compare.main(argv) == 0
     text = out.with_name("compare.md").read_text()
-    assert "time to top 1%" in text and "Optuna TPE + Hyperband" in text and "elitism 0" in text
+    assert "time to top 1%" in text and "Optuna TPE + Hyperband" in text and "elitism 0 (default 1)" in text
     assert "![test regret against simulated time](compare.png)" in text
     assert out.with_name("compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     numbers = json.loads(out.with_name("compare.json").read_text())
-    assert set(numbers["strategies"]) == {"default", "aging", "random", "tpe", "tpe-hb", "ls-first", "ls-best", "abl-elitism0"}
+    assert set(numbers["strategies"]) == {"default", "aging", "random", "tpe", "tpe-hb", "ls-first", "ls-best", "abl-elitism"}
     assert all(len(s["times"]["top 1%"]) == 3 for s in numbers["strategies"].values())
     assert numbers["table"]["architectures"] == 40 and numbers["settings"]["seeds"] == 3
     capsys.readouterr()
