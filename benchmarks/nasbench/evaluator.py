@@ -59,8 +59,9 @@ class TableRun:
         clock.charge(self.run.latency_s, "latency")
         self.seconds = self.run.latency_s
 
-    def train_to(self, fidelity: int):
-        """Continue to ``fidelity`` (an index into the table's steps) and validate there; returns the point."""
+    def train_to(self, fidelity: int, *, validate: bool = True):
+        """Continue to ``fidelity`` (an index into the table's steps) and, unless told not to,
+        validate there; returns the point."""
         if self.at is not None and fidelity <= self.at:
             raise ValueError(f"{self.entry.key}: already at fidelity {self.at}, cannot train to {fidelity}")
         curve = self.run.curve
@@ -68,9 +69,13 @@ class TableRun:
             self._charge(self.run.setup_s, "setup")
         trained = curve[self.at].train_s if self.at is not None else 0.0
         self._charge(max(0.0, curve[fidelity].train_s - trained), "train")
-        self._charge(curve[fidelity].val_eval_s, "validation")
+        if validate:
+            self.validate(fidelity)
         self.at = fidelity
         return curve[fidelity]
+
+    def validate(self, fidelity: int) -> None:
+        self._charge(self.run.curve[fidelity].val_eval_s, "validation")
 
     def _charge(self, seconds: float, part: str) -> None:
         self.clock.charge(seconds, part)
@@ -114,10 +119,11 @@ class TableEvaluator:
         if check_at is not None and check_at < low:
             # The median stopping rule reads the training loss at its check step: answered at the
             # recorded fidelity nearest to it, when one lies below the low fidelity (else it cannot apply).
-            point = run.train_to(check_at)
+            point = run.train_to(check_at, validate=False)  # the training loss is free to read
             curve_loss = point.train_loss
             if curve_threshold is not None and curve_loss > curve_threshold:
                 fidelity_name = "stopped"
+                run.validate(check_at)  # a stopped run is still scored where it stopped
         if fidelity_name != "stopped":
             point = run.train_to(low)
         low_point = point

@@ -186,3 +186,17 @@ def test_latency_pass_figures_are_preferred_when_present(fixture_table_path: Pat
     evaluator, _ = _evaluator(table)
     result = evaluator(evaluator.space.spec(key).to_dict(), None, EvalBudget(low_steps=108, high_steps=0, latency_budget_ms=0.2))
     assert result["status"] == "evaluated" and result["latency_ms"] == 0.123
+
+
+def test_curve_stop_reads_the_loss_at_a_lower_fidelity_and_stops_there(table: Table) -> None:
+    evaluator, clock = _evaluator(table)
+    key = table.keys[0]
+    budget = EvalBudget(low_steps=40, high_steps=120, curve_stop=0.5)  # checks at step 20: the table's 12
+    stopped = evaluator(evaluator.space.spec(key).to_dict(), None, budget, curve_threshold=0.0, promote_threshold=0.0)
+    run = table[key].runs[stopped["table"]["seed"]]
+    assert stopped["fidelity"] == "stopped" and stopped["steps"] == 12 and stopped["curve_loss"] == run.curve[0].train_loss
+    assert stopped["seconds"] == pytest.approx(run.latency_s + run.setup_s + run.curve[0].train_s + run.curve[0].val_eval_s)
+    going = evaluator(evaluator.space.spec(key).to_dict(), None, budget, curve_threshold=99.0, promote_threshold=None)
+    run = table[key].runs[going["table"]["seed"]]
+    assert going["fidelity"] == "low" and going["steps"] == 36  # below the median: on to the rung, no validation at 12
+    assert going["seconds"] == pytest.approx(run.latency_s + run.setup_s + run.curve[1].train_s + run.curve[1].val_eval_s)
