@@ -41,6 +41,7 @@ class Evolution:
         self.config = config.validate()
         self.space = space
         self.candidates: list[dict[str, Any]] = []
+        self._trained: list[dict[str, Any]] = []  # the evaluated candidates, kept as they come (asked for on every proposal)
         self.population: deque[str] = deque()
         self.by_id: dict[str, dict[str, Any]] = {}
         self.best_id: str | None = None
@@ -51,15 +52,15 @@ class Evolution:
     # -- state -------------------------------------------------------------
     @property
     def trained(self) -> list[dict[str, Any]]:
-        return [c for c in self.candidates if c["status"] == "evaluated"]
+        return list(self._trained)  # a copy: callers may keep or sort it
 
     @property
     def generation(self) -> int:
-        return len(self.trained) // self.config.population
+        return len(self._trained) // self.config.population
 
     @property
     def done(self) -> bool:
-        return len(self.trained) >= self.config.total_trained or self.gave_up
+        return len(self._trained) >= self.config.total_trained or self.gave_up
 
     @property
     def gave_up(self) -> bool:
@@ -132,18 +133,16 @@ class Evolution:
         if seeded is not None:
             spec, mutation = seeded
             details = {"seeded": True}
-        elif len(self.trained) < self.config.first_generation or not self.population:
+        elif len(self._trained) < self.config.first_generation or not self.population:
             spec, details = self._screened_sample(rng)
             mutation = None
         else:
             parent = tournament(self.members(), rng, self.config.tournament_size, objective=self.config.objective)
             span = max(1, self.config.total_trained - self.config.first_generation)
-            progress = min(1.0, (len(self.trained) - self.config.first_generation) / span)
+            progress = min(1.0, (len(self._trained) - self.config.first_generation) / span)
             result = self.space.mutate(ArchSpec.from_dict(parent["spec"]), rng, progress=progress, evaluation=parent)
             spec, mutation, details = result.spec, result.description, result.details
-        # Same arguments as the space's own check, so the memoised analysis is reused.
-        num_classes = getattr(getattr(self.space, "config", None), "num_classes", None)
-        analysis = analyze(spec, num_classes=num_classes, budget=Budget(max_params=self.config.max_params))
+        params, macs = self._costs(spec)
         return {
             "id": f"c{index:04d}",
             "index": index,
@@ -153,10 +152,23 @@ class Evolution:
             "mutation_details": details,
             "spec": spec.to_dict(),
             "spec_hash": spec.content_hash(),
-            "params": analysis.params,
-            "macs": analysis.macs,
+            "params": params,
+            "macs": macs,
             "status": "proposed",
         }
+
+    def _costs(self, spec: ArchSpec) -> tuple[int, int]:
+        """Params and MACs of a proposal. A space that already knows them (a benchmark table) says
+        so through ``known_costs``: analysing builds the model on the meta device, a fifth of a
+        second for each new architecture, which would dominate a replay of thousands of runs."""
+        known = getattr(self.space, "known_costs", None)
+        costs = known(spec) if known is not None else None
+        if costs is not None:
+            return costs
+        # Same arguments as the space's own check, so the memoised analysis is reused.
+        num_classes = getattr(getattr(self.space, "config", None), "num_classes", None)
+        analysis = analyze(spec, num_classes=num_classes, budget=Budget(max_params=self.config.max_params))
+        return analysis.params, analysis.macs
 
     def record(self, proposal: dict[str, Any], result: dict[str, Any], *, in_order: bool = True) -> list[Event]:
         """Add an evaluated (or rejected) candidate; returns the events it caused.
@@ -182,9 +194,9 @@ class Evolution:
                 events.append(NewBest(record["id"], record["accuracy"], record.get("latency_ms")))
             if self.generation != previous_generation:
                 scores = [c["accuracy"] for c in self.trained if c["generation"] == previous_generation]
-                events.append(GenerationFinished(previous_generation, max(scores), statistics.fmean(scores), len(self.trained)))
+                events.append(GenerationFinished(previous_generation, max(scores), statistics.fmean(scores), len(self._trained)))
                 if not self.done:
-                    events.append(GenerationStarted(self.generation, len(self.trained)))
+                    events.append(GenerationStarted(self.generation, len(self._trained)))
         else:
             events.append(CandidateRejected(record["id"], record["generation"], record.get("reason", ""), record.get("latency_ms"),
                                             record.get("latency_device") or "cpu"))
@@ -197,6 +209,7 @@ class Evolution:
             self.consecutive_rejections += 1
             return
         self.consecutive_rejections = 0
+        self._trained.append(record)
         self.population.append(record["id"])
         if len(self.population) > self.config.population:
             self._age_out()

@@ -9,8 +9,8 @@ from benchmarks import baselines, claims, data, models, review, search, summary
 from benchmarks.common import CACHES_USED, ROOT, WORK, machine
 
 # In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
-SECTIONS = ("models", "data", "baselines", "search", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio", "editor",
-            "review", "leaderboard", "gpu", "summary")
+SECTIONS = ("models", "data", "baselines", "search", "nasbench", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio",
+            "editor", "review", "leaderboard", "gpu", "summary")
 # Written by their own, longer commands (python -m benchmarks.confirm); included when present.
 OWN_COMMAND_SECTIONS = ("confirm",)
 
@@ -43,6 +43,10 @@ def main(argv=None) -> int:
             text, result = baselines.run(args.quick)
         elif name == "search":
             text, result = search.run(args.quick, budget_s=args.search_budget_s)
+        elif name == "nasbench":
+            from benchmarks.nasbench.compare import bench as nasbench
+
+            text, result = nasbench(args.quick)
         elif name == "summary":
             text, result = summary.run(args.quick)
         elif name.startswith("claim-"):

@@ -89,6 +89,8 @@ def enumerate_grid() -> Iterator[GridArch]:
                 yield GridArch(frames, size, flow, tuple(chain))
 
 
+GRID_SIZE = sum(1 for _ in enumerate_grid())
+
 _BLOCK_BY_KEY = {_block_key(values): values for values in all_block_values()}
 
 
@@ -161,9 +163,14 @@ class GridSpace:
 
     family = "tvn"
 
-    def __init__(self, num_classes: int = 10):
+    def __init__(self, num_classes: int = 10, *, operator_weights: dict[str, float] | None = None):
         self.num_classes = num_classes
         self.archs = list(enumerate_grid())
+        # Ablations change these (e.g. field mutations only); the default is the real space's.
+        self.operator_weights = dict(OPERATOR_WEIGHTS if operator_weights is None else operator_weights)
+        unknown = set(self.operator_weights) - set(OPERATOR_WEIGHTS)
+        if unknown or not any(weight > 0 for weight in self.operator_weights.values()):
+            raise ValueError(f"operator weights must give some of {sorted(OPERATOR_WEIGHTS)} a positive weight, got {operator_weights}")
 
     def __len__(self) -> int:
         return len(self.archs)
@@ -179,12 +186,48 @@ class GridSpace:
         arch = grid_arch_of(spec)
         if arch is None:
             raise ValueError(f"{spec.name}: not an architecture of the benchmark grid")
-        while True:  # every operator below can change something, so this ends quickly
-            operator = rng.choices(list(OPERATOR_WEIGHTS), weights=list(OPERATOR_WEIGHTS.values()))[0]
+        child, description, operator = self.mutate_arch(arch, rng)
+        return Mutation(self.spec(child), description, {"operations": 1, "operator": operator})
+
+    def mutate_arch(self, arch: GridArch, rng: random.Random) -> tuple[GridArch, str, str]:
+        """One mutation of ``arch``: (child, description, operator)."""
+        operators = [name for name, weight in self.operator_weights.items() if weight > 0]
+        weights = [self.operator_weights[name] for name in operators]
+        for _ in range(1000):  # an operator that cannot apply (add at the block cap) is drawn again
+            operator = rng.choices(operators, weights=weights)[0]
             changed = getattr(self, f"_{operator}")(arch, rng)
             if changed is not None:
-                child, description = changed
-                return Mutation(self.spec(child), description, {"operations": 1, "operator": operator})
+                return changed[0], changed[1], operator
+        raise ValueError(f"{arch.key()}: none of the operators {operators} can change it")
+
+    def neighbours(self, arch: GridArch) -> list[GridArch]:
+        """Every architecture one mutation away (any operator, any choice it can make): the
+        neighbourhood local search walks (White et al., 2021), in a fixed order."""
+        found: dict[str, GridArch] = {}
+        for index, values in enumerate(arch.blocks):
+            for position, options in enumerate(BLOCK_GRID.values()):
+                for value in options:
+                    if value != values[position]:
+                        block = values[:position] + (value,) + values[position + 1:]
+                        child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:index] + (block,) + arch.blocks[index + 1:])
+                        found.setdefault(child.key(), child)
+        inputs = [(f, arch.size, arch.flow) for f in FRAMES if f != arch.frames]
+        inputs += [(arch.frames, s, arch.flow) for s in SIZES if s != arch.size]
+        inputs += [(arch.frames, arch.size, i) for i in FLOW if i != arch.flow]
+        for frames, size, flow in inputs:
+            child = GridArch(frames, size, flow, arch.blocks)
+            found.setdefault(child.key(), child)
+        if len(arch.blocks) + 1 in BLOCK_COUNTS:
+            for position in range(len(arch.blocks) + 1):
+                for block in all_block_values():
+                    child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:position] + (block,) + arch.blocks[position:])
+                    found.setdefault(child.key(), child)
+        if len(arch.blocks) - 1 in BLOCK_COUNTS:
+            for index in range(len(arch.blocks)):
+                child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:index] + arch.blocks[index + 1:])
+                found.setdefault(child.key(), child)
+        found.pop(arch.key(), None)
+        return list(found.values())
 
     # -- operators: each returns (child, description), or None when it cannot apply -------------
     def _field(self, arch: GridArch, rng: random.Random):
