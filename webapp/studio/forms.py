@@ -4,10 +4,9 @@ from __future__ import annotations
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from django import forms
 
-from webapp.review.permissions import writable_teams
-
 from . import services
 from .models import Dataset, Team
+from .roles import writable_teams
 
 DEFAULT_CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
 FAMILY_LABELS = {"tvn": "Tiny Video Networks", "evanet": "EvaNet", "assemblenet": "AssembleNet"}
@@ -150,7 +149,7 @@ class ExperimentForm(TeamFormMixin, forms.Form):
             return data
         try:
             services.check_launch(team=data["team"], dataset=data["dataset"], family=self.config.family,
-                                  parallelism=data["parallelism"])
+                                  parallelism=data["parallelism"], config=self.config)
             versions = list(data.get("seed_versions") or [])
             if versions:
                 from webapp.architectures import jobs
@@ -165,5 +164,9 @@ class ExperimentForm(TeamFormMixin, forms.Form):
 
     def save(self):
         data = self.cleaned_data
-        return services.create_experiment(team=data["team"], user=self.user, name=data["name"], dataset=data["dataset"],
-                                          config=self.config, parallelism=data["parallelism"], start=data["start_now"])
+        try:
+            return services.create_experiment(team=data["team"], user=self.user, name=data["name"], dataset=data["dataset"],
+                                              config=self.config, parallelism=data["parallelism"], start=data["start_now"])
+        except services.StudioError as error:  # e.g. the team's queue is full (max_queued_trainings)
+            self.apply_studio_error(error)
+            return None
