@@ -33,3 +33,43 @@ class WithoutTraceback(logging.Filter):
         record.exc_text = None
         record.stack_info = None
         return True
+
+
+class RefuseNulInText:
+    """A NUL character in a query parameter or a form field is a 400, before any view sees it.
+
+    No text the studio keeps may hold one (PostgreSQL cannot store it, and no name or comment needs
+    it): JSON bodies are refused by the API's parser (webapp.apikit.parsers), every other way text
+    comes in is refused here. File uploads are not text: a spec uploaded as a file goes through the
+    JSON parser, which refuses a NUL in any of its strings."""
+
+    FORM = "application/x-www-form-urlencoded"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        where = self.nul_in(request)
+        if where:
+            message = f"A NUL character (\\u0000) is not allowed in text ({where})."
+            if request.path.startswith("/api/"):
+                from django.http import JsonResponse
+
+                return JsonResponse({"detail": message}, status=400)
+            from django.http import HttpResponseBadRequest
+
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    def nul_in(self, request) -> str:
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return f"query parameter {key.replace(chr(0), '?')[:40]!r}"
+        if request.content_type == self.FORM:
+            try:
+                body = request.body  # what the form parser reads next (cached); bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+            except Exception:  # noqa: BLE001 - too large or unreadable: the view answers that as before
+                return ""
+            if b"\x00" in body or b"%00" in body:
+                return "a form field"
+        return ""

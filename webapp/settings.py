@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "webapp.security.SecureCookiesOverHttps",  # before the session and CSRF ones: it sees their cookies
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "webapp.security.RefuseNulInText",  # before anything reads a parameter or a form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -167,6 +168,14 @@ if os.environ.get("STUDIO_BEHIND_HTTPS_PROXY", "").lower() in ("1", "true", "yes
     # Only behind a proxy that sets this header itself (and strips it from clients).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Every password a person sets (sign-up through an invitation, the password change page) passes these.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -208,7 +217,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}, "architectures.evaluate_version": {"queue": "train"},
-                      "review.evaluate_ensemble": {"queue": "train"}}
+                      "review.evaluate_ensemble": {"queue": "train"}, "review.export_model": {"queue": "train"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -227,11 +236,20 @@ STUDIO_WORKER_BEAT_SECONDS = float(os.environ.get("STUDIO_WORKER_BEAT_SECONDS", 
 # A training worker's share of its GPU's memory (several share one card); the worker launcher
 # (python -m webapp.trainworkers) sets it to about 1/N for N workers per GPU. Unset: no cap.
 STUDIO_GPU_MEMORY_FRACTION = float(os.environ["STUDIO_GPU_MEMORY_FRACTION"]) if os.environ.get("STUDIO_GPU_MEMORY_FRACTION") else None
+# Fair use of the workers: each team's limits unless the admin set its own (webapp.studio.services.limits).
+STUDIO_TEAM_LIMITS = {
+    "max_steps": int(os.environ.get("STUDIO_TEAM_MAX_STEPS", "5000")),
+    "max_batch_size": int(os.environ.get("STUDIO_TEAM_MAX_BATCH_SIZE", "64")),
+    "max_queued_trainings": int(os.environ.get("STUDIO_TEAM_MAX_QUEUED_TRAININGS", "16")),
+}
+# ONNX exports (jobs, one process each): at most this many in progress per team, each for at most this long.
+STUDIO_TEAM_MAX_ACTIVE_EXPORTS = int(os.environ.get("STUDIO_TEAM_MAX_ACTIVE_EXPORTS", "2"))
+STUDIO_EXPORT_TIMEOUT = float(os.environ.get("STUDIO_EXPORT_TIMEOUT", "3600"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
     # Signed in, and the team role the action needs (viewers read and comment only).
-    "DEFAULT_PERMISSION_CLASSES": ["webapp.review.permissions.TeamRolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["webapp.studio.roles.TeamRolePermission"],
     "DEFAULT_SCHEMA_CLASS": "webapp.apikit.schema.StudioAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "webapp.apikit.params.Pagination",
     "PAGE_SIZE": 100,

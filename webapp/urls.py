@@ -10,10 +10,15 @@ from webapp.architectures import routes as architecture_routes
 from webapp.architectures import jobs_api
 from webapp.architectures import views_jobs as architecture_job_views
 from webapp.architectures.api import AnalyzeView
+from webapp.review import accounts as review_accounts
 from webapp.studio import api
 from webapp.studio import views as studio_views
 
-router = DefaultRouter()
+class Router(DefaultRouter):
+    include_format_suffixes = False  # no ".json" routes: the API answers JSON, and its custom actions take no format
+
+
+router = Router()
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("datasets", api.DatasetViewSet, basename="dataset")
 router.register("experiments", api.ExperimentViewSet, basename="experiment")
@@ -27,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", review_accounts.PasswordChangeView.as_view(), name="password-change"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", studio_views.api_docs, name="api-docs"),
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),

@@ -162,3 +162,33 @@ export function drawConfusion(canvas, matrix, names) {
 
 renderSummary();
 if (document.readyState === "complete") drawEvaluation(); else window.addEventListener("load", drawEvaluation);
+
+
+// ------------------------------------------------------------------ ONNX exports (jobs)
+// Start one without leaving the page, then follow every unfinished one until its size and link show.
+function exportRow(e) {
+  const detail = e.status === "ready"
+    ? [el("a", {href: e.download_url, "data-export": "ONNX"}, e.filename), ` (${e.size}, opset ${e.opset})`]
+    : e.status === "failed" ? [e.reason] : [`${e.stage} (${Math.round(100 * e.progress)}%)`];
+  return el("tr", {"data-export-id": String(e.id), "data-status": e.status}, el("td", {}, e.status_label), el("td", {}, ...detail));
+}
+
+function showExports(rows) {
+  const body = document.querySelector("#onnx-exports tbody");
+  if (!body) return;
+  body.replaceChildren(...rows.map(exportRow));
+  if (rows.some((e) => e.status === "queued" || e.status === "running")) setTimeout(followExports, 2000);
+}
+
+async function followExports() {
+  try { showExports((await send("GET", boot.api["subject-exports"])).results); } catch (error) { setTimeout(followExports, 5000); }
+}
+
+const onnxForm = $("onnx-form");
+if (onnxForm) {
+  onnxForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (await act(send("POST", boot.api["subject-exports"], {format: "onnx"}))) await followExports();
+  });
+  if (document.querySelector("#onnx-exports tr[data-status=queued], #onnx-exports tr[data-status=running]")) setTimeout(followExports, 2000);
+}

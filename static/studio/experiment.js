@@ -257,9 +257,18 @@ function connect() {
     const data = JSON.parse(message.data);
     if (data.kind === "event") apply(data);
     else if (data.kind === "replayed") { state.replayPending = false; catchUp(); }
+    else if (data.kind === "access") {  // the user's role in the team changed while watching
+      $("actions").hidden = !data.can_change;
+      const inject = $("inject-form");
+      if (inject && !data.can_change) inject.hidden = true;
+    }
   };
   socket.onclose = (event) => {
-    if (event.code === 4403 || event.code === 4404) { setConnection("not allowed", "down"); return; }
+    if (event.code === 4403 || event.code === 4404) {
+      setConnection("not allowed", "down");
+      if (state.connections) $("actions").hidden = true;  // access ended while watching (removed from the team)
+      return;
+    }
     setConnection("reconnecting…", "down");
     retry = Math.min(retry + 1, 5);
     setTimeout(connect, 500 * 2 ** (retry - 1));

@@ -1,8 +1,8 @@
 """The review flow end to end: Daphne + headless Chromium (Debian's, driven by Playwright).
 
 bob opens the leaderboard, filters it, opens a model, opens its diff to its parent, comments on an
-edge of its drawing and requests a review; alice approves it; a viewer downloads its ONNX and
-model card. Screenshots of each page go to REVIEW_SCREENSHOTS when set.
+edge of its drawing and requests a review; alice approves it; a viewer exports it to ONNX (a job,
+its size shown before the download) and downloads it and its model card. Screenshots of each page go to REVIEW_SCREENSHOTS when set.
 """
 from __future__ import annotations
 
@@ -103,12 +103,24 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     dave = signed_in_page(browser, site, "dave")
     dave.goto(site["base"] + f"/models/candidate/{child.pk}/")
     assert dave.locator("#review-actions button").count() == 0  # a viewer reads and comments
-    for label, suffix in (("ONNX", ".onnx"), ("Model card (Markdown)", ".md")):
+    # ONNX is a job: the viewer starts it, a worker runs it (here the task's body, in this process), and the
+    # page follows it until the file's size and its link show.
+    from webapp.review.export_jobs import human_size, run_export
+    from webapp.review.models import Export
+
+    dave.click("#onnx-start")
+    wait_for_js(dave, "document.querySelector('#onnx-exports tr[data-status=queued]') !== null")
+    assert run_export(Export.objects.get(subject__candidate=child).pk, worker="browser-test:1") == "ready"
+    wait_for_js(dave, "document.querySelector(\"#onnx-exports a[data-export='ONNX']\") !== null", timeout=30)
+    size = Export.objects.get(subject__candidate=child).size_bytes
+    assert human_size(size) in dave.locator("#onnx-exports").inner_text()  # the size, before the download
+    for selector, suffix in (("#onnx-exports a[data-export='ONNX']", ".onnx"), ("#exports a[data-export='Model card (Markdown)']", ".md")):
         with dave.expect_download() as download:
-            dave.click(f"#exports a[data-export='{label}']")
+            dave.click(selector)
         path = tmp_path / f"download{suffix}"
         download.value.save_as(path)
         assert path.stat().st_size > 0
+    assert (tmp_path / "download.onnx").stat().st_size == size
     assert "approved" in (tmp_path / "download.md").read_text()
 
     from webapp.review.models import AuditEntry

@@ -1,6 +1,6 @@
 """The review pages for every role: leaderboard (filters, sorting, paging links), Pareto chart, model
 page (drawing boot, evaluation, review boot), lineage, diff, activity; other teams' ids are 404;
-exports (spec, model card, checkpoint loadable with weights_only, ONNX within tolerance)."""
+exports (spec, model card, checkpoint loadable with weights_only; ONNX is a job: test_export_jobs)."""
 from __future__ import annotations
 
 import json
@@ -114,8 +114,7 @@ def test_diff_page_lists_the_change_and_boots_both_drawings(world, client_for):
 
 
 def test_exports_round_trip(trained, client_for, tmp_path):
-    import numpy as np
-    import onnxruntime
+    """Spec, card and checkpoint download at once (ONNX runs as a job: test_export_jobs)."""
     import torch
 
     from videomodels.export import load_exported, parse_front_matter
@@ -132,17 +131,7 @@ def test_exports_round_trip(trained, client_for, tmp_path):
     path.write_bytes(b"".join(checkpoint.streaming_content))
     torch.load(path, weights_only=True)  # no pickle of arbitrary objects needed
     loaded = load_exported(path)
-    onnx = client.get(base + "onnx/")
-    assert onnx.status_code == 200, onnx.content[:500]
-    assert int(onnx["X-Onnx-Opset"]) > 0 and float(onnx["X-Onnx-Max-Abs-Diff"]) < 1e-3
-    onnx_path = tmp_path / "model.onnx"
-    onnx_path.write_bytes(b"".join(onnx.streaming_content))
-    session = onnxruntime.InferenceSession(str(onnx_path))
-    rng = np.random.default_rng(0)
-    inputs = {i.name: rng.standard_normal([2, *i.shape[1:]]).astype("float32") for i in session.get_inputs()}
-    with torch.no_grad():
-        ours = loaded.model({k: torch.from_numpy(v) for k, v in inputs.items()}).numpy()
-    np.testing.assert_allclose(session.run(None, inputs)[0], ours, rtol=1e-3, atol=1e-4)
+    assert loaded.class_names and loaded.model is not None
 
 
 def test_exports_refuse_what_cannot_be_exported(world, client_for):

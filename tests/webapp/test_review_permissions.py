@@ -125,7 +125,7 @@ def test_viewer_of_one_team_and_member_of_another_changes_only_the_second(world,
     assert client.post(f"/experiments/{e}/cancel/").status_code == 403
     response = client.post("/api/architectures/", json.dumps({"team": world["a"].pk, "preset": "tvn-small"}),
                            content_type="application/json")
-    assert response.status_code == 400 and "team" in response.json()
+    assert response.status_code == 403 and "member role" in response.json()["detail"]
     response = client.post("/api/architectures/", json.dumps({"team": world["b"].pk, "preset": "tvn-small"}),
                            content_type="application/json")
     assert response.status_code == 201

@@ -2,13 +2,16 @@
 
 The caller (the review app, or a script) passes what it knows; every section is
 written, saying "not recorded" where data is missing rather than dropping the
-heading. Free text from users is HTML-escaped (cards get rendered) and table cells
-are kept on one line.
+heading. Text from users (names, class names, comments, mutations) is escaped, since
+cards get rendered: no raw HTML (< > & as entities), no Markdown link, image or link
+definition (brackets escaped), no autolinked address (the colon of a scheme, the dot of
+www. and the @ of an address escaped). Table cells are kept on one line.
 """
 from __future__ import annotations
 
 import html
 import math
+import re
 from pathlib import PurePath
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,8 +27,15 @@ DEFAULT_LIMITATIONS = [
 ]
 
 
+_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,20}):(?=/|[^\s]*@)|\b(mailto|xmpp|javascript|data|file):")
+_WWW = re.compile(r"(?i)\bwww\.")
+
+
 def _text(value: Any) -> str:
-    return html.escape(str(value), quote=False)
+    """User text made inert in Markdown: what it says, shown as written, never a link, image or HTML."""
+    text = html.escape(str(value), quote=False).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    text = _SCHEME.sub(lambda m: (m.group(1) or m.group(2)) + "\\:", text)
+    return _WWW.sub(lambda m: m.group(0)[:3] + "\\.", text).replace("@", "\\@")
 
 
 def _cell(value: Any) -> str:

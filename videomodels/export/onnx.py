@@ -15,7 +15,7 @@ import json
 import re
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,7 @@ def export_onnx(
     opset: int | None = None,
     metadata: dict[str, Any] | None = None,
     seed: int = 0,
+    progress: Callable[[str, float], None] | None = None,
 ) -> OnnxReport:
     """Export ``source`` (a GraphNet, or a checkpoint path) to ONNX at ``path`` and verify it.
 
@@ -149,9 +150,14 @@ def export_onnx(
     clips from ``videomodels.preprocessing.clips_from_video``); seeded noise otherwise.
     Raises ExportRefused (with ``op``/``stage``/``reason``) when torch.onnx cannot export
     the model or onnxruntime's outputs differ from PyTorch's beyond rtol/atol.
+    ``progress(stage, fraction)`` is told where it is (exporting, writing metadata, each check).
     """
     import onnx
     import onnxruntime
+
+    def report(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
 
     stored_meta: dict[str, Any] = {}
     if isinstance(source, GraphNet):
@@ -187,6 +193,7 @@ def export_onnx(
     path.parent.mkdir(parents=True, exist_ok=True)
     example = _batch_of(samples, max(2, min(batch_sizes)))
     batch = torch.export.Dim("batch", min=1, max=4096)
+    report("exporting with torch.onnx", 0.1)
     started = time.perf_counter()
     log = io.StringIO()
     try:
@@ -205,6 +212,7 @@ def export_onnx(
         model.train(was_training)
     seconds = time.perf_counter() - started
 
+    report("writing metadata", 0.6)
     proto = onnx.load(str(path))
     for key, value in _metadata(model, [str(n) for n in names], preprocessing, metadata or stored_meta.get("metadata")).items():
         entry = proto.metadata_props.add()
@@ -217,7 +225,8 @@ def export_onnx(
     scaled: dict[str, float] = {}
     model.eval()
     try:
-        for size in batch_sizes:
+        for i, size in enumerate(batch_sizes):
+            report(f"checking in onnxruntime at batch {size}", 0.7 + 0.25 * i / len(batch_sizes))
             inputs = _batch_of(samples, int(size))
             with torch.no_grad():
                 expected = model(inputs).numpy()

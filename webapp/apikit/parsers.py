@@ -1,8 +1,13 @@
-"""JSON bodies parsed with limits: size, nesting depth, and only finite numbers.
+"""JSON parsed with limits, one way for every API view and WebSocket: size, nesting depth, finite
+numbers only, real text only (no lone surrogates, no NUL).
 
-Python's json module recurses once per nesting level (a 100,000-deep body is a RecursionError)
-and accepts NaN and Infinity, which no JSON standard does. Both are a user's mistake: a 400
-that says so, never a 500.
+``loads_checked`` is the one place untrusted JSON text becomes Python values. Python's json module
+fails in more ways than JSONDecodeError: a 100,000-deep body is a RecursionError, an integer literal
+of more than 4,300 digits a plain ValueError (the int() digit limit), bytes that are not UTF-8 a
+UnicodeDecodeError; and it accepts NaN and Infinity, which no JSON standard does. All of them are a
+user's mistake: a BodyError that says what and where (a 400 from the parser, an error frame on a
+socket), never a 500. PostgreSQL cannot store a NUL in text, so a NUL anywhere in a string is
+refused here too, with its location.
 """
 from __future__ import annotations
 
@@ -52,11 +57,15 @@ def first_problem(value: Any, limit: int) -> tuple[list, str] | None:
         if isinstance(item, str):
             if _SURROGATE.search(item):
                 return path, "a lone surrogate (\\uD800-\\uDFFF) is not text"
+            if "\x00" in item:
+                return path, "a NUL character (\\u0000) is not allowed in text"
             continue
         if isinstance(item, dict):
             bad_key = next((key for key in item if _SURROGATE.search(key)), None)
             if bad_key is not None:
                 return path, "a key holds a lone surrogate (\\uD800-\\uDFFF), which is not text"
+            if any("\x00" in key for key in item):
+                return path, "a key holds a NUL character (\\u0000), which is not allowed in text"
             children = list(item.items())
         elif isinstance(item, list):
             children = list(enumerate(item))
@@ -83,14 +92,23 @@ class BodyError(ValueError):
         return {str(self.path[0])[:100]: [f"{where}: {self}."]}
 
 
-def loads_checked(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse JSON text or raise BodyError naming the problem and where it is."""
+def loads_checked(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON text (or UTF-8 bytes) or raise BodyError naming the problem and where it is."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BodyError(f"not UTF-8 text: {error.reason} at byte {error.start}") from None
     try:
         value = json.loads(text, parse_constant=_NotFinite, parse_float=_float_or_marker)
     except json.JSONDecodeError as error:
         raise BodyError(f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
     except RecursionError:  # the C scanner stops cleanly at the interpreter's recursion limit
         raise BodyError(f"JSON nested deeper than {max_depth} levels") from None
+    except ValueError as error:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
+        digits = "digits" in str(error)
+        raise BodyError("a number with more digits than any field takes (at most 4300)" if digits
+                        else f"not acceptable JSON: {str(error)[:200]}") from None
     problem = first_problem(value, max_depth)
     if problem is not None:
         path, message = problem
@@ -99,17 +117,37 @@ def loads_checked(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
 
 
 class SafeJSONParser(JSONParser):
+    """Every API view's JSON parser: the body read up to its limit, decoded, then ``loads_checked``.
+
+    A view with other limits or another error format (the library's spec bodies) subclasses it and
+    overrides ``limit``, ``max_depth``, ``too_large`` and ``refused``: the parsing stays this one."""
+
+    max_depth = MAX_DEPTH
+
+    def limit(self, parser_context) -> int | None:
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def too_large(self, size: int, limit: int) -> APIException:
+        return BodyTooLarge(f"Request body too large: the limit is {limit:,} bytes.")
+
+    def refused(self, error: BodyError) -> APIException:
+        return ParseError(error.detail())
+
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1) if stream is not None else b""
+        limit = self.limit(parser_context)
+        request = (parser_context or {}).get("request")
+        declared = (request.META.get("CONTENT_LENGTH") or "") if request is not None else ""
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            raise self.too_large(int(declared), limit)  # refused before a byte is read
+        raw = (stream.read(limit + 1) if limit is not None else stream.read()) if stream is not None else b""
         if limit is not None and len(raw) > limit:
-            raise BodyTooLarge(f"Request body too large: the limit is {limit:,} bytes.")
+            raise self.too_large(len(raw), limit)
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = raw.decode(encoding)
         except (UnicodeDecodeError, LookupError):
-            raise ParseError(f"Request body is not valid {encoding} text.") from None
+            raise self.refused(BodyError(f"the body is not valid {encoding} text")) from None
         try:
-            return loads_checked(text)
+            return loads_checked(text, max_depth=self.max_depth)
         except BodyError as error:
-            raise ParseError(error.detail()) from None
+            raise self.refused(error) from None

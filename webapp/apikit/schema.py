@@ -1,5 +1,6 @@
 """The OpenAPI schema tells the truth about failures too: every operation documents the error
-answers the API really gives (field errors, not signed in, not found, conflicts, too large)."""
+answers the API really gives (field errors, not signed in, not found, conflicts, too large, over a
+team's fair-use limit)."""
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
@@ -27,6 +28,8 @@ class StudioAutoSchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             errors["409"] = _json("Conflicts with the object's state or with an object just created", {"type": "object"})
             errors["413"] = _json("Request body too large", DETAIL)
+            errors["429"] = _json("Over one of the team's fair-use limits (``field`` names it: max_queued_trainings...)",
+                                  {"type": "object", "properties": {"detail": {"type": "string"}, "field": {"type": "string"}}})
         for code, response in errors.items():
             responses.setdefault(code, response)
         return responses

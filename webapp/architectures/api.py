@@ -18,8 +18,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.review.permissions import teams_for_request
-from webapp.studio.models import Candidate, Team
+from webapp.apikit.bodies import StrictBooleanField
+from webapp.studio.api_common import TeamField, api_error
+from webapp.studio.models import Candidate
 
 from . import catalog, services
 from .analysis import analyze_data
@@ -27,18 +28,10 @@ from .models import Architecture, ArchitectureVersion
 from .parsers import BodyLimit, SafeJSONParser, problems_payload
 
 
-def error_response(error: services.StudioError) -> ValidationError:
+def error_response(error: services.StudioError):
     if isinstance(error, services.SpecRejected):
         return ValidationError({error.field: [str(p) for p in error.problems], **problems_payload(error.problems)})
-    return ValidationError({error.field or "non_field_errors": [str(error)]})
-
-
-class TeamField(serializers.PrimaryKeyRelatedField):
-    """A team of the requesting user; optional when they are in exactly one."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return teams_for_request(request) if request else Team.objects.none()
+    return api_error(error)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -122,12 +115,12 @@ class ImportSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     team = TeamField(required=False)
     message = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    save = serializers.BooleanField(default=True, help_text="add it to the library (else only convert and answer the spec)")
+    save = StrictBooleanField(default=True, help_text="add it to the library (else only convert and answer the spec)")
     # Importer options (the command line's flags).
     depth = serializers.ChoiceField(choices=[26, 38, 50, 68, 77, 101], required=False)
     flow = serializers.ChoiceField(choices=["repflow", "input"], required=False)
     attention = serializers.ChoiceField(choices=["none", "peer"], required=False)
-    learnable_weights = serializers.BooleanField(required=False)
+    learnable_weights = StrictBooleanField(required=False)
     modality = serializers.ChoiceField(choices=["rgb", "flow"], required=False)
     num_classes = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
     frames = serializers.IntegerField(required=False, min_value=1, max_value=4096)
@@ -310,7 +303,7 @@ class FamilyViewSet(viewsets.ViewSet):
 class AnalyzeView(BodyLimit, APIView):
     """Validate and price a whole spec (what the editor calls after every edit)."""
 
-    viewer_actions = ("*",)  # analysis changes nothing: viewers draw read-only with it
+    role_actions = {"POST": "read"}  # analysis changes nothing: viewers draw read-only with it
 
     parser_classes = [SafeJSONParser]
 

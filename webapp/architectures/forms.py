@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
-from webapp.review.permissions import writable_teams
 from webapp.studio.models import Team
+from webapp.studio.roles import writable_teams
 
 from . import services
 

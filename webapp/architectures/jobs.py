@@ -31,7 +31,9 @@ from archsearch.seeding import SeedError, fit_spec, hand_edited
 from webapp.studio.live import LiveWeights, group_send
 from webapp.studio.models import Candidate, Dataset, Experiment
 from webapp.studio.progress import record_event
-from webapp.studio.services import StudioError, TransitionError, build_engine, config_errors, data_dir, workers
+from webapp.studio.roles import require
+from webapp.studio.services import (StudioError, TransitionError, build_engine, check_budget as check_team_budget, check_room,
+                                    config_errors, data_dir, workers)
 from webapp.studio.services.lifecycle import locked
 from webapp.studio.services.scheduler import queue_evaluations
 from webapp.studio.services.worker import Heartbeat
@@ -92,9 +94,13 @@ def check_budget(family: str, steps: Any, batch_size: Any, seed: Any) -> SearchC
 
 def create_evaluation(*, user, version: ArchitectureVersion, dataset: Dataset, steps: int = 40, batch_size: int = 16,
                       seed: int = 0) -> Evaluation:
+    require(user, "train", version)  # the role in the version's team, not anywhere
     config = check_budget(version.architecture.family, steps, batch_size, seed)
+    team = version.architecture.team
+    check_team_budget(team, steps={"steps": config.low_steps}, batch_size=config.batch_size)
     spec, notes = fitted(version, dataset)
     with transaction.atomic():
+        check_room(team, 1)
         evaluation = Evaluation.objects.create(version=version, dataset=dataset, created_by=user, steps=config.low_steps,
                                                batch_size=config.batch_size, seed=config.seed, spec=spec, notes=notes)
         queue_evaluation(evaluation.pk)
@@ -344,8 +350,10 @@ def inject_version(*, user, experiment_id: int, version: ArchitectureVersion) ->
 
     with transaction.atomic():
         experiment = locked(experiment_id)
+        require(user, "train", experiment)
         if experiment.status != Experiment.Status.RUNNING:
             raise TransitionError(f"Only a running search takes a new candidate; this one is {experiment.status}.")
+        check_room(experiment.team, 1)
         if version.architecture.team_id != experiment.team_id:
             raise StudioError("No such version.", "version")
         if version.architecture.family != experiment.family:

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from webapp.apikit.params import int_param
+from webapp.studio.api_common import api_error
 from webapp.studio.models import Dataset
 
 from . import jobs
@@ -50,6 +51,7 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Train and score a version on a dataset, as a job on the `train` queue; live at /ws/evaluations/<id>/."""
 
     queryset = Evaluation.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    role_actions = {"create": "train"}  # in the version's team (jobs.create_evaluation decides)
 
     def get_serializer_class(self):
         return EvaluationDetailSerializer if self.action == "retrieve" else EvaluationSerializer
@@ -72,7 +74,7 @@ class EvaluationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except jobs.BudgetError as error:
             raise ValidationError(error.errors) from None
         except jobs.StudioError as error:
-            raise ValidationError({error.field or "non_field_errors": [str(error)]}) from None
+            raise api_error(error) from None
         return Response(EvaluationDetailSerializer(evaluation).data, status=status.HTTP_201_CREATED)
 
 

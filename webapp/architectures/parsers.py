@@ -1,18 +1,25 @@
-"""A JSON parser for untrusted specs: bounded body size and nesting, located errors (never a 500)."""
+"""The library's JSON parser for untrusted specs: the API's one parser (webapp.apikit.parsers) with
+the spec limits (2 MB, 40 levels) and located problems (``{"detail", "problems": [{location, message}]}``)."""
 from __future__ import annotations
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
 
-from webapp.apikit.parsers import BodyTooLarge
+from webapp.apikit import parsers
+from webapp.apikit.parsers import BodyTooLarge, json_path
+from videomodels.validation import Problem
 
-from .services import MAX_BODY_BYTES, SpecRejected, parse_json
+from .services import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 __all__ = ["BodyLimit", "BodyTooLarge", "SafeJSONParser", "problems_payload"]
 
 
 def problems_payload(problems) -> dict:
     return {"detail": str(problems[0]) if problems else "invalid", "problems": [p.to_dict() for p in problems]}
+
+
+def too_large(size: int) -> BodyTooLarge:
+    message = f"too large: {size:,} bytes (at most {MAX_BODY_BYTES:,})"
+    return BodyTooLarge({"detail": f"body {message}", "problems": [{"location": "$", "message": message}]})
 
 
 class BodyLimit:
@@ -23,22 +30,18 @@ class BodyLimit:
     def initial(self, request, *args, **kwargs):
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > self.body_limit:
-            message = f"too large: {int(declared):,} bytes (at most {MAX_BODY_BYTES:,})"
-            raise BodyTooLarge({"detail": f"body {message}", "problems": [{"location": "$", "message": message}]})
+            raise too_large(int(declared))
         super().initial(request, *args, **kwargs)
 
 
-class SafeJSONParser(JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise BodyTooLarge({"detail": f"body too large: {int(declared):,} bytes (at most {MAX_BODY_BYTES:,})",
-                                "problems": [{"location": "$", "message": f"too large: {int(declared):,} bytes (at most {MAX_BODY_BYTES:,})"}]})
-        raw = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        try:
-            return parse_json(raw)
-        except SpecRejected as error:
-            if len(raw) > MAX_BODY_BYTES:
-                raise BodyTooLarge(problems_payload(error.problems)) from None
-            raise ParseError(problems_payload(error.problems)) from None
+class SafeJSONParser(parsers.SafeJSONParser):
+    max_depth = MAX_JSON_DEPTH
+
+    def limit(self, parser_context) -> int:
+        return MAX_BODY_BYTES
+
+    def too_large(self, size: int, limit: int) -> BodyTooLarge:
+        return too_large(size)
+
+    def refused(self, error: parsers.BodyError) -> ParseError:
+        return ParseError(problems_payload([Problem(json_path(error.path) if error.path else "$", str(error))]))

@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
 
-from webapp.review.permissions import role_required, writable_teams
+from webapp.studio.roles import role_required, writable_teams
 
 from . import catalog, services
 from .forms import ImportForm
@@ -15,7 +16,8 @@ from .models import Architecture
 
 
 @login_required
-@role_required()  # importing needs the member role
+@require_http_methods(["GET", "POST"])
+@role_required("change")  # importing needs the member role (in the team the form names: the service decides)
 def library(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -36,6 +38,7 @@ def library(request):
 
 
 @login_required
+@require_safe
 def architecture_detail(request, pk: int):
     architecture = get_object_or_404(Architecture.objects.for_user(request.user).select_related("team"), pk=pk)
     versions = list(architecture.versions.select_related("author", "parent").order_by("-number"))
@@ -78,6 +81,7 @@ def editor_source(request) -> tuple[services.Source, Architecture | None]:
 
 
 @login_required
+@require_safe
 def editor(request):
     source, architecture = editor_source(request)
     boot = {

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from webapp.studio.models import Experiment
+from webapp.studio.roles import require
 
 from . import jobs
 from .models import ArchitectureVersion
@@ -16,6 +17,7 @@ from .models import ArchitectureVersion
 @require_POST
 def experiment_inject(request, pk: int):
     experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    require(request.user, "train", experiment)  # as the API's inject: a viewer adds nothing (403)
     raw = request.POST.get("version", "")
     version = None
     if raw.isdigit() and len(raw) <= 18:

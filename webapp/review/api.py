@@ -1,9 +1,10 @@
 """The review API: leaderboards, the Pareto front, and one model's review (status, tags, pointers,
 comments, audit) addressed as /api/models/<kind>/<id>/ for a candidate, a version or an ensemble.
 
-Roles come from the default permission class (webapp.review.permissions): reading needs any
-role in the model's team, commenting too; everything else needs member. Another team's model,
-experiment or team is a 404, like one that does not exist.
+Roles are the decision's (webapp.studio.roles), on the model's team, before anything is written:
+reading and commenting need any role there; review status, tags, pointers, resolving and
+ensembles need member. Another team's model, experiment or team is a 404, like one that does not
+exist. A body that is not a JSON object is a 400 saying so; booleans are JSON true or false.
 """
 from __future__ import annotations
 
@@ -15,13 +16,18 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.apikit.bodies import body_object, bool_field
 from webapp.apikit.params import Pagination, int_param
+from webapp.studio.api_common import api_error
 from webapp.studio.models import Team
+from webapp.studio.roles import action_of, can, require
+from webapp.studio.services import StudioError
 
 from . import leaderboard, services
-from .models import AuditEntry, Comment, Subject
+from .ensembles import create_ensemble
+from .export_jobs import create_export, export_row
+from .models import AuditEntry, Comment, Ensemble, Export, Subject
 from .outdated import related_subjects
-from .permissions import MEMBER, has_role
 from .presenters import audit_rows, subject_summary, threads
 
 FILTERS = [OpenApiParameter(name, OpenApiTypes.STR, description=text) for name, text in (
@@ -36,10 +42,6 @@ def parsed(request) -> leaderboard.Query:
         return leaderboard.parse_query(request.query_params)
     except leaderboard.FilterError as error:
         raise ValidationError({error.field: [str(error)]}) from None
-
-
-def review_error(error: services.ReviewError) -> ValidationError:
-    return ValidationError({error.field or "non_field_errors": [str(error)]})
 
 
 class LeaderboardPagination(Pagination):
@@ -83,13 +85,16 @@ class ParetoView(APIView):
 
 
 class SubjectMixin:
+    """The model in the URL, once the decision allows this request's action on it (nothing is made before)."""
+
+    role_actions = {"POST": "review", "DELETE": "review"}
+
     def subject(self, request, kind: str, pk: int) -> Subject:
         if kind not in Subject.Kind.values or pk > 2**62:
             raise Http404("No such model.")
-        subject = services.resolve_subject(request.user, kind, pk)
+        subject = services.resolve_subject(request.user, kind, pk, action=action_of(request, self))
         if subject is None:
             raise Http404("No such model.")
-        self.check_object_permissions(request, subject)
         return subject
 
 
@@ -108,13 +113,13 @@ class ReviewActionView(SubjectMixin, APIView):
     def post(self, request, kind: str, pk: int):
         """Request a review, approve or reject it (not your own request), or withdraw your request."""
         subject = self.subject(request, kind, pk)
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request)
         try:
             subject = services.change_status(subject, request.user, str(data.get("action", ""))[:20], str(data.get("comment", "")))
         except services.ReviewError as error:
             if error.field == "action" and "another member" in str(error):
                 return Response({"action": [str(error)]}, status=status.HTTP_403_FORBIDDEN)
-            raise review_error(error) from None
+            raise api_error(error) from None
         return Response(subject_summary(subject, request.user))
 
 
@@ -123,9 +128,9 @@ class TagsView(SubjectMixin, APIView):
     def post(self, request, kind: str, pk: int):
         subject = self.subject(request, kind, pk)
         try:
-            services.add_tag(subject, request.user, str((request.data or {}).get("name", ""))[:100])
+            services.add_tag(subject, request.user, str(body_object(request).get("name", ""))[:100])
         except services.ReviewError as error:
-            raise review_error(error) from None
+            raise api_error(error) from None
         return Response(subject_summary(subject, request.user), status=status.HTTP_201_CREATED)
 
 
@@ -136,7 +141,7 @@ class TagView(SubjectMixin, APIView):
         try:
             services.remove_tag(subject, request.user, name[:100])
         except services.ReviewError as error:
-            raise review_error(error) from None
+            raise api_error(error) from None
         return Response(subject_summary(subject, request.user))
 
 
@@ -146,14 +151,14 @@ class PointersView(SubjectMixin, APIView):
         """Point the team's named pointer (e.g. production) at this model; it leaves the model it pointed at."""
         subject = self.subject(request, kind, pk)
         try:
-            services.move_pointer(subject, request.user, str((request.data or {}).get("name", ""))[:100])
+            services.move_pointer(subject, request.user, str(body_object(request).get("name", ""))[:100])
         except services.ReviewError as error:
-            raise review_error(error) from None
+            raise api_error(error) from None
         return Response(subject_summary(subject, request.user))
 
 
 class CommentsView(SubjectMixin, APIView):
-    viewer_actions = ("*",)  # viewers comment
+    role_actions = {"POST": "comment"}  # viewers comment
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, kind: str, pk: int):
@@ -167,7 +172,7 @@ class CommentsView(SubjectMixin, APIView):
     def post(self, request, kind: str, pk: int):
         """Start a thread (optionally anchored to a node or an edge) or reply to one."""
         subject = self.subject(request, kind, pk)
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request)
         parent = None
         if data.get("parent") not in (None, ""):
             raw = data["parent"]
@@ -182,11 +187,13 @@ class CommentsView(SubjectMixin, APIView):
         try:
             comment = services.add_comment(subject, request.user, body, parent=parent, anchor=data.get("anchor"))
         except services.ReviewError as error:
-            raise review_error(error) from None
+            raise api_error(error) from None
         return Response({"id": comment.pk, "threads": threads(subject)}, status=status.HTTP_201_CREATED)
 
 
 class ResolveView(APIView):
+    role_actions = {"POST": "review"}
+
     @extend_schema(request=inline_serializer("Resolve", {"resolved": serializers.BooleanField(default=True)}),
                    responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
@@ -194,12 +201,12 @@ class ResolveView(APIView):
         comment = Comment.objects.for_user(request.user).select_related("subject").filter(pk=min(pk, 2**62)).first()
         if comment is None:
             raise Http404("No such comment.")
-        self.check_object_permissions(request, comment)
-        resolved = (request.data or {}).get("resolved", True) if isinstance(request.data, dict) else True
+        require(request.user, "review", comment)
+        resolved = bool_field(body_object(request), "resolved", default=True)
         try:
-            services.resolve_thread(comment, request.user, bool(resolved))
+            services.resolve_thread(comment, request.user, resolved)
         except services.ReviewError as error:
-            raise review_error(error) from None
+            raise api_error(error) from None
         return Response({"threads": threads(comment.subject)})
 
 
@@ -213,36 +220,31 @@ class ActivityView(APIView):
             raise Http404("No such team.")
         after = int_param(request, "after") or 0
         entries = AuditEntry.objects.filter(team=team, pk__gt=after).select_related("actor")[:200]
-        return Response({"results": audit_rows(entries), "can_change": has_role(request.user, team.pk, MEMBER)})
+        return Response({"results": audit_rows(entries), "can_change": can(request.user, "change", team)})
 
 
 class EnsemblesView(APIView):
+    role_actions = {"POST": "train"}  # in the members' team (create_ensemble decides before it writes)
+
     @extend_schema(request=inline_serializer("NewEnsemble", {
         "members": serializers.ListField(child=serializers.IntegerField()), "name": serializers.CharField(required=False)}),
         responses=OpenApiTypes.OBJECT)
     def post(self, request):
         """Evaluate the averaged-logit ensemble of 2-8 evaluated candidates (a job on the train queue)."""
-        from webapp.studio.services import StudioError
-
-        from .ensembles import create_ensemble
-
-        data = request.data if isinstance(request.data, dict) else {}
+        data = body_object(request)
         members = data.get("members")
         if not isinstance(members, list) or len(members) > 50:
             raise ValidationError({"members": ["Give a list of candidate ids."]})
         try:
             ensemble = create_ensemble(user=request.user, candidate_ids=members, name=str(data.get("name", ""))[:200])
         except StudioError as error:
-            raise ValidationError({error.field or "members": [str(error)]}) from None
-        self.check_object_permissions(request, ensemble)
+            raise api_error(error) from None
         return Response(ensemble_row(ensemble), status=status.HTTP_201_CREATED)
 
 
 class EnsembleView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
-        from .models import Ensemble
-
         ensemble = Ensemble.objects.for_user(request.user).filter(pk=min(pk, 2**62)).first()
         if ensemble is None:
             raise Http404("No such ensemble.")
@@ -255,3 +257,36 @@ def ensemble_row(ensemble) -> dict:
             "error": ensemble.error,
             "members": [{"id": m["pk"], "name": m["name"], "accuracy": m["accuracy"],
                          "accuracy_on_same_clips": (ensemble.member_accuracy or {}).get(str(m["pk"]))} for m in members]}
+
+
+class ExportsView(SubjectMixin, APIView):
+    role_actions = {"POST": "export"}  # reading a model is enough to export it
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, kind: str, pk: int):
+        """The model's exports, newest first: status, stage, progress, and the size of a ready one."""
+        subject = self.subject(request, kind, pk)
+        return Response({"results": [export_row(e) for e in Export.objects.filter(subject=subject).select_related("created_by")[:50]]})
+
+    @extend_schema(request=inline_serializer("NewExport", {"format": serializers.ChoiceField(choices=["onnx"], default="onnx")}),
+                   responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    def post(self, request, kind: str, pk: int):
+        """Export the model to ONNX as a job (verified in onnxruntime); 202 with the job to follow at its ``url``,
+        or 200 with the one already ready or under way. At most a few per team at once (429 names the limit)."""
+        subject = self.subject(request, kind, pk)
+        fmt = body_object(request).get("format", "onnx")
+        try:
+            export, created = create_export(subject, request.user, str(fmt)[:20])
+        except StudioError as error:
+            raise api_error(error) from None
+        return Response(export_row(export), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class ExportView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk: int):
+        """One export: where it is (stage, progress), then its size, opset and largest difference, or why it failed."""
+        export = Export.objects.for_user(request.user).select_related("created_by").filter(pk=min(pk, 2**62)).first()
+        if export is None:
+            raise Http404("No such export.")
+        return Response(export_row(export))

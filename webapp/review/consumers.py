@@ -1,11 +1,10 @@
 """A team's live activity: /ws/teams/<id>/. Anonymous users are refused with 4403; a team the user
-is not in closes like one that does not exist (4404). Server-to-client only: the page reads the
+is not in closes like one that does not exist (4404), and so does the socket of a member removed
+while listening (webapp.studio.sockets). Server-to-client only: the page reads the
 stored audit trail over HTTP first, then shows what arrives here (each entry carries its id)."""
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
-from webapp.studio.models import Membership
+from webapp.studio.models import Team
 from webapp.studio.sockets import TeamScopedConsumer
 
 from .activity import team_group
@@ -18,13 +17,11 @@ class TeamActivityConsumer(TeamScopedConsumer):
     def group_for(self) -> str:
         return team_group(self.team_id)
 
-    @database_sync_to_async
-    def allowed(self, user) -> bool:
-        return self.team_id <= 2**62 and Membership.objects.filter(team_id=self.team_id, user=user).exists()
+    def target(self):
+        return Team.objects.filter(pk=self.team_id).first() if self.team_id <= 2**62 else None
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if self.group is not None:
-            await self.send_json({"kind": "error", "detail": "this socket only sends; read the trail at /api/teams/<id>/activity/"})
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"kind": "error", "detail": "this socket only sends; read the trail at /api/teams/<id>/activity/"})
 
     async def team_activity(self, message):
         await self.send_json(message["message"])

@@ -8,7 +8,8 @@ import logging
 from django.db import transaction
 
 from webapp.studio.models import Candidate
-from webapp.studio.services import StudioError
+from webapp.studio.roles import require
+from webapp.studio.services import StudioError, check_room
 
 from .models import Ensemble
 from .services import audit, subject_for_ensemble
@@ -26,9 +27,11 @@ def create_ensemble(*, user, candidate_ids: list[int], name: str = "") -> Ensemb
         raise StudioError("Some of these candidates are not your team's.", field="members")
     if len({m.experiment.team_id for m in members}) != 1 or len({m.experiment.dataset_id for m in members}) != 1:
         raise StudioError("Ensemble members must be of one team and trained on one dataset.", field="members")
+    require(user, "train", members[0].experiment)  # the member role in the members' team, before anything is written
     if any(m.status != Candidate.Status.EVALUATED or not m.checkpoint for m in members):
         raise StudioError("Every member must be an evaluated candidate with its checkpoint.", field="members")
     with transaction.atomic():
+        check_room(members[0].experiment.team, 1)
         ensemble = Ensemble.objects.create(team_id=members[0].experiment.team_id, created_by=user,
                                            name=(name or "+".join(m.name for m in members))[:200])
         ensemble.members.set(members)

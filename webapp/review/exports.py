@@ -1,39 +1,34 @@
 """Downloads of a reviewed model, through videomodels.export: ArchSpec JSON, a weights_only-loadable
-PyTorch checkpoint, verified ONNX (opset and max difference in the headers, or the refusal's reason)
-and a Markdown model card with lineage and review history.
+PyTorch checkpoint and a Markdown model card with lineage and review history, at once; verified ONNX
+(opset and max difference in the headers, or the refusal's reason) through an export job
+(webapp.review.export_jobs), whose file is downloaded once it is ready, its size shown before.
 
-Reading a model is enough to export it (viewers too). Files are written to a temporary folder
-and streamed; the training checkpoint is read only from inside the studio's data folder.
+Reading a model is enough to export it (viewers too). The checkpoint is written to a temporary
+folder and streamed, and the folder is removed whatever happens; the training checkpoint is read
+only from inside the studio's data folder.
 """
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
-from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST, require_safe
 
 from webapp.studio.models import Candidate
+from webapp.studio.services import StudioError
 
-from .models import AuditEntry, Subject
-from .models_view import evaluation_file, lineage_tree, model_view
+from .export_jobs import create_export, filename_for as _filename, training_checkpoint
+from .models import AuditEntry, Export, Subject
+from .models_view import evaluation_file, lineage_tree, model_view, ref_url
 from .pages import _subject_or_404
 
 WHAT = ("spec", "card", "checkpoint", "onnx")
-
-
-def _filename(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)[:80] or "model"
-
-
-def training_checkpoint(candidate: Candidate) -> Path | None:
-    if not candidate.checkpoint:
-        return None
-    root = Path(settings.STUDIO_DATA_DIR).resolve()
-    path = Path(candidate.checkpoint).resolve()
-    return path if path.is_relative_to(root) and path.is_file() else None
 
 
 def card_fields(subject: Subject) -> dict:
@@ -64,6 +59,7 @@ def card_fields(subject: Subject) -> dict:
 
 
 @login_required
+@require_safe
 def export_view(request, kind: str, pk: int, what: str):
     if what not in WHAT:
         raise Http404("No such export.")
@@ -82,37 +78,61 @@ def export_view(request, kind: str, pk: int, what: str):
         response = HttpResponse(model_card(card_fields(subject)), content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.md"'
         return response
+    if what == "onnx":  # made by a job (it takes minutes for a large model): the latest ready one
+        ready = Export.objects.filter(subject=subject, format="onnx", status=Export.Status.READY).first()
+        if ready is None:
+            return JsonResponse({"detail": "No ONNX export is ready: start one on the model page (or POST to "
+                                           f"/api/models/{kind}/{pk}/exports/); it runs as a job."}, status=409)
+        return redirect("export-download", ready.pk)
     if subject.kind != Subject.Kind.CANDIDATE or subject.candidate.status != Candidate.Status.EVALUATED:
         return JsonResponse({"detail": "Only an evaluated candidate has trained weights to export."}, status=409)
     source = training_checkpoint(subject.candidate)
     if source is None:
         return JsonResponse({"detail": "This candidate's trained checkpoint is not on the server any more."}, status=409)
-    return _weights_export(subject.candidate, source, what, name)
+    return _checkpoint_export(subject.candidate, source, name)
 
 
-def _weights_export(candidate: Candidate, source: Path, what: str, name: str):
-    from videomodels.export import ExportError, ExportRefused, export_checkpoint, export_onnx
+def _checkpoint_export(candidate: Candidate, source: Path, name: str):
+    from videomodels.export import ExportError, export_checkpoint
 
     folder = Path(tempfile.mkdtemp(prefix="export-"))
     class_names = list(candidate.experiment.dataset.class_names or []) or None
     meta = {"candidate": candidate.name, "experiment": candidate.experiment.name, "accuracy": candidate.accuracy}
     try:
-        if what == "checkpoint":
-            path = export_checkpoint(str(source), folder / f"{name}.pt", class_names=class_names, metadata=meta)
-            return _stream(path, "application/octet-stream")
-        report = export_onnx(str(source), folder / f"{name}.onnx", class_names=class_names, metadata=meta)
-    except ExportRefused as refused:
-        return JsonResponse({"detail": f"ONNX export refused: {refused}", **refused.to_dict()}, status=422)
+        path = export_checkpoint(str(source), folder / f"{name}.pt", class_names=class_names, metadata=meta)
+        handle = open(path, "rb")  # the open handle keeps the data until the response is sent
     except ExportError as error:
         return JsonResponse({"detail": f"Export failed: {error}"}, status=422)
-    response = _stream(Path(report.path), "application/octet-stream")
-    response["X-Onnx-Opset"] = str(report.opset)
-    response["X-Onnx-Max-Abs-Diff"] = repr(report.max_abs_diff)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # refused, failed or streamed: the folder goes
+    return FileResponse(handle, as_attachment=True, filename=path.name, content_type="application/octet-stream")
+
+
+@login_required
+@require_POST
+def export_job_page(request, kind: str, pk: int):
+    """The model page's "Export ONNX" button (without JavaScript): start the job, back to the page."""
+    subject = _subject_or_404(request, kind, pk, action="export")
+    try:
+        export, created = create_export(subject, request.user, request.POST.get("format", "onnx"))
+    except StudioError as error:
+        messages.error(request, str(error))
+    else:
+        what = "started" if created else f"already {export.get_status_display().lower()}"
+        messages.success(request, f"ONNX export {what}: its progress and size show under Export.")
+    return redirect(ref_url(subject) + "#exports")
+
+
+@login_required
+@require_safe
+def export_download(request, pk: int):
+    """A ready export's file; the size was on the page before."""
+    export = get_object_or_404(Export.objects.for_user(request.user).select_related("subject"), pk=min(pk, 2**62))
+    path = Path(export.path) if export.path else None
+    if export.status != Export.Status.READY or path is None or not path.is_file():
+        return JsonResponse({"detail": f"This export is not ready ({export.get_status_display().lower()})."}, status=409)
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=export.filename, content_type="application/octet-stream")
+    report = export.report or {}
+    response["X-Onnx-Opset"] = str(report.get("opset"))
+    response["X-Onnx-Max-Abs-Diff"] = repr(report.get("max_abs_diff"))
     return response
-
-
-def _stream(path: Path, content_type: str) -> FileResponse:
-    handle = open(path, "rb")
-    path.unlink()  # the open handle keeps the data until the response is sent
-    path.parent.rmdir()
-    return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from webapp.studio.models import Membership
 
+from .accounts import confusable_with, normalize_username
 from .services import MAX_INVITATION_DAYS
 
 
@@ -29,4 +30,12 @@ class RevokeForm(forms.Form):
 
 
 class SignUpForm(UserCreationForm):
-    """Username and password (Django's validators), for someone joining through an invitation."""
+    """Username and password (Django's validators), for someone joining through an invitation.
+
+    The username is NFKC-normalised and refused when it could pass for an existing one (accounts.skeleton)."""
+
+    def clean_username(self):
+        username = normalize_username(self.cleaned_data.get("username", ""))
+        if confusable_with(username):
+            raise forms.ValidationError("That username is taken, or looks too much like one that is: choose another.")
+        return username

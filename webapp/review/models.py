@@ -235,3 +235,58 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the audit trail is append-only")
+
+
+class ExportQuerySet(TeamScopedQuerySet):
+    team_path = "subject__team"
+
+
+class Export(models.Model):
+    """An ONNX export of an evaluated candidate, made by a job in a process of its own (webapp.review.exports).
+
+    The row says where it is (stage, progress) and, once ready, how big the file is before anyone
+    downloads it; a failed export keeps its reason and no file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Exporting"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=10, choices=[("onnx", "ONNX")], default="onnx")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    progress = models.FloatField(default=0.0)
+    filename = models.CharField(max_length=200)
+    path = models.CharField(max_length=1000, blank=True, help_text="the finished file, inside the studio's data folder")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True, help_text="opset, largest difference from PyTorch, seconds")
+    reason = models.TextField(blank=True, help_text="why it failed (the op that cannot export, where known)")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_by = models.CharField(max_length=200, blank=True)
+    attempt = models.PositiveIntegerField(default=0)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+
+class ThreadFate(models.Model):
+    """Whether an anchored thread still holds on a spec it was not written on, once worked out.
+
+    Both specs are immutable (a version's, a candidate's), so the answer never changes: reading a
+    review looks it up instead of diffing every earlier anchored version again (webapp.review.outdated)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="fates")
+    spec_hash = models.CharField(max_length=80)  # of the spec the thread is shown on
+    reason = models.TextField(blank=True)  # why it is outdated there; "" when it still holds
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "spec_hash"], name="one_fate_per_thread_and_spec")]

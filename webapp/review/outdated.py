@@ -1,12 +1,15 @@
 """Anchored threads carried forward: a thread written on an earlier version of an architecture is
 listed on its later versions too, and marked outdated when its node or edge changed or is gone
-(videomodels.diff's node_fate/edge_fate). Outdated threads are listed, never hidden."""
+(videomodels.diff's node_fate/edge_fate). Outdated threads are listed, never hidden.
+
+Specs never change once written, so each thread's fate on a spec is worked out once and stored
+(ThreadFate): reading a review diffs only against versions it has not met before."""
 from __future__ import annotations
 
 from videomodels.diff import diff_specs
 from videomodels.validation import SpecError
 
-from .models import Subject
+from .models import Subject, ThreadFate
 
 
 def related_subjects(subject: Subject) -> list[Subject]:
@@ -23,11 +26,21 @@ def outdated_reasons(subject: Subject, heads) -> dict[int, str]:
     if subject.kind == Subject.Kind.ENSEMBLE:
         return {}
     current_spec, current_hash = subject.target.spec, subject.target.spec_hash
+    moved = [h for h in heads if (h.anchor_node or h.anchor_src) and h.anchor_spec_hash != current_hash]
+    if not moved:
+        return {}
+    known = dict(ThreadFate.objects.filter(comment__in=moved, spec_hash=current_hash).values_list("comment_id", "reason"))
+    fresh = worked_out([h for h in moved if h.pk not in known], current_spec)
+    ThreadFate.objects.bulk_create([ThreadFate(comment_id=pk, spec_hash=current_hash, reason=reason) for pk, reason in fresh.items()],
+                                   ignore_conflicts=True)
+    return {pk: reason for pk, reason in {**known, **fresh}.items() if reason}
+
+
+def worked_out(heads, current_spec) -> dict[int, str]:
+    """Thread id -> why it is outdated on ``current_spec`` ('' when it holds): one diff per spec written on."""
     reasons: dict[int, str] = {}
     diffs: dict[int, object] = {}
     for head in heads:
-        if not (head.anchor_node or head.anchor_src) or head.anchor_spec_hash == current_hash:
-            continue
         written_on = head.subject
         if written_on.pk not in diffs:
             try:
@@ -44,6 +57,5 @@ def outdated_reasons(subject: Subject, heads) -> dict[int, str]:
         else:
             fate, now = diff.edge_fate(head.anchor_src, head.anchor_dst)
             what = f"edge {head.anchor_src} -> {head.anchor_dst}"
-        if fate != "unchanged":
-            reasons[head.pk] = f"{what} was {fate} after the version it was written on"
+        reasons[head.pk] = f"{what} was {fate} after the version it was written on" if fate != "unchanged" else ""
     return reasons

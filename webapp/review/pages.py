@@ -10,15 +10,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from webapp.architectures.views import drawing_boot
 from webapp.studio.models import Candidate, Dataset, Experiment, Team
+from webapp.studio.roles import can, role_of
 
 from . import leaderboard, services
 from .diffing import diff_models, parse_ref
-from .models import Subject
+from .export_jobs import export_row
+from .models import Export, Subject
 from .models_view import lineage_tree, model_view, ref_url
-from .permissions import MEMBER, has_role, role_of
 from .presenters import subject_summary
 
 PAGE_SIZE = 50
@@ -35,6 +37,7 @@ def _query_or_400(request):
 
 
 @login_required
+@require_safe
 def leaderboard_page(request):
     query, problem = _query_or_400(request)
     offset = request.GET.get("offset", "0")
@@ -80,6 +83,7 @@ def leaderboard_page(request):
 
 
 @login_required
+@require_safe
 def pareto_page(request):
     query, problem = _query_or_400(request)
     cost = request.GET.get("cost") if request.GET.get("cost") in leaderboard.PARETO_COSTS else "latency"
@@ -92,31 +96,33 @@ def pareto_page(request):
     }, status=400 if problem else 200)
 
 
-def _subject_or_404(request, kind: str, pk: int) -> Subject:
+def _subject_or_404(request, kind: str, pk: int, action: str = "read") -> Subject:
     if kind not in Subject.Kind.values or pk > 2**62:
         raise Http404("No such model.")
-    subject = services.resolve_subject(request.user, kind, pk)
+    subject = services.resolve_subject(request.user, kind, pk, action=action)
     if subject is None:
         raise Http404("No such model.")
     return subject
 
 
 @login_required
+@require_safe
 def model_page(request, kind: str, pk: int):
     subject = _subject_or_404(request, kind, pk)
     view = model_view(subject)
     summary = subject_summary(subject, request.user)
     api = {name: reverse(f"review-api:{name}", args=[kind, pk]) for name in
-           ("subject", "subject-review", "subject-tags", "subject-pointers", "subject-comments")}
+           ("subject", "subject-review", "subject-tags", "subject-pointers", "subject-comments", "subject-exports")}
     api["resolve"] = reverse("review-api:comment-resolve", args=[0])
     return render(request, "review/model.html", {
         "view": view, "subject": subject, "summary": summary, "role": role_of(request.user, subject.team_id),
-        "can_change": has_role(request.user, subject.team_id, MEMBER),
+        "can_change": can(request.user, "review", subject),
         "parent_url": ref_url(view.parent) if view.parent else None,
         "diff_parent_url": (reverse("diff-page") + "?" + urlencode({"a": f"{view.parent.kind}:{view.parent.target_id}",
                                                                      "b": view.ref})) if view.parent else None,
         "lineage_url": reverse("lineage-page", args=[pk]) if kind == "candidate" else None,
         "exports": export_links(subject),
+        "onnx": onnx_exports(subject),
         "drawing": drawing_boot(view.spec_drawn, view.family, view.title) if view.spec_drawn else None,
         "review_boot": {"api": api, "summary": summary, "evaluation": view.evaluation, "user": request.user.username,
                         "teamId": subject.team_id},
@@ -124,15 +130,25 @@ def model_page(request, kind: str, pk: int):
 
 
 def export_links(subject: Subject) -> list[tuple[str, str]]:
+    """What downloads at once; ONNX is a job (onnx_exports)."""
     if subject.kind == Subject.Kind.ENSEMBLE:
         return []
     kinds = [("spec", "ArchSpec JSON"), ("card", "Model card (Markdown)")]
     if subject.kind == Subject.Kind.CANDIDATE and subject.candidate.status == Candidate.Status.EVALUATED:
-        kinds += [("checkpoint", "PyTorch checkpoint"), ("onnx", "ONNX")]
+        kinds += [("checkpoint", "PyTorch checkpoint")]
     return [(label, reverse("model-export", args=[subject.kind, subject.target_id, what])) for what, label in kinds]
 
 
+def onnx_exports(subject: Subject) -> dict | None:
+    """The ONNX export jobs of an evaluated candidate (status, progress, size) and where to start one."""
+    if subject.kind != Subject.Kind.CANDIDATE or subject.candidate.status != Candidate.Status.EVALUATED:
+        return None
+    rows = [export_row(e) for e in Export.objects.filter(subject=subject).select_related("created_by")[:10]]
+    return {"start": reverse("model-export-job", args=[subject.kind, subject.target_id]), "rows": rows}
+
+
 @login_required
+@require_safe
 def lineage_page(request, pk: int):
     candidate = Candidate.objects.for_user(request.user).select_related("experiment").filter(pk=min(pk, 2**62)).first()
     if candidate is None:
@@ -143,6 +159,7 @@ def lineage_page(request, pk: int):
 
 
 @login_required
+@require_safe
 def diff_page(request):
     refs = [parse_ref(request.GET.get(side, "")) for side in ("a", "b")]
     if None in refs:
@@ -161,6 +178,7 @@ def diff_page(request):
 
 
 @login_required
+@require_safe
 def activity_page(request, pk: int):
     team = Team.objects.filter(memberships__user=request.user, pk=min(pk, 2**62)).first()
     if team is None:

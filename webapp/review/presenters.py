@@ -1,9 +1,10 @@
 """Review data as JSON: a subject's summary, its comment threads (outdated ones marked), audit rows."""
 from __future__ import annotations
 
+from webapp.studio.roles import can
+
 from .models import AuditEntry, Comment, Pointer, Subject
 from .outdated import outdated_reasons, related_subjects
-from .permissions import MEMBER, has_role
 
 
 def user_name(user) -> str | None:
@@ -22,7 +23,7 @@ def subject_summary(subject: Subject, user) -> dict:
         "team_pointers": [{"name": p.name, "subject": p.subject_id} for p in Pointer.objects.filter(team_id=subject.team_id)],
         "threads": threads(subject),
         "audit": audit_rows(AuditEntry.objects.filter(subject=subject).select_related("actor")[:100]),
-        "can_change": has_role(user, subject.team_id, MEMBER),
+        "can_change": can(user, "review", subject),
     }
 
 

@@ -1,24 +1,28 @@
 """What review does: invitations and members, subjects, review status, tags, pointers, comments.
 
-Every change writes one audit entry in the same transaction (and publishes it after commit).
-Role checks are the callers' (webapp.review.permissions); rules about *who* may do *what to
-whom* that are not about roles (the last owner, approving one's own request) live here.
+Every change asks the decision (webapp.studio.roles.require) on the object's team before it
+writes anything, and writes one audit entry in the same transaction (published after commit).
+Rules about *who* may do *what to whom* that are not about roles (the last owner, approving
+one's own request) live here.
 """
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from webapp.architectures.models import ArchitectureVersion
 from webapp.studio.models import Candidate, Membership, Team
+from webapp.studio.roles import OWNER, require
 from webapp.studio.services import StudioError
 
+from .accounts import confusable_with, normalize_username
 from .activity import publish_on_commit
-from .models import AuditEntry, Comment, Invitation, Pointer, Subject, Tag, token_digest
-from .permissions import OWNER
+from .models import AuditEntry, Comment, Ensemble, Invitation, Pointer, Subject, Tag, token_digest
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
 MAX_INVITATION_DAYS = 30
@@ -37,6 +41,7 @@ def audit(team_id: int, actor, action: str, subject: Subject | None = None, **de
 
 # ---------------------------------------------------------------------- members and invitations
 def create_invitation(*, team: Team, by, role: str = Membership.Role.MEMBER, days: int = 7, note: str = "") -> tuple[Invitation, str]:
+    require(by, "manage", team)
     if role not in Membership.Role.values:
         raise ReviewError(f"Role must be one of {', '.join(Membership.Role.values)}.", field="role")
     if not 1 <= days <= MAX_INVITATION_DAYS:
@@ -74,7 +79,15 @@ def accept_invitation(token: str, user) -> Membership:
 
 
 def sign_up_with_invitation(token: str, *, username: str, password: str):
-    """A new account and its membership, or neither."""
+    """A new account and its membership, or neither. The username is NFKC-normalised and must not pass for an
+    existing one; the password must pass the site's validators (settings.AUTH_PASSWORD_VALIDATORS)."""
+    username = normalize_username(username)
+    if not username or "\x00" in username or confusable_with(username):
+        raise ReviewError("That username is taken, or looks too much like one that is: choose another.", field="username")
+    try:
+        password_validation.validate_password(password, get_user_model()(username=username))
+    except DjangoValidationError as error:
+        raise ReviewError(" ".join(error.messages), field="password2") from None
     with transaction.atomic():
         try:
             user = get_user_model().objects.create_user(username=username, password=password)
@@ -85,12 +98,14 @@ def sign_up_with_invitation(token: str, *, username: str, password: str):
 
 
 def revoke_invitation(invitation: Invitation, by) -> None:
+    require(by, "manage", invitation)
     with transaction.atomic():
         Invitation.objects.filter(pk=invitation.pk).update(revoked=True)
         audit(invitation.team_id, by, "invitation.revoked", invitation=invitation.pk)
 
 
 def set_role(*, team: Team, by, membership: Membership, role: str) -> Membership:
+    require(by, "manage", team)
     if role not in Membership.Role.values:
         raise ReviewError(f"Role must be one of {', '.join(Membership.Role.values)}.", field="role")
     with transaction.atomic():
@@ -106,6 +121,7 @@ def set_role(*, team: Team, by, membership: Membership, role: str) -> Membership
 
 
 def remove_member(*, team: Team, by, membership: Membership) -> None:
+    require(by, "manage", team)
     with transaction.atomic():
         Team.objects.select_for_update().get(pk=team.pk)
         membership.refresh_from_db()
@@ -139,22 +155,26 @@ def subject_for_ensemble(ensemble) -> Subject:
     return subject
 
 
-def resolve_subject(user, kind: str, object_id: int) -> Subject | None:
-    """The subject of ``kind``/``object_id`` among the user's teams' models (made on first use), else None."""
-    from webapp.architectures.models import ArchitectureVersion
+SUBJECT_TARGETS = {
+    Subject.Kind.CANDIDATE: (lambda: Candidate.objects.select_related("experiment"), subject_for_candidate),
+    Subject.Kind.VERSION: (lambda: ArchitectureVersion.objects.select_related("architecture"), subject_for_version),
+    Subject.Kind.ENSEMBLE: (lambda: Ensemble.objects.all(), subject_for_ensemble),
+}
 
-    from .models import Ensemble
 
-    if kind == Subject.Kind.CANDIDATE:
-        target = Candidate.objects.for_user(user).select_related("experiment").filter(pk=object_id).first()
-        return subject_for_candidate(target) if target else None
-    if kind == Subject.Kind.VERSION:
-        target = ArchitectureVersion.objects.for_user(user).select_related("architecture").filter(pk=object_id).first()
-        return subject_for_version(target) if target else None
-    if kind == Subject.Kind.ENSEMBLE:
-        target = Ensemble.objects.for_user(user).filter(pk=object_id).first()
-        return subject_for_ensemble(target) if target else None
-    return None
+def resolve_subject(user, kind: str, object_id: int, action: str = "read") -> Subject | None:
+    """The subject of ``kind``/``object_id`` among the user's teams' models (made on first use), else None.
+
+    The decision on ``action`` comes first (PermissionDenied for a role too low), so a refused
+    request leaves no new subject behind."""
+    if kind not in SUBJECT_TARGETS:
+        return None
+    queryset, subject_for = SUBJECT_TARGETS[kind]
+    target = queryset().for_user(user).filter(pk=object_id).first()
+    if target is None:
+        return None
+    require(user, action, target)
+    return subject_for(target)
 
 
 # ---------------------------------------------------------------------- review status
@@ -167,6 +187,7 @@ TRANSITIONS = {
 
 
 def change_status(subject: Subject, by, action: str, comment: str = "") -> Subject:
+    require(by, "review", subject)
     if action not in TRANSITIONS:
         raise ReviewError(f"Action must be one of {', '.join(TRANSITIONS)}.", field="action")
     allowed_from, to = TRANSITIONS[action]
@@ -196,6 +217,7 @@ def clean_name(name: str, field: str) -> str:
 
 
 def add_tag(subject: Subject, by, name: str) -> Tag:
+    require(by, "review", subject)
     name = clean_name(name, "name")
     with transaction.atomic():
         tag, created = Tag.objects.get_or_create(subject=subject, name=name, defaults={"added_by": by})
@@ -205,6 +227,7 @@ def add_tag(subject: Subject, by, name: str) -> Tag:
 
 
 def remove_tag(subject: Subject, by, name: str) -> None:
+    require(by, "review", subject)
     with transaction.atomic():
         deleted, _ = Tag.objects.filter(subject=subject, name=name).delete()
         if not deleted:
@@ -214,6 +237,7 @@ def remove_tag(subject: Subject, by, name: str) -> None:
 
 def move_pointer(subject: Subject, by, name: str) -> Pointer:
     """Point the team's ``name`` at ``subject`` (creating it); its history is the audit trail."""
+    require(by, "review", subject)
     name = clean_name(name, "name")
     with transaction.atomic():
         pointer = Pointer.objects.select_for_update().filter(team_id=subject.team_id, name=name).first()
@@ -229,6 +253,7 @@ def move_pointer(subject: Subject, by, name: str) -> Pointer:
 
 # ---------------------------------------------------------------------- comments
 def add_comment(subject: Subject, by, body: str, *, parent: Comment | None = None, anchor: dict | None = None) -> Comment:
+    require(by, "comment", subject)
     body = (body or "").strip()
     if not body:
         raise ReviewError("Write something.", field="body")
@@ -282,6 +307,7 @@ def anchor_fields(subject: Subject, anchor: dict) -> dict:
 
 
 def resolve_thread(comment: Comment, by, resolved: bool = True) -> Comment:
+    require(by, "review", comment)
     if comment.parent_id is not None:
         raise ReviewError("Resolve the thread, not a reply.", field="comment")
     with transaction.atomic():

@@ -11,6 +11,8 @@ urlpatterns = [
     path("leaderboard/pareto/", pages.pareto_page, name="pareto-page"),
     path("models/<str:kind>/<int:pk>/", pages.model_page, name="model-page"),
     path("models/<str:kind>/<int:pk>/export/<str:what>/", exports.export_view, name="model-export"),
+    path("models/<str:kind>/<int:pk>/exports/", exports.export_job_page, name="model-export-job"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
     path("lineage/<int:pk>/", pages.lineage_page, name="lineage-page"),
     path("diff/", pages.diff_page, name="diff-page"),
 ]

@@ -6,20 +6,19 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
 
 from webapp.studio.models import Membership, Team
+from webapp.studio.roles import OWNER, require, role_of
+from webapp.studio.services import limits_of, usage_of
 
 from . import services
 from .forms import InvitationForm, MemberForm, RevokeForm, RoleForm, SignUpForm
 from .models import Invitation
-from .permissions import OWNER, role_of, role_required
-
-
-def _team_of_request(request, pk=None, **kwargs):
-    return pk if role_of(request.user, pk) else None
 
 
 @login_required
+@require_safe
 def teams(request):
     memberships = Membership.objects.filter(user=request.user).select_related("team").order_by("team__name")
     if len(memberships) == 1:
@@ -28,13 +27,14 @@ def teams(request):
 
 
 @login_required
-@role_required(OWNER, team=_team_of_request)
+@require_http_methods(["GET", "POST"])
 def team_detail(request, pk: int):
     team = get_object_or_404(Team.objects.filter(memberships__user=request.user), pk=pk)
     role = role_of(request.user, team.pk)
     invite_form = InvitationForm(prefix="invite")
     status = 200
     if request.method == "POST":
+        require(request.user, "manage", team)  # owners only (403), before any form is read
         status = _team_change(request, team, invite_form)
         if status == 302:
             return redirect("team-detail", team.pk)
@@ -45,6 +45,7 @@ def team_detail(request, pk: int):
         "roles": Membership.Role.choices,
         "invitations": team.invitations.select_related("created_by", "used_by")[:100] if role == OWNER else [],
         "invite_form": invite_form,
+        "limits": limits_of(team), "usage": usage_of(team),
     }, status=status)
 
 
@@ -85,6 +86,7 @@ def _team_change(request, team: Team, invite_form) -> int:
     return 400
 
 
+@require_http_methods(["GET", "POST"])
 def invitation(request, token: str):
     """Join a team: a signed-in user presses Join; a new user picks a username and password."""
     found = services.find_invitation(token)

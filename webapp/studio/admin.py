@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "created"]
+    list_display = ["name", "max_steps", "max_batch_size", "max_queued_trainings", "created"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 

@@ -16,11 +16,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from webapp.apikit.bodies import StrictBooleanField
 from webapp.apikit.params import int_param
 from webapp.architectures import jobs_api
-from webapp.review.permissions import teams_for_request
 
 from . import services
+from .api_common import TeamField, api_error
 from .models import Candidate, Dataset, Event, Experiment, Membership, Team
 
 
@@ -32,36 +33,26 @@ class SessionScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
-def studio_errors(error: services.StudioError) -> ValidationError:
-    return ValidationError({error.field or "non_field_errors": [str(error)]})
-
-
-class TeamField(serializers.PrimaryKeyRelatedField):
-    """A team of the requesting user; optional when they are in exactly one."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return teams_for_request(request) if request else Team.objects.none()
-
-
-def resolve_team(serializer: serializers.Serializer, attrs: dict) -> Team:
-    team = attrs.get("team") or services.default_team(serializer.context["request"].user)
-    if team is None:
-        raise ValidationError({"team": ["You belong to several teams (or none): say which team this is for."]})
-    return team
-
-
 # ---------------------------------------------------------------------- teams
 class TeamSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    limits = serializers.SerializerMethodField(help_text="fair use of the workers: max_steps, max_batch_size, "
+                                                         "max_queued_trainings, max_active_exports")
+    usage = serializers.SerializerMethodField(help_text="what the team holds now: queued_trainings")
 
     class Meta:
         model = Team
-        fields = ["id", "name", "role"]
+        fields = ["id", "name", "role", "limits", "usage"]
 
     def get_role(self, team) -> str | None:
         user = self.context["request"].user
         return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+
+    def get_limits(self, team) -> dict:
+        return services.limits_of(team)
+
+    def get_usage(self, team) -> dict:
+        return services.usage_of(team)
 
 
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
@@ -79,6 +70,7 @@ class DatasetSerializer(serializers.ModelSerializer):
                                     help_text="Motion classes to generate (synthetic only); default: all")
     clips_per_class = serializers.IntegerField(required=False, allow_null=True)
     bad_files = serializers.ListField(child=serializers.DictField(), read_only=True)
+    flow = StrictBooleanField(required=False, help_text="compute optical flow (AssembleNet needs it)")
 
     class Meta:
         model = Dataset
@@ -89,7 +81,10 @@ class DatasetSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate(self, attrs):
-        attrs["team"] = resolve_team(self, attrs)
+        try:
+            attrs["team"] = services.team_for(self.context["request"].user, attrs.get("team"))
+        except services.StudioError as error:
+            raise api_error(error) from None
         return attrs
 
     def create(self, validated):
@@ -100,7 +95,7 @@ class DatasetSerializer(serializers.ModelSerializer):
                 size=validated.get("size", 32), flow=validated.get("flow", False), clips_per_class=validated.get("clips_per_class"),
                 classes=validated.get("synthetic_classes"), seed=validated.get("seed", 0))
         except services.StudioError as error:
-            raise studio_errors(error) from None
+            raise api_error(error) from None
 
 
 class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -140,7 +135,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
                                                "budgeted), deterministic (bit-for-bit repeatable GPU training, slower), "
                                                "precision ('fp32', 'bf16', 'fp16')")
     notice = serializers.SerializerMethodField(help_text="On launch: why its candidates may wait (no training worker running), or ''")
-    start = serializers.BooleanField(write_only=True, default=True, help_text="Start at once (else it waits as queued)")
+    start = StrictBooleanField(write_only=True, default=True, help_text="Start at once (else it waits as queued)")
     seed_versions = jobs_api.seed_versions_field()
 
     class Meta:
@@ -169,7 +164,10 @@ class ExperimentSerializer(serializers.ModelSerializer):
         return experiment.progress(getattr(experiment, "evaluated_count", None))
 
     def validate(self, attrs):
-        team = resolve_team(self, attrs)
+        try:
+            team = services.team_for(self.context["request"].user, attrs.get("team"))
+        except services.StudioError as error:
+            raise api_error(error) from None
         values = {key: attrs[key] for key in services.FORM_FIELDS if key in attrs}
         try:
             config = services.build_config(attrs["family"], values, attrs.get("settings"))
@@ -189,12 +187,15 @@ class ExperimentSerializer(serializers.ModelSerializer):
                                               family=config.family, max_params=config.max_params, population=config.population)
                 config.validate()
         except services.StudioError as error:
-            raise studio_errors(error) from None
+            raise api_error(error) from None
         return {"team": team, "config": config, "dataset": attrs["dataset"], "name": attrs.get("name", ""),
                 "parallelism": attrs.get("parallelism", 2), "start": attrs.get("start", True)}
 
     def create(self, validated):
-        return services.create_experiment(user=self.context["request"].user, **validated)
+        try:
+            return services.create_experiment(user=self.context["request"].user, **validated)
+        except services.StudioError as error:  # a fair-use limit reached since the checks (429)
+            raise api_error(error) from None
 
 
 def with_counts(queryset):
@@ -204,6 +205,7 @@ def with_counts(queryset):
 class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Experiment.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ExperimentSerializer
+    role_actions = {"inject": "train"}  # start, stop, resume, cancel: "change" (webapp.studio.roles)
 
     def get_queryset(self):
         experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")
@@ -218,6 +220,8 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             change(experiment.pk)
         except services.TransitionError as error:
             return Response({"detail": str(error), "status": experiment.status}, status=status.HTTP_409_CONFLICT)
+        except services.StudioError as error:  # a fair-use limit of the team (429)
+            raise api_error(error) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=experiment.pk)).data)
 
     @extend_schema(request=None, responses=ExperimentSerializer)
@@ -258,7 +262,7 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except services.TransitionError as error:
             return Response({"detail": str(error), "status": experiment.status}, status=status.HTTP_409_CONFLICT)
         except services.StudioError as error:
-            raise studio_errors(error) from None
+            raise api_error(error) from None
         return Response(CandidateDetailSerializer(candidate).data, status=status.HTTP_201_CREATED)
 
 

@@ -8,4 +8,4 @@ class StudioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - worker start-up recovery
+        from . import signals  # noqa: F401 - worker start-up recovery, membership changes to sockets

@@ -4,10 +4,9 @@ from __future__ import annotations
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from django import forms
 
-from webapp.review.permissions import writable_teams
-
 from . import services
 from .models import Dataset, Team
+from .roles import writable_teams
 
 DEFAULT_CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
 FAMILY_LABELS = {"tvn": "Tiny Video Networks", "evanet": "EvaNet", "assemblenet": "AssembleNet"}
@@ -177,5 +176,9 @@ class ExperimentForm(TeamFormMixin, forms.Form):
 
     def save(self):
         data = self.cleaned_data
-        return services.create_experiment(team=data["team"], user=self.user, name=data["name"], dataset=data["dataset"],
-                                          config=self.config, parallelism=data["parallelism"], start=data["start_now"])
+        try:
+            return services.create_experiment(team=data["team"], user=self.user, name=data["name"], dataset=data["dataset"],
+                                              config=self.config, parallelism=data["parallelism"], start=data["start_now"])
+        except services.StudioError as error:  # e.g. the team's queue is full (max_queued_trainings)
+            self.apply_studio_error(error)
+            return None

@@ -19,6 +19,11 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     created = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    # Fair use of the workers (webapp.studio.services.limits), set by the site's admin; empty: the site's default.
+    max_steps = models.PositiveIntegerField(null=True, blank=True, help_text="Most steps one training may ask for")
+    max_batch_size = models.PositiveIntegerField(null=True, blank=True, help_text="Largest batch one training may ask for")
+    max_queued_trainings = models.PositiveIntegerField(null=True, blank=True,
+                                                       help_text="Most trainings queued or running at once on the train queue")
 
     class Meta:
         ordering = ["name"]
@@ -31,7 +36,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         MEMBER = "member", "Member"
-        VIEWER = "viewer", "Viewer"  # reads and comments only (webapp.review.permissions)
+        VIEWER = "viewer", "Viewer"  # reads and comments only (webapp.studio.roles)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")

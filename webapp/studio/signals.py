@@ -1,10 +1,16 @@
-"""Worker life cycle: resume work after a (re)start, stop training quickly on shutdown."""
+"""Worker life cycle: resume work after a (re)start, stop training quickly on shutdown. And the
+sockets of a user whose membership changed are told to decide again (webapp.studio.sockets)."""
 from __future__ import annotations
 
 import logging
 import threading
 
 from celery import signals
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Membership
+from .sockets import publish_membership_change
 
 log = logging.getLogger("webapp.studio")
 
@@ -56,3 +62,11 @@ def leave_the_list(**kwargs) -> None:
     from .services import workers
 
     workers.stop_beacon()
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="studio.membership_saved")
+@receiver(post_delete, sender=Membership, dispatch_uid="studio.membership_deleted")
+def membership_changed(sender, instance: Membership, **kwargs) -> None:
+    """Any path that changes a membership (the team page, the admin, a deleted team or user) reaches
+    the user's open sockets after it commits."""
+    publish_membership_change(instance.user_id, instance.team_id)

@@ -9,19 +9,20 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from webapp.architectures.services import with_learned_weights
 from webapp.architectures.views import drawing_boot
-from webapp.review.permissions import role_required, team_of_model
 
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment, latency_label
 from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
+from .roles import can, require, role_required
 
 
 @login_required
+@require_safe
 def dashboard(request):
     experiments = (Experiment.objects.for_user(request.user).select_related("team", "dataset", "best_candidate")
                    .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
@@ -35,7 +36,8 @@ def dashboard(request):
 
 
 @login_required
-@role_required()  # registering needs the member role
+@require_http_methods(["GET", "POST"])
+@role_required("change")  # registering needs the member role (in the team the form names: the service decides)
 def datasets(request):
     folder_form = DatasetFolderForm(user=request.user, prefix="folder")
     synthetic_form = DatasetSyntheticForm(user=request.user, prefix="synthetic")
@@ -72,6 +74,7 @@ def describe_validation_split(form: DatasetSyntheticForm) -> None:
 
 
 @login_required
+@require_safe
 def dataset_detail(request, pk: int):
     dataset = get_object_or_404(Dataset.objects.for_user(request.user), pk=pk)
     suggested = None
@@ -91,15 +94,16 @@ def validation_fraction() -> float:
 
 
 @login_required
-@role_required()
+@require_http_methods(["GET", "POST"])
+@role_required("change")
 def experiment_new(request):
     initial = {"dataset": request.GET["dataset"]} if request.GET.get("dataset", "").isdigit() else {}
     workers = services.train_workers()
     initial["parallelism"] = min(64, workers or 1)  # as many at once as there are workers to train them
     form = ExperimentForm(request.POST or None, user=request.user, initial=initial)
     form.fields["parallelism"].help_text = parallelism_help(workers)
-    if request.method == "POST" and form.is_valid():
-        experiment = form.save()
+    experiment = form.save() if request.method == "POST" and form.is_valid() else None
+    if experiment is not None:
         # Tagged so the live page can take it down once the run is over (it would read as current news).
         messages.success(request, f"Experiment {experiment.name!r} {'started' if experiment.status == 'running' else 'queued'}.",
                          extra_tags="run-notice")
@@ -115,6 +119,7 @@ def parallelism_help(workers: int | None) -> str:
 
 
 @login_required
+@require_safe
 def experiment_detail(request, pk: int):
     experiment = get_object_or_404(Experiment.objects.for_user(request.user).select_related("dataset", "team", "best_candidate"),
                                    pk=pk)
@@ -123,6 +128,9 @@ def experiment_detail(request, pk: int):
     progress = experiment.progress(counts["evaluated"])
     return render(request, "studio/experiment_detail.html", {
         "experiment": experiment,
+        # What the user's role in the experiment's team lets the page offer (the API decides again).
+        "can_change": can(request.user, "change", experiment),
+        "can_train": can(request.user, "train", experiment),
         "progress": progress,
         "counts": counts,
         "result": search_result(experiment),
@@ -183,22 +191,23 @@ def parallelism_note_for(experiment: Experiment) -> str:
 
 @login_required
 @require_POST
-@role_required(team=team_of_model(Experiment.objects.for_user))
 def experiment_action(request, pk: int, action: str):
     """Start/stop/resume/cancel without JavaScript (the page's buttons use the API)."""
     experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    require(request.user, "change", experiment)
     change = {"start": services.start_experiment, "stop": services.stop_experiment, "resume": services.resume_experiment,
               "cancel": services.cancel_experiment}.get(action)
     if change is None:
         raise Http404("No such action.")
     try:
         change(experiment.pk)
-    except services.TransitionError as error:
+    except services.StudioError as error:  # a transition its status forbids, or a fair-use limit of the team
         messages.error(request, str(error))
     return redirect(experiment)
 
 
 @login_required
+@require_safe
 def candidate_detail(request, pk: int):
     candidate = get_object_or_404(Candidate.objects.for_user(request.user).select_related("experiment", "parent"), pk=pk)
     return render(request, "studio/candidate_detail.html", {
@@ -215,6 +224,7 @@ def candidate_detail(request, pk: int):
 
 
 @login_required
+@require_safe
 def workers_page(request):
     """The workers: host, device, busy or idle, what each trains (your teams' work by name), last report."""
     overview = services.workers_overview(request.user)
@@ -222,6 +232,7 @@ def workers_page(request):
 
 
 @login_required
+@require_safe
 def api_docs(request):
     """Swagger UI over /api/schema/, from the packaged sidecar's files (nothing from the internet, no inline script)."""
     return render(request, "studio/api_docs.html")

@@ -117,3 +117,32 @@ def test_an_export_that_disagrees_with_pytorch_is_refused(tmp_path):
     with pytest.raises(ExportRefused) as refused:
         export_onnx(model, tmp_path / "drift.onnx")
     assert refused.value.stage == "verify" and "differs from PyTorch at batch" in refused.value.reason
+
+
+def test_progress_is_told_and_the_job_runner_speaks_its_protocol(trained_run, tmp_path):
+    """export_onnx reports its stages in order; ``python -m videomodels.export.job`` (a process per export)
+    ends with {"done": report}, or {"error"} and exit status 2 for a checkpoint that is not one."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    steps = []
+    export_onnx(trained_run / "checkpoint.pt", tmp_path / "direct.onnx", progress=lambda stage, f: steps.append((stage, f)))
+    fractions = [f for _, f in steps]
+    assert steps[0][0] == "exporting with torch.onnx" and fractions == sorted(fractions) and fractions[-1] < 1
+    assert any("onnxruntime" in stage for stage, _ in steps)
+
+    root = Path(__file__).resolve().parents[3]
+
+    def run(job):
+        done = subprocess.run([sys.executable, "-m", "videomodels.export.job"], input=json.dumps(job), capture_output=True,
+                              text=True, cwd=root, timeout=600)
+        return done.returncode, [json.loads(line[len("@@export "):]) for line in done.stdout.splitlines() if line.startswith("@@export ")]
+
+    code, messages = run({"checkpoint": str(trained_run / "checkpoint.pt"), "out": str(tmp_path / "job.onnx")})
+    assert code == 0 and messages[-1]["done"]["file_bytes"] == (tmp_path / "job.onnx").stat().st_size
+    assert [m["progress"] for m in messages if "progress" in m][-1] == 1.0
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    code, messages = run({"checkpoint": str(tmp_path / "broken.pt"), "out": str(tmp_path / "never.onnx")})
+    assert code == 2 and "error" in messages[-1] and not (tmp_path / "never.onnx").exists()

@@ -82,3 +82,20 @@ def test_card_from_a_real_training_run(trained_run):
     [metric] = [m for m in header["model-index"][0]["results"][0]["metrics"] if m["type"] == "accuracy"]
     assert metric["value"] == result["metrics"]["top1"]
     assert f"| Parameters | {result['params']:,} |" in text and "| approved | bob |" in text
+
+
+def test_user_text_is_never_a_live_link_image_autolink_or_html():
+    import re
+
+    hostile = ["[click](https://evil.example/x)", "![px](http://evil.example/p.png)", "<img src=x onerror=alert(1)>",
+               "see www.evil.example", "mail me: a@evil.example", "[ref]: javascript:alert(1)", "<https://evil.example>"]
+    card = model_card({"name": hostile[0], "description": hostile[1], "limitations": hostile,
+                       "dataset": {"name": hostile[3]}, "training": {"note": hostile[2]},
+                       "metrics": {"top1": 0.5, "per_class_accuracy": {h: 0.5 for h in hostile}},
+                       "lineage": [{"name": hostile[4], "mutation": hostile[5], "score": 0.5}],
+                       "review_history": [{"status": "approved", "by": hostile[6], "comment": hostile[0]}]})
+    body = card.split("\n---\n", 1)[1]
+    assert not re.search(r"(?<!\\)\]\(", body) and not re.search(r"(?<!\\)\]:", body)  # no inline link, image or definition
+    for live in ("![", "<img", "<https", "http://", "https://", "javascript:", "www.evil", "a@evil"):
+        assert live not in body, live
+    assert "\\[click\\](https\\://evil.example/x)" in body  # what was written, readable

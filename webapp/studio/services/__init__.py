@@ -16,21 +16,22 @@ Heavy imports (torch, the engine) happen inside the functions that need them, so
 process never loads them. Callers import from this package, not from its modules.
 """
 from .datasets import check_source_path, data_dir, prepare_dataset, queue_dataset_preparation, register_dataset
-from .errors import StudioError, TransitionError
+from .errors import LimitError, StudioError, TransitionError
 from .estimates import latency_budget_warning, latency_floor_ms, train_workers
 from .experiments import FORM_FIELDS, build_config, check_launch, config_errors, create_experiment
+from .limits import check_budget, check_room, limits_of, trainings_in_use, usage_of
 from .lifecycle import cancel_experiment, resume_experiment, start_experiment, stop_experiment
 from .scheduler import advance, build_engine, finish, recover, wait_for, watchdog
-from .teams import default_team, is_member, teams_of
+from .teams import default_team, team_for, teams_of
 from .worker import FAILURES_IN_A_ROW, Interrupted, Job, Watch, claim, interrupt, record_result, run_candidate
 from .workers import WorkersUnknown, list_workers, workers_overview
 
 __all__ = [
-    "FAILURES_IN_A_ROW", "FORM_FIELDS", "Interrupted", "Job", "StudioError", "TransitionError", "Watch", "advance",
+    "FAILURES_IN_A_ROW", "FORM_FIELDS", "Interrupted", "Job", "LimitError", "StudioError", "TransitionError", "Watch", "advance",
     "build_config", "build_engine", "cancel_experiment", "check_launch", "check_source_path", "claim", "config_errors",
-    "create_experiment", "data_dir", "default_team", "finish", "interrupt", "is_member", "prepare_dataset",
+    "create_experiment", "data_dir", "default_team", "finish", "interrupt", "prepare_dataset",
     "queue_dataset_preparation", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
-    "start_experiment", "stop_experiment", "teams_of", "wait_for", "watchdog",
+    "start_experiment", "stop_experiment", "team_for", "teams_of", "wait_for", "watchdog",
     "latency_budget_warning", "latency_floor_ms", "train_workers", "WorkersUnknown", "list_workers",
-    "workers_overview",
+    "workers_overview", "check_budget", "check_room", "limits_of", "trainings_in_use", "usage_of",
 ]

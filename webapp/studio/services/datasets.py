@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import Dataset, Team
+from ..roles import require
 from .errors import StudioError
 from .names import clean_name
 
@@ -89,8 +90,10 @@ def check_source_path(raw: str) -> Path:
 def register_dataset(*, team: Team, user, name: str, kind: str, source_path: str = "", frames: int = 8, size: int = 32,
                      flow: bool = False, clips_per_class: int | None = None, classes: list[str] | None = None,
                      seed: int = 0) -> Dataset:
-    """Create a dataset row and queue its preparation."""
+    """Create a dataset row and queue its preparation (the member role in ``team``, else 403)."""
     from videomodels.data import MOTION_CLASSES
+
+    require(user, "change", team)
 
     name = clean_name(name)
     if not name:

@@ -12,9 +12,11 @@ from archsearch.config import FAMILIES, ConfigError, SearchConfig
 
 from ..models import Dataset, Experiment, Team
 from ..progress import record_event
+from ..roles import require
 from .errors import StudioError
 from .estimates import latency_budget_warning
 from .lifecycle import locked, start_experiment
+from .limits import check_budget, check_room, limits_of
 from .names import clean_name
 
 log = logging.getLogger("webapp.studio")
@@ -47,6 +49,7 @@ def build_config(family: str, values: dict[str, Any], extra: dict[str, Any] | No
 
 
 def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int, config: SearchConfig | None = None) -> None:
+    """What a launch must satisfy beyond SearchConfig's own checks, the team's fair-use limits included."""
     if family not in FAMILIES:
         raise StudioError(f"Family must be one of {', '.join(FAMILIES)}, got {family!r}.", "family")
     if dataset.team_id != team.pk:
@@ -59,6 +62,12 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int,
         raise StudioError(f"Parallelism must be from 1 to 64, got {parallelism}.", "parallelism")
     if config is not None and config.latency_device == "cuda":
         check_gpu_latency()
+    cap = limits_of(team)["max_queued_trainings"]
+    if parallelism > cap:
+        raise StudioError(f"At most {cap} candidates at once in {team.name} (the team's max_queued_trainings limit), "
+                          f"got {parallelism}.", "parallelism")
+    if config is not None:
+        check_budget(team, steps={"low_steps": config.low_steps, "high_steps": config.high_steps}, batch_size=config.batch_size)
 
 
 def check_gpu_latency() -> None:
@@ -78,7 +87,10 @@ def check_gpu_latency() -> None:
 
 def create_experiment(*, team: Team, user, name: str, dataset: Dataset, config: SearchConfig, parallelism: int = 2,
                       start: bool = True) -> Experiment:
+    require(user, "change", team)
     check_launch(team=team, dataset=dataset, family=config.family, parallelism=parallelism, config=config)
+    if start:
+        check_room(team, parallelism)  # before anything is written (start_experiment checks again, under its lock)
     # What is known now without timing anything; None: the budget is checked in the background.
     budget_warning = latency_budget_warning(config, dataset, measure=False)
     with transaction.atomic():

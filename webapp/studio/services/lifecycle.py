@@ -9,6 +9,7 @@ from django.utils import timezone
 from ..models import Candidate, Experiment
 from ..progress import record_event
 from .errors import TransitionError
+from .limits import check_room
 
 Status = Experiment.Status
 CStatus = Candidate.Status
@@ -50,6 +51,7 @@ def start_experiment(experiment_id: int) -> Experiment:
         experiment = locked(experiment_id)
         if experiment.status != Status.QUEUED:
             raise TransitionError(f"Only a queued experiment can be started; this one is {experiment.status}.")
+        check_room(experiment.team, experiment.parallelism, except_experiment=experiment.pk)
         set_status(experiment, Status.RUNNING)
         record_event(experiment, "generation_started", {"generation": 0, "evaluated": 0})
         queue_advance(experiment.pk)
@@ -72,6 +74,7 @@ def resume_experiment(experiment_id: int) -> Experiment:
         experiment = locked(experiment_id)
         if experiment.status not in (Status.STOPPED, Status.FAILED):
             raise TransitionError(f"Only a stopped or failed experiment can be resumed; this one is {experiment.status}.")
+        check_room(experiment.team, experiment.parallelism, except_experiment=experiment.pk)
         experiment.error, experiment.finished_at = "", None
         experiment.save(update_fields=["error", "finished_at"])
         set_status(experiment, Status.RUNNING)

@@ -1,15 +1,13 @@
-"""Which teams a user belongs to."""
+"""Which teams a user belongs to (what they may do there is webapp.studio.roles's decision)."""
 from __future__ import annotations
 
-from ..models import Membership, Team
+from ..models import Team
+from ..roles import require
+from .errors import StudioError
 
 
 def teams_of(user):
     return Team.objects.filter(memberships__user=user)
-
-
-def is_member(user, team_id: int) -> bool:
-    return user.is_authenticated and Membership.objects.filter(user=user, team_id=team_id).exists()
 
 
 def default_team(user) -> Team | None:
@@ -17,3 +15,11 @@ def default_team(user) -> Team | None:
     return teams[0] if len(teams) == 1 else None
 
 
+def team_for(user, team: Team | None, action: str = "change") -> Team:
+    """The team a new object goes to (the user's only team when none is named), once the decision
+    (webapp.studio.roles) allows ``action`` there: else 403, or 404 for a team that is not theirs."""
+    team = team or default_team(user)
+    if team is None:
+        raise StudioError("You belong to several teams (or none): say which team this is for.", "team")
+    require(user, action, team)
+    return team

@@ -1,0 +1,182 @@
+"""Who may do what: one decision, ``decide(actor, action, obj)``, asked before anything is written.
+
+Roles are per team and rank owner > member > viewer. Every action names the least role it needs
+in the *object's* team (``ACTIONS``): a role held in another team never counts. The object is
+anything that belongs to a team (a dataset, an experiment, a candidate, an architecture, a
+version, an evaluation, a review subject, a comment, an ensemble, an export...) or a team itself.
+
+The answer is one of three:
+- allowed;
+- 404: the actor has no role in that team, so the object looks missing (as every read does);
+- 403 with a reason: the actor's role there is too low (a viewer asking to change something).
+
+Pages, API views, the services that create jobs and the WebSocket consumers all ask this module;
+the DRF permission class and the page decorator below are thin adapters over ``decide``.
+Team and Membership live in the studio's models, so the decision lives beside them, at the
+bottom of the apps' chain, where every app may import it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .models import Membership, Team
+
+VIEWER, MEMBER, OWNER = Membership.Role.VIEWER, Membership.Role.MEMBER, Membership.Role.OWNER
+RANK = {VIEWER: 1, MEMBER: 2, OWNER: 3}
+
+# action -> the least role it needs in the object's team
+ACTIONS = {
+    "read": VIEWER,      # see it (pages, API reads, live sockets)
+    "comment": VIEWER,   # write a comment or a reply
+    "export": VIEWER,    # take a copy away (ONNX export jobs included)
+    "change": MEMBER,    # datasets, searches and their status, the library, imports
+    "train": MEMBER,     # anything that queues training: evaluations, ensembles, injected candidates
+    "review": MEMBER,    # review status, tags, pointers, resolving threads
+    "manage": OWNER,     # members, roles, invitations
+}
+
+MESSAGES = {
+    VIEWER: "You need a role in this team.",
+    MEMBER: "Viewers read and comment only: ask a team owner for the member role to change this.",
+    OWNER: "Only a team owner manages members, roles and invitations.",
+}
+READ_ONLY_MESSAGE = MESSAGES[MEMBER]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    status: int  # 200 allowed, 403 role too low, 404 not the actor's team
+    reason: str = ""
+    role: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def team_id_of(obj) -> int | None:
+    """The team an object belongs to: a team's own id, else through its team, experiment, architecture,
+    version or review subject."""
+    if isinstance(obj, Team):
+        return obj.pk
+    for path in ("team_id", "experiment.team_id", "architecture.team_id", "version.architecture.team_id", "subject.team_id"):
+        value = obj
+        try:
+            for part in path.split("."):
+                value = getattr(value, part)
+        except AttributeError:
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def role_of(user, team_id: int | None) -> str | None:
+    if team_id is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
+
+
+def decide(actor, action: str, obj) -> Decision:
+    """May ``actor`` do ``action`` to ``obj``? Unknown actions are a programming error."""
+    needed = ACTIONS[action]
+    role = role_of(actor, team_id_of(obj))
+    if role is None:
+        return Decision(False, 404, "No such object.")
+    if RANK[role] < RANK[needed]:
+        return Decision(False, 403, MESSAGES[needed], role)
+    return Decision(True, 200, "", role)
+
+
+def require(actor, action: str, obj) -> str:
+    """``decide``, raising what Django and DRF both answer: Http404 or PermissionDenied (403). Returns the role."""
+    decision = decide(actor, action, obj)
+    if decision.status == 404:
+        raise Http404(decision.reason)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
+    return decision.role
+
+
+def can(actor, action: str, obj) -> bool:
+    return decide(actor, action, obj).allowed
+
+
+def teams_where(user, action: str = "read"):
+    """The user's teams where ``decide(user, action, team)`` allows (what a form may offer)."""
+    if not getattr(user, "is_authenticated", False):
+        return Team.objects.none()
+    roles = [role for role, rank in RANK.items() if rank >= RANK[ACTIONS[action]]]
+    return Team.objects.filter(memberships__user=user, memberships__role__in=roles)
+
+
+def writable_teams(user):
+    return teams_where(user, "change")
+
+
+# ---------------------------------------------------------------------- the API's adapter
+def action_of(request, view) -> str:
+    """The decision's action for a request to a DRF view: ``view.role_actions`` maps the viewset action
+    (``create``, ``inject``...) or the HTTP method to it; otherwise reads are "read", writes "change"."""
+    actions = getattr(view, "role_actions", {})
+    for key in (getattr(view, "action", None), request.method):
+        if key in actions:
+            return actions[key]
+    return "read" if request.method in SAFE_METHODS else "change"
+
+
+class TeamRolePermission(BasePermission):
+    """The project's default API permission (settings.REST_FRAMEWORK).
+
+    Without an object (a create, a list) a write needs the action's role in at least one team, a
+    quick refusal for someone who may do it nowhere; the object's team is then decided by the
+    service that writes (``require``) or by ``has_object_permission`` for objects in the URL."""
+
+    message = READ_ONLY_MESSAGE
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if not _has_handler(request, view):
+            return True  # let the view answer 405
+        action = action_of(request, view)
+        if ACTIONS[action] == VIEWER:
+            return True
+        self.message = MESSAGES[ACTIONS[action]]
+        return teams_where(user, action).exists()
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        decision = decide(request.user, action_of(request, view), obj)
+        if decision.status == 404:
+            raise Http404(decision.reason)
+        self.message = decision.reason or self.message
+        return decision.allowed
+
+
+def _has_handler(request, view) -> bool:
+    method = request.method.lower()
+    return method in getattr(view, "http_method_names", ()) and hasattr(view, method)
+
+
+# ---------------------------------------------------------------------- the pages' adapter
+def role_required(action: str = "change", *, methods=("POST", "PUT", "PATCH", "DELETE")):
+    """A page decorator for pages without an object in the URL (forms that create something):
+    ``methods`` need the action's role in at least one team. The team the form names is then
+    decided by the service that writes (``require``)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method in methods and request.user.is_authenticated and not teams_where(request.user, action).exists():
+                raise PermissionDenied(MESSAGES[ACTIONS[action]])
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
