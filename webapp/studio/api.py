@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from webapp.apikit.params import int_param
 from webapp.architectures import jobs_api
@@ -368,13 +369,12 @@ class WorkerListSerializer(serializers.Serializer):
     problem = serializers.CharField(allow_blank=True)
 
 
-class WorkerViewSet(viewsets.ViewSet):
-    """The Celery workers as they report themselves every few seconds: host, device (CPU or which
-    GPU), busy or idle, what each trains (only your teams' work is named) and the last report."""
-
+class WorkersView(APIView):
     serializer_class = WorkerListSerializer
 
     @extend_schema(responses=WorkerListSerializer)
-    def list(self, request):
+    def get(self, request):
+        """The Celery workers as they report themselves every few seconds: host, device (CPU or which
+        GPU), busy or idle, what each trains (only your teams' work is named) and the last report."""
         return Response(services.workers_overview(request.user))
 
