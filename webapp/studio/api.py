@@ -116,7 +116,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class CandidateBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
-        fields = ["id", "name", "accuracy", "latency_ms", "params", "generation"]
+        fields = ["id", "name", "accuracy", "latency_ms", "latency_device", "params", "generation"]
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -270,8 +270,8 @@ class CandidateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = ["id", "experiment", "index", "name", "generation", "parent", "parent_name", "mutation", "status", "accuracy",
-                  "low_accuracy", "latency_ms", "params", "macs", "fidelity", "seconds", "reason", "attempt", "created",
-                  "started_at", "finished_at"]
+                  "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "params", "macs", "fidelity", "seconds",
+                  "reason", "attempt", "created", "started_at", "finished_at"]
 
 
 class CandidateDetailSerializer(CandidateSerializer):
