@@ -24,7 +24,6 @@ router.register("datasets", api.DatasetViewSet, basename="dataset")
 router.register("experiments", api.ExperimentViewSet, basename="experiment")
 router.register("candidates", api.CandidateViewSet, basename="candidate")
 router.register("events", api.EventViewSet, basename="event")
-router.register("workers", api.WorkerViewSet, basename="worker")
 architecture_routes.register(router)
 router.register("evaluations", jobs_api.EvaluationViewSet, basename="evaluation")
 
@@ -37,6 +36,7 @@ urlpatterns = [
     path("api/docs/", studio_views.api_docs, name="api-docs"),
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),
     path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
+    path("api/workers/", api.WorkersView.as_view(), name="api-workers"),
     path("api/", include((router.urls, "api"))),
     path("experiments/<int:pk>/inject/", architecture_job_views.experiment_inject, name="experiment-inject"),
     path("api/", include(("webapp.review.routes", "review-api"))),

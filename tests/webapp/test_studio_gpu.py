@@ -103,6 +103,9 @@ def test_candidates_record_their_latency_device_and_the_review_pages_say_which(l
     assert len(candidates) == 2 and all(c.latency_device == "cpu" and c.latency_hardware == "cpu" for c in candidates)
     assert all(e.payload["latency_device"] == "cpu" for e in experiment.events.filter(type="candidate_evaluated"))
     client = client_for(teams["alice"])
+    listed = client.get(f"/api/candidates/?experiment={experiment.pk}&status=evaluated").json()["results"]
+    assert {(c["latency_device"], c["latency_hardware"]) for c in listed} == {("cpu", "cpu")}
+    assert client.get(f"/api/experiments/{experiment.pk}/").json()["best"]["latency_device"] == "cpu"
     assert "<dt>Latency (CPU, batch 1)</dt>" in client.get(f"/candidates/{candidates[0].pk}/").content.decode()
     assert "Accuracy vs latency (CPU, batch 1)" in client.get(f"/experiments/{experiment.pk}/").content.decode()
     # One measured on a GPU: the leaderboard marks it, filters by device, and the Pareto view says the devices differ.

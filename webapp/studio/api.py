@@ -15,6 +15,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from webapp.apikit.bodies import StrictBooleanField
 from webapp.apikit.params import int_param
@@ -110,7 +111,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class CandidateBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
-        fields = ["id", "name", "accuracy", "latency_ms", "params", "generation"]
+        fields = ["id", "name", "accuracy", "latency_ms", "latency_device", "params", "generation"]
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -273,8 +274,8 @@ class CandidateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = ["id", "experiment", "index", "name", "generation", "parent", "parent_name", "mutation", "status", "accuracy",
-                  "low_accuracy", "latency_ms", "params", "macs", "fidelity", "seconds", "reason", "attempt", "created",
-                  "started_at", "finished_at"]
+                  "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "params", "macs", "fidelity", "seconds",
+                  "reason", "attempt", "created", "started_at", "finished_at"]
 
 
 class CandidateDetailSerializer(CandidateSerializer):
@@ -372,13 +373,12 @@ class WorkerListSerializer(serializers.Serializer):
     problem = serializers.CharField(allow_blank=True)
 
 
-class WorkerViewSet(viewsets.ViewSet):
-    """The Celery workers as they report themselves every few seconds: host, device (CPU or which
-    GPU), busy or idle, what each trains (only your teams' work is named) and the last report."""
-
+class WorkersView(APIView):
     serializer_class = WorkerListSerializer
 
     @extend_schema(responses=WorkerListSerializer)
-    def list(self, request):
+    def get(self, request):
+        """The Celery workers as they report themselves every few seconds: host, device (CPU or which
+        GPU), busy or idle, what each trains (only your teams' work is named) and the last report."""
         return Response(services.workers_overview(request.user))
 
