@@ -35,7 +35,7 @@ def test_the_owner_sees_the_limits_and_what_is_in_use(world, client_for, setting
                               "max_active_exports": settings.STUDIO_TEAM_MAX_ACTIVE_EXPORTS}
     assert data["usage"] == {"queued_trainings": 0}  # the world's search is queued, not running
     page = client_for(world["alice"]).get(f"/teams/{world['a'].pk}/").content.decode()
-    assert 'data-limit="max_steps">at most 300<' in page and "0 of at most 16" in page
+    assert 'data-limit="max_steps">300<' in page and 'data-limit="max_queued_trainings">0 / 16<' in page
 
 
 @pytest.mark.parametrize("field,value,limit", [("steps", 301, "max_steps"), ("batch_size", 65, "max_batch_size")])

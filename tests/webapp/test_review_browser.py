@@ -114,6 +114,7 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     wait_for_js(dave, "document.querySelector(\"#onnx-exports a[data-export='ONNX']\") !== null", timeout=30)
     size = Export.objects.get(subject__candidate=child).size_bytes
     assert human_size(size) in dave.locator("#onnx-exports").inner_text()  # the size, before the download
+    shot(dave, "exports", tmp_path)
     for selector, suffix in (("#onnx-exports a[data-export='ONNX']", ".onnx"), ("#exports a[data-export='Model card (Markdown)']", ".md")):
         with dave.expect_download() as download:
             dave.click(selector)
