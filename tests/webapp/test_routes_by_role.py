@@ -82,6 +82,9 @@ RULES: dict[str, Route] = {
     "password-change": route(get=ANY, post=Use(ANY, {"old_password": "x", "new_password1": "y", "new_password2": "y"}, form=True)),
     "api-schema": route(get=ANY),
     "api-docs": route(get=ANY),
+    # the training workers: what every signed-in user may see (other teams' work shows only as busy)
+    "workers": route(get=ANY),
+    "api-workers": route(get=ANY),
     "favicon.ico": route(get=PUBLIC, post=PUBLIC, put=PUBLIC, patch=PUBLIC, delete=PUBLIC),
     "api-analyze": route(post=Use(ANY, "$spec")),
     "api:api-root": route(get=ANY),
