@@ -98,6 +98,8 @@ def parse_query(params) -> Query:
     query.tag = (params.get("tag", "") or "").strip().lower()
     if len(query.tag) > 50:
         raise FilterError("tag", "At most 50 characters.")
+    if "\x00" in query.tag:
+        raise FilterError("tag", "A NUL character (\\u0000) is not allowed in text.")
     sort = params.get("sort", "") or DEFAULT_SORT
     if sort.lstrip("-") not in SORTS:
         raise FilterError("sort", f"Must be one of {', '.join(SORTS)} (a leading '-' for descending).")
