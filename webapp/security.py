@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 
 class SecureCookiesOverHttps:
@@ -36,12 +37,14 @@ class WithoutTraceback(logging.Filter):
 
 
 class RefuseNulInText:
-    """A NUL character in a query parameter or a form field is a 400, before any view sees it.
+    """On the pages, a NUL character in a query parameter or a form field is a 400, before any view sees it.
 
     No text the studio keeps may hold one (PostgreSQL cannot store it, and no name or comment needs
-    it): JSON bodies are refused by the API's parser (webapp.apikit.parsers), every other way text
-    comes in is refused here. File uploads are not text: a spec uploaded as a file goes through the
-    JSON parser, which refuses a NUL in any of its strings."""
+    it). The pages' forms refuse it field by field too; this also covers query parameters and the
+    fields a page reads itself. The API refuses it where it parses: its JSON parser (in any string),
+    its form bodies (webapp.apikit.bodies.body_object, DRF's character fields) and its free-text
+    filters (the leaderboard's tag), each answering in the operation's own error format. File
+    uploads are not text: a spec uploaded as a file goes through the JSON parser."""
 
     FORM = "application/x-www-form-urlencoded"
 
@@ -49,16 +52,11 @@ class RefuseNulInText:
         self.get_response = get_response
 
     def __call__(self, request):
-        where = self.nul_in(request)
-        if where:
-            message = f"A NUL character (\\u0000) is not allowed in text ({where})."
-            if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
-                return JsonResponse({"detail": message}, status=400)
-            from django.http import HttpResponseBadRequest
-
-            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        if not request.path.startswith("/api/"):
+            where = self.nul_in(request)
+            if where:
+                return HttpResponseBadRequest(f"A NUL character (\\u0000) is not allowed in text ({where}).",
+                                              content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
     def nul_in(self, request) -> str:

@@ -101,7 +101,7 @@ def parse_query(params) -> Query:
     if len(query.tag) > 50:
         raise FilterError("tag", "At most 50 characters.")
     if "\x00" in query.tag:  # PostgreSQL text cannot hold it: a 400, not a database error
-        raise FilterError("tag", "Must not contain NUL characters.")
+        raise FilterError("tag", "A NUL character (\\u0000) is not allowed in text.")
     query.latency_device = params.get("latency_device", "") or ""
     if query.latency_device and query.latency_device not in LATENCY_DEVICES:
         raise FilterError("latency_device", f"Must be one of {', '.join(LATENCY_DEVICES)}.")
