@@ -200,34 +200,65 @@ class GridSpace:
                 return changed[0], changed[1], operator
         raise ValueError(f"{arch.key()}: none of the operators {operators} can change it")
 
+    def outcomes(self, arch: GridArch) -> list[tuple[GridArch, str, str, float]]:
+        """Every (child, description, operator, probability) ``mutate_arch`` can return, with the
+        probability it does: the same choices the operators below draw, enumerated (a child two
+        choices reach appears twice). Lets a partial table draw among its present children exactly
+        as redrawing until one is present would, without the redraws."""
+        choices = {"field": self._field_choices(arch), "input": self._input_choices(arch), "add": self._add_choices(arch),
+                   "remove": self._remove_choices(arch)}
+        applicable = {op: w for op, w in self.operator_weights.items() if w > 0 and choices[op]}
+        total = sum(applicable.values())
+        return [(child, description, op, weight / total * share)
+                for op, weight in applicable.items() for child, description, share in choices[op]]
+
     def neighbours(self, arch: GridArch) -> list[GridArch]:
         """Every architecture one mutation away (any operator, any choice it can make): the
         neighbourhood local search walks (White et al., 2021), in a fixed order."""
+        every = GridSpace.__new__(GridSpace)
+        every.operator_weights = {name: 1 for name in OPERATOR_WEIGHTS}
         found: dict[str, GridArch] = {}
-        for index, values in enumerate(arch.blocks):
-            for position, options in enumerate(BLOCK_GRID.values()):
-                for value in options:
-                    if value != values[position]:
-                        block = values[:position] + (value,) + values[position + 1:]
-                        child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:index] + (block,) + arch.blocks[index + 1:])
-                        found.setdefault(child.key(), child)
-        inputs = [(f, arch.size, arch.flow) for f in FRAMES if f != arch.frames]
-        inputs += [(arch.frames, s, arch.flow) for s in SIZES if s != arch.size]
-        inputs += [(arch.frames, arch.size, i) for i in FLOW if i != arch.flow]
-        for frames, size, flow in inputs:
-            child = GridArch(frames, size, flow, arch.blocks)
+        for child, *_ in every.outcomes(arch):
             found.setdefault(child.key(), child)
-        if len(arch.blocks) + 1 in BLOCK_COUNTS:
-            for position in range(len(arch.blocks) + 1):
-                for block in all_block_values():
-                    child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:position] + (block,) + arch.blocks[position:])
-                    found.setdefault(child.key(), child)
-        if len(arch.blocks) - 1 in BLOCK_COUNTS:
-            for index in range(len(arch.blocks)):
-                child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:index] + arch.blocks[index + 1:])
-                found.setdefault(child.key(), child)
-        found.pop(arch.key(), None)
         return list(found.values())
+
+    # Each operator's choices with their probabilities (given the operator), for ``outcomes``;
+    # they mirror the draws of the operator functions further down.
+    def _field_choices(self, arch: GridArch):
+        out = []
+        for index, values in enumerate(arch.blocks):
+            for position, (name, options) in enumerate(BLOCK_GRID.items()):
+                others = [v for v in options if v != values[position]]
+                for value in others:
+                    block = values[:position] + (value,) + values[position + 1:]
+                    child = GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:index] + (block,) + arch.blocks[index + 1:])
+                    share = 1 / len(arch.blocks) / len(BLOCK_GRID) / len(others)
+                    out.append((child, _field_text(index, name, values[position], value), share))
+        return out
+
+    def _input_choices(self, arch: GridArch):
+        out = []
+        for which, options, current in (("frames", FRAMES, arch.frames), ("size", SIZES, arch.size), ("flow", FLOW, arch.flow)):
+            others = [v for v in options if v != current]
+            for new in others:
+                changed = {"frames": arch.frames, "size": arch.size, "flow": arch.flow, which: new}
+                child = GridArch(changed["frames"], changed["size"], changed["flow"], arch.blocks)
+                out.append((child, _input_text(arch, which, new), 1 / 3 / len(others)))
+        return out
+
+    def _add_choices(self, arch: GridArch):
+        if len(arch.blocks) + 1 not in BLOCK_COUNTS:
+            return []
+        blocks = all_block_values()
+        return [(GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:position] + (block,) + arch.blocks[position:]),
+                 _add_text(position, block), 1 / (len(arch.blocks) + 1) / len(blocks))
+                for position in range(len(arch.blocks) + 1) for block in blocks]
+
+    def _remove_choices(self, arch: GridArch):
+        if len(arch.blocks) - 1 not in BLOCK_COUNTS:
+            return []
+        return [(GridArch(arch.frames, arch.size, arch.flow, arch.blocks[:index] + arch.blocks[index + 1:]), f"removed block b{index}",
+                 1 / len(arch.blocks)) for index in range(len(arch.blocks))]
 
     # -- operators: each returns (child, description), or None when it cannot apply -------------
     def _field(self, arch: GridArch, rng: random.Random):
@@ -238,19 +269,18 @@ class GridSpace:
         old = values[position]
         values[position] = rng.choice([v for v in BLOCK_GRID[name] if v != old])
         blocks = arch.blocks[:index] + (tuple(values),) + arch.blocks[index + 1:]
-        return GridArch(arch.frames, arch.size, arch.flow, blocks), f"b{index} {name.replace('_', ' ')} {_fmt(old)}->{_fmt(values[position])}"
+        return GridArch(arch.frames, arch.size, arch.flow, blocks), _field_text(index, name, old, values[position])
 
     def _input(self, arch: GridArch, rng: random.Random):
         which = rng.choice(["frames", "size", "flow"])
         if which == "frames":
             new = rng.choice([f for f in FRAMES if f != arch.frames])
-            return (GridArch(new, arch.size, arch.flow, arch.blocks),
-                    f"input frames {arch.frames}->{new} (stride {arch.stride}->{SPAN // new})")
+            return GridArch(new, arch.size, arch.flow, arch.blocks), _input_text(arch, which, new)
         if which == "flow":
             new = rng.choice([i for i in FLOW if i != arch.flow])
-            return GridArch(arch.frames, arch.size, new, arch.blocks), f"representation flow iterations {arch.flow}->{new}"
+            return GridArch(arch.frames, arch.size, new, arch.blocks), _input_text(arch, which, new)
         new = rng.choice([s for s in SIZES if s != arch.size])
-        return GridArch(arch.frames, new, arch.flow, arch.blocks), f"input size {arch.size}->{new}"
+        return GridArch(arch.frames, new, arch.flow, arch.blocks), _input_text(arch, which, new)
 
     def _add(self, arch: GridArch, rng: random.Random):
         if len(arch.blocks) + 1 not in BLOCK_COUNTS:
@@ -258,7 +288,7 @@ class GridSpace:
         position = rng.randint(0, len(arch.blocks))
         block = rng.choice(all_block_values())
         blocks = arch.blocks[:position] + (block,) + arch.blocks[position:]
-        return GridArch(arch.frames, arch.size, arch.flow, blocks), f"added block at {position} ({_block_key(block)})"
+        return GridArch(arch.frames, arch.size, arch.flow, blocks), _add_text(position, block)
 
     def _remove(self, arch: GridArch, rng: random.Random):
         if len(arch.blocks) - 1 not in BLOCK_COUNTS:
@@ -275,6 +305,22 @@ class GridSpace:
         blocks = tuple(tuple(trial.suggest_categorical(f"b{i}.{name}", list(options)) for name, options in BLOCK_GRID.items())
                        for i in range(count))
         return self.spec(GridArch(frames, size, flow, blocks))
+
+
+def _field_text(index: int, name: str, old: Any, new: Any) -> str:
+    return f"b{index} {name.replace('_', ' ')} {_fmt(old)}->{_fmt(new)}"
+
+
+def _input_text(arch: GridArch, which: str, new: int) -> str:
+    if which == "frames":
+        return f"input frames {arch.frames}->{new} (stride {arch.stride}->{SPAN // new})"
+    if which == "flow":
+        return f"representation flow iterations {arch.flow}->{new}"
+    return f"input size {arch.size}->{new}"
+
+
+def _add_text(position: int, block: tuple) -> str:
+    return f"added block at {position} ({_block_key(block)})"
 
 
 def _fmt(value: Any) -> str:

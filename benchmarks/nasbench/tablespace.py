@@ -2,9 +2,10 @@
 
 On the finished table this is the grid itself. On a partial one, samples are uniform over the
 architectures present, and a mutation whose child is missing is drawn again from the same
-parent (same operator weights); after ``REDRAWS`` misses (a parent whose whole neighbourhood
-is missing) the walk goes on from the last child, so the child is a present architecture a
-few mutations away. Optuna's suggestions are the grid's; strategies map a missing one to
+parent (same operator weights; done in one draw over the present children, each with the
+probability the operators give it); a parent whose whole neighbourhood is missing walks on
+through missing children (``REDRAWS`` tries from each) until it reaches a present one a few
+mutations away. Optuna's suggestions are the grid's; strategies map a missing one to
 the nearest present architecture themselves (see ``nearest``).
 
 Specs are built once per key and memoise their dict and hash (read-only by contract): the
@@ -54,6 +55,7 @@ class TableSpace(GridSpace):
         self.present = [arch for arch in self.archs if arch.key() in table]  # grid order: the full table samples as the grid does
         self._specs: dict[str, KeyedSpec] = {}
         self._neighbours: dict[str, list[str]] = {}
+        self._outcomes: dict[str, list] = {}
 
     def spec(self, arch: GridArch | str) -> KeyedSpec:
         key = arch if isinstance(arch, str) else arch.key()
@@ -95,6 +97,10 @@ class TableSpace(GridSpace):
         key = self.key_of(spec)
         if key is None:
             raise ValueError(f"{spec.name}: not an architecture of the benchmark grid")
+        present = self._present_outcomes(key)
+        if present:  # the distribution redrawing until a present child would give, in one draw
+            child, description, operator, _ = rng.choices(present, weights=[o[3] for o in present])[0]
+            return Mutation(self.spec(child), description, {"operations": 1, "operator": operator})
         parent = parse_key(key)
         steps, redraws = [], 0
         current = parent
@@ -108,6 +114,12 @@ class TableSpace(GridSpace):
             if redraws % REDRAWS == 0:  # the neighbourhood looks empty: walk on from the missing child
                 steps.append(description)
                 current = child
+
+    def _present_outcomes(self, key: str) -> list:
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = [o for o in self.outcomes(parse_key(key)) if o[0].key() in self.table]
+        return found
 
     def neighbours(self, arch: GridArch | str) -> list[str]:
         """Keys of the present architectures one mutation away, in the grid's order."""

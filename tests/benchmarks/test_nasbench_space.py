@@ -92,3 +92,28 @@ def test_build_plan_covers_every_architecture_once_plus_extra_seeds() -> None:
     assert all((key, seed) in set(plan) for key in extra for seed in EXTRA_SEEDS)
     assert len(plan) == len(set(plan)) and plan == jobs()  # deterministic order
     assert len(BLOCK_GRID) >= 4
+
+
+@pytest.mark.parametrize("key", ["f8s24r5|std.1d.c16.cg0", "f4s16r0|depth.mp.c32.cg1|std.1d.c16.cg0"])
+def test_outcomes_are_the_mutation_distribution_enumerated(space: GridSpace, key: str) -> None:
+    """``outcomes`` (used by partial tables to draw among present children) gives each child the
+    probability ``mutate_arch`` does, with its description and operator."""
+    from collections import Counter
+
+    arch = parse_key(key)
+    exact: Counter = Counter()
+    described = {}
+    for child, description, operator, probability in space.outcomes(arch):
+        exact[child.key()] += probability
+        described.setdefault(child.key(), set()).add((description, operator))
+    assert sum(exact.values()) == pytest.approx(1.0)
+    assert set(exact) == {child.key() for child in space.neighbours(arch)}
+    rng = random.Random(4)
+    draws = 40_000
+    seen: Counter = Counter()
+    for _ in range(draws):
+        child, description, operator = space.mutate_arch(arch, rng)
+        seen[child.key()] += 1
+        assert (description, operator) in described[child.key()]
+    for child_key, probability in exact.items():  # within 5 standard errors, for every child
+        assert abs(seen[child_key] / draws - probability) < 5 * (probability * (1 - probability) / draws) ** 0.5 + 1e-4, child_key
