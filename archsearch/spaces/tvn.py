@@ -141,7 +141,7 @@ class TVNSpace:
         attrs[field] = rng.choice(options)
         blocks[index] = (node_id, attrs)
         label = field.replace("_", " ")
-        return self.build(frames, stride, size, blocks, flow), f"{node_id} {label} {_fmt(old)}->{_fmt(attrs[field])}"
+        return self.build(frames, stride, size, blocks, flow), f"{node_id} {label} {describe_value(old)}->{describe_value(attrs[field])}"
 
     # -- Optuna ------------------------------------------------------------
     def suggest(self, trial) -> ArchSpec:
@@ -160,7 +160,8 @@ class TVNSpace:
         return spec if self.is_valid(spec) else self._fallback()
 
 
-def _fmt(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A field's value as mutation descriptions print it (on/off, 0.25, 3)."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):

@@ -21,6 +21,7 @@ from typing import Any, Iterator
 from videomodels import ArchSpec, Edge, InputStream, Node
 
 from archsearch.spaces.base import Mutation
+from archsearch.spaces.tvn import describe_value
 
 # The clip every architecture reads spans these many source frames (frames x stride).
 SPAN = 8
@@ -308,7 +309,7 @@ class GridSpace:
 
 
 def _field_text(index: int, name: str, old: Any, new: Any) -> str:
-    return f"b{index} {name.replace('_', ' ')} {_fmt(old)}->{_fmt(new)}"
+    return f"b{index} {name.replace('_', ' ')} {describe_value(old)}->{describe_value(new)}"
 
 
 def _input_text(arch: GridArch, which: str, new: int) -> str:
@@ -322,10 +323,3 @@ def _input_text(arch: GridArch, which: str, new: int) -> str:
 def _add_text(position: int, block: tuple) -> str:
     return f"added block at {position} ({_block_key(block)})"
 
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
