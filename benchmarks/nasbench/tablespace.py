@@ -4,8 +4,7 @@ On the finished table this is the grid itself. On a partial one, samples are uni
 architectures present, and a mutation whose child is missing is drawn again from the same
 parent (same operator weights; done in one draw over the present children, each with the
 probability the operators give it); a parent whose whole neighbourhood is missing walks on
-through missing children (``REDRAWS`` tries from each) until it reaches a present one a few
-mutations away. Optuna's suggestions are the grid's; strategies map a missing one to
+through missing children until one of them has a present child, a few mutations away. Optuna's suggestions are the grid's; strategies map a missing one to
 the nearest present architecture themselves (see ``nearest``).
 
 Specs are built once per key and memoise their dict and hash (read-only by contract): the
@@ -20,10 +19,10 @@ from videomodels import ArchSpec
 
 from archsearch.spaces.base import Mutation
 
-from benchmarks.nasbench.space import BLOCK_GRID, FLOW, FRAMES, SIZES, GridArch, GridSpace, grid_arch_of, parse_key, spec_of
+from benchmarks.nasbench.space import BLOCK_GRID, OPERATOR_WEIGHTS, GridArch, GridSpace, grid_arch_of, parse_key, spec_of
 from benchmarks.nasbench.table import Table
 
-REDRAWS = 20
+WALK = 50  # steps of a walk through missing architectures before every operator is allowed
 
 
 class KeyedSpec(ArchSpec):
@@ -97,23 +96,23 @@ class TableSpace(GridSpace):
         key = self.key_of(spec)
         if key is None:
             raise ValueError(f"{spec.name}: not an architecture of the benchmark grid")
-        present = self._present_outcomes(key)
-        if present:  # the distribution redrawing until a present child would give, in one draw
-            child, description, operator, _ = rng.choices(present, weights=[o[3] for o in present])[0]
-            return Mutation(self.spec(child), description, {"operations": 1, "operator": operator})
         parent = parse_key(key)
-        steps, redraws = [], 0
-        current = parent
-        while True:
-            child, description, operator = self.mutate_arch(current, rng)
-            if child.key() in self.table and child != parent:
+        steps: list[str] = []
+        current, mover = parent, self
+        for step in range(10_000):
+            present = [o for o in mover._present_outcomes(current.key()) if o[0] != parent]
+            if present:  # the distribution redrawing until a present child would give, in one draw
+                child, description, operator, _ = rng.choices(present, weights=[o[3] for o in present])[0]
                 steps.append(description)
                 return Mutation(self.spec(child), "; ".join(steps),
-                                {"operations": len(steps), "operator": operator if len(steps) == 1 else "walk", "redraws": redraws})
-            redraws += 1
-            if redraws % REDRAWS == 0:  # the neighbourhood looks empty: walk on from the missing child
-                steps.append(description)
-                current = child
+                                {"operations": len(steps), "operator": operator if len(steps) == 1 else "walk"})
+            # No present child here: walk on through a missing one. Operators an ablation leaves out
+            # may be needed to reach any other present architecture; after WALK steps every one is used.
+            if step == WALK:
+                mover = space_with_every_operator(self)
+            current, description, _ = mover.mutate_arch(current, rng)
+            steps.append(description)
+        raise ValueError(f"{key}: no other architecture of the table is reachable")
 
     def _present_outcomes(self, key: str) -> list:
         found = self._outcomes.get(key)
@@ -138,6 +137,14 @@ class TableSpace(GridSpace):
         scored = [(_distance(target, params_of(other)), index) for index, other in enumerate(self.present)]
         best = min(score for score, _ in scored)
         return rng.choice([self.present[i] for score, i in scored if score == best]).key()
+
+
+def space_with_every_operator(space: TableSpace) -> TableSpace:
+    """The same table's space with the real space's operator weights (shares the table)."""
+    every = space.__dict__.get("_every")
+    if every is None:
+        every = space.__dict__["_every"] = space if space.operator_weights == dict(OPERATOR_WEIGHTS) else TableSpace(space.table)
+    return every
 
 
 def params_of(arch: GridArch) -> dict[str, Any]:

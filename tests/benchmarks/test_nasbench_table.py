@@ -200,3 +200,17 @@ def test_curve_stop_reads_the_loss_at_a_lower_fidelity_and_stops_there(table: Ta
     run = table[key].runs[going["table"]["seed"]]
     assert going["fidelity"] == "low" and going["steps"] == 36  # below the median: on to the rung, no validation at 12
     assert going["seconds"] == pytest.approx(run.latency_s + run.setup_s + run.curve[1].train_s + run.curve[1].val_eval_s)
+
+
+def test_a_mutation_always_reaches_another_present_architecture(tmp_path: Path) -> None:
+    # Two architectures no field mutation connects: a fields-only space still gets from one to
+    # the other (its walk allows every operator after a while), and the full space walks there.
+    keys = ["f8s24r5|std.1d.c16.cg0", "f4s16r0|depth.mp.c32.cg1|std.1d.c16.cg0"]
+    path = tmp_path / "two.jsonl"
+    path.write_text("".join(json.dumps(fake_row(key, 0, 0.3, random.Random(i))) + "\n" for i, key in enumerate(keys)))
+    table = load_table(path)
+    rng = random.Random(0)
+    for weights in ({"field": 1}, None):
+        space = TableSpace(table, operator_weights=weights)
+        mutation = space.mutate(space.spec(keys[0]), rng)
+        assert mutation.spec.name == keys[1] and mutation.details["operations"] >= 3, mutation.description
