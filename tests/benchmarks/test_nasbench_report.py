@@ -11,7 +11,7 @@ from benchmarks.nasbench import report
 from benchmarks.nasbench.strategies import Trace
 from benchmarks.nasbench.table import Table
 
-from conftest import fake_row
+from nasbench_rows import fake_row
 
 A, B, C = "f8s24r5|std.1d.c32.cg1", "f8s24r5|std.1d.c16.cg1", "f4s16r0|std.1d.c16.cg0"
 

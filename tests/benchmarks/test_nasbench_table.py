@@ -16,7 +16,7 @@ from benchmarks.nasbench.space import GridSpace, grid_arch_of, parse_key
 from benchmarks.nasbench.table import Table, TableError, load_table
 from benchmarks.nasbench.tablespace import TableSpace
 
-from conftest import fake_row, write_fixture_table
+from nasbench_rows import fake_row, write_fixture_table
 
 
 @pytest.fixture
