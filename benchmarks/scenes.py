@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from videomodels.data.encode import write_video
+from videomodels.data.warp import inverse_map, sample_bilinear
 
 CAMERA_MOVES = ("pan_left", "pan_right", "tilt_up", "tilt_down", "dolly_in", "dolly_out", "roll_cw", "roll_ccw")
 _SCENE = 3  # the scene is this many times the frame size, so the camera never leaves it
@@ -58,7 +59,9 @@ def _camera(move: str, t: float, size: int, speed: float) -> np.ndarray:
         angle = (1 if move == "roll_ccw" else -1) * 4.0 * t
     matrix = cv2.getRotationMatrix2D((centre + dx, centre + dy), angle, scale)
     matrix[:, 2] += size / 2 - np.array([centre + dx, centre + dy])
-    return matrix
+    # Rounded to a dyadic grid so every machine warps with the same matrix: cos, sin and exp
+    # may differ in the last bit between libm builds.
+    return np.round(matrix * 65536) / 65536
 
 
 def render(move: str, rng: np.random.Generator, *, frames: int, size: int) -> np.ndarray:
@@ -68,13 +71,14 @@ def render(move: str, rng: np.random.Generator, *, frames: int, size: int) -> np
     colour = tuple(int(c) for c in rng.integers(0, 256, 3))
     start = rng.uniform(0.2, 0.8, 2) * size
     velocity = rng.normal(0, 1, 2)
-    velocity *= rng.uniform(0.02, 0.05) * size / (np.linalg.norm(velocity) + 1e-9)
+    velocity *= rng.uniform(0.02, 0.05) * size / (math.hypot(*velocity) + 1e-9)
+    velocity = np.round(velocity * 256) / 256  # same positions on every machine (see _camera)
     radius = int(size * rng.uniform(0.08, 0.14))
     clip = np.empty((frames, size, size, 3), np.uint8)
     for i in range(frames):
         t = i - (frames - 1) / 2
-        frame = cv2.warpAffine(scene, _camera(move, t, size, speed), (size, size), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REFLECT)
+        warped = sample_bilinear(scene, *inverse_map(_camera(move, t, size, speed), size), border="reflect")
+        frame = np.clip(np.rint(warped), 0, 255).astype(np.uint8)
         x, y = (start + velocity * t).astype(int)
         cv2.circle(frame, (int(x), int(y)), radius, colour, -1)
         clip[i] = frame

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+from av.video.reformatter import Interpolation
 import numpy as np
 
 from .errors import VideoDecodeError
@@ -123,6 +124,11 @@ def probe_video(path: str | Path) -> VideoInfo:
         )
 
 
+# swscale's bit-exact mode: its SIMD paths then give the same pixels as its C code, so a
+# clip cache has the same content hash on every machine.
+_EXACT_AREA = Interpolation.AREA | Interpolation.ACCURATE_RND | Interpolation.BITEXACT
+
+
 def short_side_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     """(width, height) after scaling so the shorter side equals `short_side`."""
     scale = short_side / min(width, height)
@@ -177,7 +183,7 @@ def _decode_stream(
                         w, h = frame.width, frame.height
                         out_size = short_side_size(w, h, short_side) if short_side else (w, h)
                     image = frame.reformat(
-                        width=out_size[0], height=out_size[1], format="rgb24", interpolation="AREA"
+                        width=out_size[0], height=out_size[1], format="rgb24", interpolation=_EXACT_AREA
                     ).to_ndarray()
                     produced += 1
                     yield image

@@ -24,9 +24,12 @@ CONTAINER_CODECS: dict[str, tuple[str, ...]] = {
 # and must not be smeared away by compression.
 # One encoder thread: threaded rate control can vary run to run. The colour conversion is
 # ours (rgb_to_yuv420p), not swscale's: swscale picks SIMD paths by CPU and those are not
-# bit-exact, so the same frames could become different files on another machine.
+# bit-exact, so the same frames could become different files on another machine. For the
+# same reason x264 runs its C code only (asm=0): its assembly (float lookahead and mb-tree
+# kernels among others) encodes the same frames to different bytes on different CPUs. The
+# clips are tiny, so the cost is small.
 _CODEC_OPTIONS: dict[str, dict[str, str]] = {
-    "libx264": {"crf": "16", "preset": "veryfast", "threads": "1"},
+    "libx264": {"crf": "16", "preset": "veryfast", "threads": "1", "x264-params": "asm=0"},
     "libvpx-vp9": {"crf": "20", "b": "0", "deadline": "good", "cpu-used": "8", "threads": "1"},
     "libvpx": {"crf": "10", "b": "1M", "deadline": "good", "cpu-used": "8", "threads": "1"},
 }

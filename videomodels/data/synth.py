@@ -21,6 +21,7 @@ import numpy as np
 
 from .encode import CONTAINER_CODECS, pick_codec, write_video
 from .errors import DataError
+from .warp import sample_bilinear
 
 MOTION_CLASSES: tuple[str, ...] = (
     "move_left",
@@ -64,23 +65,37 @@ class SynthResult:
     codec: str
 
 
+# Every machine must render the same bytes (the benchmark's table records the data's hash), so
+# rendering uses only elementwise float64 arithmetic, which is exact IEEE on every CPU, and
+# integer drawing. Where a transcendental function is needed its result is rounded to a dyadic
+# grid (`_quantize`) first: different libm/SIMD builds differ in the last bit, and only a value
+# within one ulp of a grid midpoint could still round differently. OpenCV's float warps and
+# resizes pick SIMD paths by CPU and are not bit-exact, so they are not used here.
+def _quantize(value, bits: int = 20):
+    scale = float(1 << bits)
+    return np.round(np.asarray(value, dtype=np.float64) * scale) / scale
+
+
+def _cos_sin(angle_rad: float) -> tuple[float, float]:
+    return float(_quantize(math.cos(angle_rad))), float(_quantize(math.sin(angle_rad)))
+
+
 def _unit_polygon(shape: str, rng: np.random.Generator) -> np.ndarray:
     """Vertices (x, y) inside the unit circle."""
+    def ring(count: int, start: float = 0.0) -> np.ndarray:
+        return np.array([_cos_sin(start + 2 * math.pi * k / count) for k in range(count)])
+
     if shape == "circle":
-        angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-        return np.stack([np.cos(angles), np.sin(angles)], 1)
+        return ring(48)
     if shape == "ellipse":
-        angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-        return np.stack([np.cos(angles), rng.uniform(0.5, 0.7) * np.sin(angles)], 1)
+        return ring(48) * np.array([1.0, rng.uniform(0.5, 0.7)])
     if shape == "square":
         return np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * 0.72
     if shape == "triangle":
-        angles = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
-        return np.stack([np.cos(angles), np.sin(angles)], 1)
+        return ring(3, math.pi / 2)
     if shape == "star":
-        angles = np.arange(10) * np.pi / 5
         radii = np.where(np.arange(10) % 2 == 0, 1.0, 0.45)
-        return np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1)
+        return ring(10) * radii[:, None]
     if shape == "cross":
         a, b = 0.35, 0.95
         return np.array([[-a, -b], [a, -b], [a, -a], [b, -a], [b, a], [a, a], [a, b], [-a, b], [-a, a], [-b, a], [-b, -a], [-a, -a]])
@@ -95,46 +110,73 @@ def _two_colours(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
+def _cubic_weights(t: np.ndarray) -> list[np.ndarray]:
+    """Keys' cubic convolution weights (a = -0.75, as OpenCV's INTER_CUBIC) of the 4 taps around t."""
+    a = -0.75
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(1 + t), near(t), near(1 - t), far(2 - t)]
+
+
+def _upsample_cubic(grid: np.ndarray, size: int) -> np.ndarray:
+    """Bicubic upsampling of a small [g, g, ...] grid to [size, size, ...] (pixel centres aligned)."""
+    cells = grid.shape[0]
+    centres = (np.arange(size) + 0.5) * (cells / size) - 0.5
+    base = np.floor(centres).astype(np.int64)
+    weights = _cubic_weights(centres - base)
+    taps = [np.clip(base + k - 1, 0, cells - 1) for k in range(4)]
+    rows = sum(w.reshape((-1,) + (1,) * (grid.ndim - 1)) * grid[i] for w, i in zip(weights, taps))
+    return sum(w.reshape((1, -1) + (1,) * (grid.ndim - 2)) * rows[:, i] for w, i in zip(weights, taps))
+
+
 def _sprite(rng: np.random.Generator) -> np.ndarray:
-    """Premultiplied RGBA float32 sprite [S, S, 4] of a random textured shape."""
+    """Premultiplied RGBA float64 sprite [S, S, 4] of a random textured shape."""
     size = _SPRITE
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     texture = rng.choice(_TEXTURES)
     if texture == "stripes":
-        theta = rng.uniform(0, np.pi)
+        cos_t, sin_t = _cos_sin(rng.uniform(0, np.pi))
         period = rng.uniform(18, 34)  # 3-5 stripes across: coarse enough to stay visible at 32 px
-        mask = np.sin((xx * np.cos(theta) + yy * np.sin(theta)) * 2 * np.pi / period) > 0
+        mask = np.floor((xx * cos_t + yy * sin_t) * (2 / period)) % 2 == 0  # sin(2 pi phase) >= 0
     elif texture == "checker":
         cell = rng.uniform(14, 24)
         mask = ((xx // cell + yy // cell) % 2) == 0
     else:
-        grid = rng.random((5, 5)).astype(np.float32)
-        smooth = cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
+        smooth = _upsample_cubic(rng.random((5, 5)), size)
         mask = smooth > np.median(smooth)
     first, second = _two_colours(rng)
-    rgb = np.where(mask[..., None], first, second).astype(np.float32)
+    rgb = np.where(mask[..., None], first, second)
     polygon = _unit_polygon(str(rng.choice(_SHAPES)), rng) * _SPRITE_RADIUS + size / 2
     alpha = np.zeros((size, size), np.uint8)
     cv2.fillPoly(alpha, [np.round(polygon * 16).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=4)
-    alpha_f = alpha.astype(np.float32) / 255.0
+    alpha_f = alpha.astype(np.float64) / 255.0
     return np.dstack([rgb * alpha_f[..., None], alpha_f])
+
+
+def _wave(phase: np.ndarray) -> np.ndarray:
+    """A sine-like wave of period 1 built from parabolas (exact arithmetic, unlike np.sin)."""
+    u = phase - np.floor(phase)
+    half = np.where(u < 0.5, u, u - 0.5)
+    return np.where(u < 0.5, 1.0, -1.0) * 8 * half * (1 - 2 * half)
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     kind = rng.integers(3)
     if kind == 0:  # smooth colour noise
         cells = int(rng.integers(2, 7))
-        grid = rng.uniform(0, 255, (cells, cells, 3)).astype(np.float32)
-        return np.clip(cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC), 0, 255)
+        grid = rng.uniform(0, 255, (cells, cells, 3))
+        return np.clip(_upsample_cubic(grid, size), 0, 255)
     first, second = _two_colours(rng)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    theta = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
+    cos_t, sin_t = _cos_sin(rng.uniform(0, 2 * np.pi))
     if kind == 1:  # linear gradient
-        ramp = (xx * np.cos(theta) + yy * np.sin(theta)) / 2 + 0.5
+        ramp = (xx * cos_t + yy * sin_t) / 2 + 0.5
     else:  # soft low-contrast stripes
-        ramp = 0.5 + 0.25 * np.sin((xx * np.cos(theta) + yy * np.sin(theta)) * 2 * np.pi * rng.uniform(1.5, 4))
+        ramp = 0.5 + 0.25 * _wave((xx * cos_t + yy * sin_t) * rng.uniform(1.5, 4))
     ramp = np.clip(ramp, 0, 1)[..., None]
-    return (first * (1 - ramp) + second * ramp).astype(np.float32)
+    return first * (1 - ramp) + second * ramp
 
 
 @dataclass
@@ -148,8 +190,6 @@ class _Track:
 
 
 def _track(motion: str, rng: np.random.Generator, frames: int, size: int, radius_scale: float) -> _Track:
-    # Time measured from the clip centre makes each motion symmetric in time, so a
-    # frame at a random time has the same appearance statistics in every class.
     t = np.arange(frames, dtype=np.float64) - (frames - 1) / 2
     cx, cy = rng.uniform(0, size, 2)
     angle0 = rng.uniform(0, 360)
@@ -159,40 +199,49 @@ def _track(motion: str, rng: np.random.Generator, frames: int, size: int, radius
     angle = np.full(frames, angle0)
     if motion in ("zoom_in", "zoom_out"):
         sign = 1.0 if motion == "zoom_in" else -1.0
-        radius = radius0 * np.exp(sign * zoom_range * t / max(frames - 1, 1))
+        radius = radius0 * np.array([math.exp(sign * zoom_range * s / max(frames - 1, 1)) for s in t])
     else:
-        # Static size drawn from the zoom classes' size-over-time distribution.
         radius = np.full(frames, radius0 * math.exp(zoom_range * (rng.uniform() - 0.5)))
     if motion.startswith("move_"):
         dx, dy = {"move_left": (-1, 0), "move_right": (1, 0), "move_up": (0, -1), "move_down": (0, 1)}[motion]
         speed = rng.uniform(*_SPEED) * size
         x, y = cx + dx * speed * t, cy + dy * speed * t
     elif motion in ("rotate_cw", "rotate_ccw"):
-        # OpenCV angles are counter-clockwise on screen, so clockwise means decreasing.
         sign = -1.0 if motion == "rotate_cw" else 1.0
         angle = angle0 + sign * rng.uniform(*_SPIN_DEG) * t
     elif motion == "shake":
-        theta = rng.uniform(0, 2 * np.pi)
-        offset = rng.uniform(*_SHAKE_AMPLITUDE) * size * np.sin(2 * np.pi * t / rng.uniform(*_SHAKE_PERIOD) + rng.uniform(0, 2 * np.pi))
-        x, y = cx + np.cos(theta) * offset, cy + np.sin(theta) * offset
+        cos_t, sin_t = _cos_sin(rng.uniform(0, 2 * np.pi))
+        amplitude = rng.uniform(*_SHAKE_AMPLITUDE) * size
+        period, phase = rng.uniform(*_SHAKE_PERIOD), rng.uniform(0, 2 * np.pi)
+        offset = amplitude * _quantize([math.sin(2 * math.pi * s / period + phase) for s in t])
+        x, y = cx + cos_t * offset, cy + sin_t * offset
     elif motion not in ("still", "zoom_in", "zoom_out"):
         raise ValueError(f"unknown motion {motion!r}")
-    return _Track(x % size, y % size, radius, angle)
+    return _Track(_quantize(x % size, 8), _quantize(y % size, 8), _quantize(radius, 8), _quantize(angle, 8))
+
+
+def _warp(sprite: np.ndarray, x: float, y: float, radius: float, angle: float, size: int) -> np.ndarray:
+    """The sprite rotated by `angle` degrees (counter-clockwise on screen), scaled to `radius` and
+    centred on (x, y): bilinear sampling of the inverse map, transparent outside the sprite."""
+    scale = _SPRITE_RADIUS / radius
+    cos_a, sin_a = _cos_sin(math.radians(angle))
+    a, b = float(_quantize(cos_a * scale)), float(_quantize(sin_a * scale))
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    dx, dy = xx - x, yy - y
+    centre = _SPRITE / 2
+    sx = centre + a * dx - b * dy
+    sy = centre + b * dx + a * dy
+    return sample_bilinear(sprite, sx, sy, border="constant")
 
 
 def _paste(canvas: np.ndarray, sprite: np.ndarray, x: float, y: float, radius: float, angle: float) -> None:
     size = canvas.shape[0]
-    matrix = cv2.getRotationMatrix2D((_SPRITE / 2, _SPRITE / 2), angle, radius / _SPRITE_RADIUS)
-    # Draw the copies that overlap the frame: the frame is a torus, so objects leaving
-    # one side re-enter on the other and positions stay uniform at every time step.
     for ox in (-size, 0, size):
         for oy in (-size, 0, size):
             px, py = x + ox, y + oy
             if px + radius < 0 or px - radius > size or py + radius < 0 or py - radius > size:
                 continue
-            shifted = matrix.copy()
-            shifted[:, 2] += (px - _SPRITE / 2, py - _SPRITE / 2)
-            layer = cv2.warpAffine(sprite, shifted, (size, size), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+            layer = _warp(sprite, px, py, radius, angle, size)
             canvas *= 1.0 - layer[..., 3:4]
             canvas += layer[..., :3]
 
@@ -214,7 +263,8 @@ def _render(
         canvas = background.copy()
         for sprite, track in objects:
             _paste(canvas, sprite, track.x[t], track.y[t], track.radius[t], track.angle[t])
-        canvas += rng.normal(0, 2.0, canvas.shape).astype(np.float32)  # sensor noise: no frame is bit-identical
+        # Sensor noise, so no frame is bit-identical: integer, sd 2 (sum of two uniforms on -2..2).
+        canvas += rng.integers(-2, 3, canvas.shape) + rng.integers(-2, 3, canvas.shape)
         out[t] = np.clip(canvas, 0, 255).astype(np.uint8)
     return out, [track for _, track in objects]
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import csv
-import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -9,6 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
+ROOT = Path(__file__).resolve().parents[3]
+
+from synth_hashes import synth_and_cache_hashes, tree_sha256
 from videomodels.data import MOTION_CLASSES, DataError, compute_flow, decode_video, discover, probe_video, synthesize
 
 
@@ -118,27 +124,32 @@ def test_multilabel_manifest(multilabel_synth: Path) -> None:
     assert all(e.path.exists() for e in index.entries)
 
 
-def _tree_sha256(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 # The files of `synthesize(clips_per_class=2, seed=0, frames=8, size=32)`. The motion benchmark
 # is measured against (the search benchmark's table records its hash): it must come out the
 # same on every run and machine, so a change here is a new benchmark, never a test to update.
-SMALL_SYNTH_SHA256 = "64f43a6bfbb30e3127714a840cfbda95191e6065eec191a7ae9d1e551e03c2af"
+SMALL_SYNTH_SHA256 = "5f33cd782c6723ccc2c497d571058aa76ad5f72aad2514d58a5b347354e8d827"
 
 
 def test_synthesis_is_byte_identical_across_runs_and_machines(tmp_path: Path) -> None:
     hashes = []
     for name in ("first", "second"):
         synthesize(tmp_path / name, clips_per_class=2, seed=0, frames=8, size=32)
-        hashes.append(_tree_sha256(tmp_path / name))
+        hashes.append(tree_sha256(tmp_path / name))
     assert hashes[0] == hashes[1]
     assert hashes[0] == SMALL_SYNTH_SHA256
+
+
+def test_synthesis_and_cache_do_not_depend_on_the_cpus_vector_units(tmp_path: Path) -> None:
+    """Another machine has other SIMD extensions: the same data must come out with numpy's
+    dispatched kernels, OpenCV's optimised paths and FFmpeg's (x264's) assembly all turned off."""
+    here = synth_and_cache_hashes(tmp_path / "here")
+    dispatch = [name for name in np._core._multiarray_umath.__cpu_dispatch__
+                if np._core._multiarray_umath.__cpu_features__.get(name)]
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": ",".join(dispatch), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, str(Path(__file__).with_name("scalar_cpu_synth.py")), str(tmp_path / "scalar")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == here
 
 
 def test_colour_conversion_is_exact_integer_bt601() -> None:
