@@ -193,7 +193,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--summary", action="store_true", help="size, seeds, provenance, the data's recipe, noise")
     what.add_argument("--random", type=int, metavar="N", help="N random rows (with --seed)")
-    what.add_argument("--key", metavar="KEY", help="one architecture, e.g. 'f8s24r5|std.1d.c16.cg0'")
+    what.add_argument("--key", metavar="KEY", help="one architecture, e.g. 'f8s20r5|std.1d.c16.cg0'")
     what.add_argument("--pareto", action="store_true", help="the accuracy/latency front, fastest first")
     parser.add_argument("--seed", type=int, default=0, help="seed of --random (default 0)")
     parser.add_argument("--table", type=Path, help="table file (default: the committed one)")

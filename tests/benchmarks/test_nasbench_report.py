@@ -13,7 +13,7 @@ from benchmarks.nasbench.table import Table
 
 from nasbench_rows import fake_row
 
-A, B, C = "f8s24r5|std.1d.c32.cg1", "f8s24r5|std.1d.c16.cg1", "f4s16r0|std.1d.c16.cg0"
+A, B, C = "f8s20r5|std.1d.c32.cg1", "f8s20r5|std.1d.c16.cg1", "f4s16r0|std.1d.c16.cg0"
 
 
 def _table(tests: dict[str, list[float]]) -> Table:

@@ -89,7 +89,7 @@ def test_full_table_space_is_the_grid(tmp_path: Path) -> None:
     assert space.present == grid.archs
     a, b = random.Random(5), random.Random(5)
     assert [space.sample(a).key for _ in range(20)] == [grid.sample(b).name for _ in range(20)]
-    arch = parse_key("f8s24r5|std.1d.c16.cg0")
+    arch = parse_key("f8s20r5|std.1d.c16.cg0")
     neighbours = space.neighbours(arch)
     # 4 fields x 1 block + frames + size + flow + add (2 positions x 16 blocks, less the one duplicate:
     # the same block added before or after itself); remove: none (1 block is the floor)
@@ -205,7 +205,7 @@ def test_curve_stop_reads_the_loss_at_a_lower_fidelity_and_stops_there(table: Ta
 def test_a_mutation_always_reaches_another_present_architecture(tmp_path: Path) -> None:
     # Two architectures no field mutation connects: a fields-only space still gets from one to
     # the other (its walk allows every operator after a while), and the full space walks there.
-    keys = ["f8s24r5|std.1d.c16.cg0", "f4s16r0|depth.mp.c32.cg1|std.1d.c16.cg0"]
+    keys = ["f8s20r5|std.1d.c16.cg0", "f4s16r0|depth.mp.c32.cg1|std.1d.c16.cg0"]
     path = tmp_path / "two.jsonl"
     path.write_text("".join(json.dumps(fake_row(key, 0, 0.3, random.Random(i))) + "\n" for i, key in enumerate(keys)))
     table = load_table(path)
