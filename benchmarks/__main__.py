@@ -69,8 +69,9 @@ def main(argv=None) -> int:
             text, result = studio(args.quick)
         result = {**result, "_quick": args.quick} if isinstance(result, dict) else result
         results[name] = result
-        data = "; clip caches: " + ", ".join(f"{cache} (sha256 {digest})" for cache, digest in CACHES_USED.items()) if CACHES_USED else ""
-        stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{data}{' (quick mode)' if args.quick else ''}._\n\n"
+        # Not named `data`: that is the data section's module, needed again by a later section.
+        caches = "; clip caches: " + ", ".join(f"{cache} (sha256 {digest})" for cache, digest in CACHES_USED.items()) if CACHES_USED else ""
+        stamp = f"_Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}{caches}{' (quick mode)' if args.quick else ''}._\n\n"
         (store / f"{name}.md").write_text(stamp + text)
         (store / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
         print(text, flush=True)

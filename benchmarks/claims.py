@@ -124,7 +124,7 @@ def claim_evolved(quick: bool = False, budget_s: float | None = None) -> tuple[s
                         hand_ms, spread([per_seed[s]["matched_latency_ms"] for s in SEEDS]),
                         spread(speedups), f"{sum(s is not None for s in speedups)}/3", data[dataset]["claim2"]])
     steps = hand.steps(quick)
-    lines += [f"## Claim 1: evolved networks beat hand-designed ones; claim 2: TVNs are 10-100x faster at matched accuracy", "",
+    lines += ["## Claim 1: evolved networks beat hand-designed ones; claim 2: TVNs are 10-100x faster at matched accuracy", "",
               f"Per seed, the default TVN search ({budget_s:.0f} CPU s; on motion the search section's runs) yields a Pareto front "
               f"under its {SETTINGS['latency_cap_ms']:g} ms cap; its {FRONT_RETRAINED} most accurate members are retrained "
               f"{steps} steps at lr {SETTINGS['lr']:g} — the budget each hand-designed model got, with its best of the learning "
@@ -188,7 +188,7 @@ def claim_ensemble(quick: bool = False, budget_s: float | None = None) -> tuple[
             ["ensemble of the top 3 by accuracy", spread(top), "–"],
             ["ensemble of 3 diverse top models (the engine's choice)", spread(diverse),
              f"vs single: {data['vs_single']}; vs top-3 by accuracy: {data['vs_top_k']}"]]
-    lines = [f"## Claim 3: EvaNet ensembles of diverse evolved models improve further", "",
+    lines = ["## Claim 3: EvaNet ensembles of diverse evolved models improve further", "",
              f"EvaNet search on the motion benchmark, {budget_s:.0f} CPU s per seed (population {settings['population']}, "
              f"{settings['low_steps']}/{settings['high_steps']} steps), seeds {', '.join(map(str, SEEDS))}; "
              f"{spread([data[s]['trained'] for s in SEEDS], digits=0)} candidates trained. Ensembles average the members' logits "
@@ -264,7 +264,7 @@ def claim_assemblenet(quick: bool = False, budget_s: float | None = None) -> tup
             ["unguided random mutation (ablation)", spread(unguided),
              spread([data["unguided"][s]["children_mean"] for s in SEEDS]), spread([data["unguided"][s]["trained"] for s in SEEDS], digits=0)]]
     steps = hand.steps(quick)
-    lines = [f"## Claim 4: AssembleNet's learned connection weights guide evolution to better multi-stream graphs", "",
+    lines = ["## Claim 4: AssembleNet's learned connection weights guide evolution to better multi-stream graphs", "",
              f"AssembleNet search (RGB + flow) on the motion benchmark, {budget_s:.0f} CPU s per run (population "
              f"{settings['population']}, {settings['low_steps']}/{settings['high_steps']} steps), seeds {', '.join(map(str, SEEDS))}. "
              "The ablation is the same space and engine with the parent's learned edge weights withheld from mutation "

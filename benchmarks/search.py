@@ -328,7 +328,7 @@ def run(quick: bool = False, budget_s: float | None = None) -> tuple[str, dict]:
              "faster than the default; for a technique the default has, a ratio above 1 in its ablation row means it pays).", "",
              table(["variant", *[f"time to top-1 ≥ {t} vs default" for t in settings["targets"]], "best top-1 under the cap",
                     "candidates trained"], ablation_rows[1:]), "",
-             f"## Asynchronous evolution: parallel workers never wait for a generation", "",
+             "## Asynchronous evolution: parallel workers never wait for a generation", "",
              "The default runs' measured candidate times (training, latency, rejections and the engine, in the order they were "
              "proposed) scheduled on N workers two ways: generational (no candidate of generation g+1 starts before all of "
              f"generation g, {settings['population']} candidates, have ended) and asynchronous (aging evolution as the studio runs it: a "

@@ -36,7 +36,7 @@ from videomodels.train.datasets import DataBundle
 from archsearch.evaluate import candidate_latency
 
 from benchmarks.nasbench.data import RECIPE, build_cache, cache_hash
-from benchmarks.nasbench.space import GridArch, enumerate_grid, spec_of
+from benchmarks.nasbench.space import enumerate_grid, spec_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = Path(__file__).resolve().parent / "table.jsonl"

@@ -25,7 +25,7 @@ import pytest
 
 from videomodels.graph import analyze, build_model
 from videomodels.importers import import_assemblenet, import_evanet, import_tvn
-from videomodels.presets import PUBLISHED_NAMES, get_preset, preset_names
+from videomodels.presets import PUBLISHED_NAMES, get_preset
 
 NUM_CLASSES = 10
 PUBLISHED = Path(__file__).resolve().parents[2] / "videomodels" / "presets" / "published"

@@ -65,7 +65,7 @@ def test_csv_multilabel_manifest(tmp_path: Path, separator: str) -> None:
     rows = [
         "path,labels,split",
         f"clips/one.mp4,open{separator}close,train",
-        f"clips/two.mp4,close,val",
+        "clips/two.mp4,close,val",
         f"{absolute},sit{separator}open{separator}sit,",
         "clips/readme.txt,open,",
     ]
