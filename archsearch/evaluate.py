@@ -111,7 +111,7 @@ def _train_fitting(batch_size: int, what: str, run: Callable[[int], Any]) -> tup
     Returns (result, batch used, what happened or None); raises OutOfMemory on a second failure."""
     try:
         return run(batch_size), batch_size, None
-    except Exception as error:  # noqa: BLE001 - only out-of-memory is handled here
+    except Exception as error:  # only out-of-memory is handled here
         if not is_out_of_memory(error):
             raise
         first = _oom_words(error)
@@ -121,7 +121,7 @@ def _train_fitting(batch_size: int, what: str, run: Callable[[int], Any]) -> tup
         raise OutOfMemory(f"out of GPU memory in {what} at batch {batch_size} ({first})")
     try:
         result = run(smaller)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         if not is_out_of_memory(error):
             raise
         free_gpu_memory()
@@ -177,7 +177,7 @@ def evaluate_candidate(
     try:
         latency = candidate_latency(arch, threads=budget.latency_threads, runs=budget.latency_runs, analysis=analysis,
                                     give_up_ms=give_up, device=where)
-    except Exception as error:  # noqa: BLE001 - only out-of-memory is the candidate's own result here
+    except Exception as error:  # only out-of-memory is the candidate's own result here
         if not is_out_of_memory(error):
             raise
         free_gpu_memory()

@@ -155,8 +155,8 @@ def test_promotion_threshold_keeps_the_top_fraction():
 
 
 def test_tournament_picks_best_of_sample_and_pareto_rank():
-    population = [{"id": f"c{i}", "index": i, "accuracy": a, "latency_ms": l}
-                  for i, (a, l) in enumerate([(0.9, 50.0), (0.5, 5.0), (0.4, 40.0), (0.8, 60.0)])]
+    population = [{"id": f"c{i}", "index": i, "accuracy": a, "latency_ms": line}
+                  for i, (a, line) in enumerate([(0.9, 50.0), (0.5, 5.0), (0.4, 40.0), (0.8, 60.0)])]
     assert tournament(population, random.Random(0), 4)["id"] == "c0"
     ranks = pareto_ranks(population)
     assert ranks == {"c0": 0, "c1": 0, "c2": 1, "c3": 1}

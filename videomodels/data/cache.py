@@ -242,7 +242,7 @@ def _load_video(path: str, *, frames: int, size: int, flow: bool) -> tuple[str, 
         picked = decode_square(path, frames, size)
     except VideoDecodeError as exc:
         return "bad", exc.reason
-    except Exception as exc:  # anything FFmpeg/numpy throws at odd files is still "a bad file"
+    except Exception as exc:  # noqa: BLE001 - anything FFmpeg/numpy throws at odd files is still "a bad file"
         return "bad", f"unexpected decoding error: {type(exc).__name__}: {exc}"
     clip = picked.frames
     flow_clip = compute_flow(clip).astype(np.float16) if flow else None

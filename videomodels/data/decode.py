@@ -74,7 +74,7 @@ def _open_video(path: str | Path) -> tuple[av.container.InputContainer, av.video
         raise VideoDecodeError(path, "file is empty (0 bytes)")
     try:
         container = av.open(os.fspath(path), mode="r")
-    except Exception as exc:  # FFmpeg raises many error types for garbage input
+    except Exception as exc:  # noqa: BLE001 - FFmpeg raises many error types for garbage input
         raise VideoDecodeError(
             path, f"not a readable video (unknown, truncated or corrupt container: {_ffmpeg_reason(exc)})"
         ) from None
@@ -165,12 +165,12 @@ def _decode_stream(
                     packet = next(packets)
                 except StopIteration:
                     break
-                except Exception as exc:  # truncated container: stop reading, keep what we have
+                except Exception as exc:  # noqa: BLE001 - truncated container: stop reading, keep what we have
                     last_error = _ffmpeg_reason(exc)
                     break
                 try:
                     frames = packet.decode()
-                except Exception as exc:  # corrupt packet: skip it
+                except Exception as exc:  # noqa: BLE001 - corrupt packet: skip it
                     errors += 1
                     last_error = _ffmpeg_reason(exc)
                     if errors > _MAX_PACKET_ERRORS:

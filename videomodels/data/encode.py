@@ -39,7 +39,7 @@ _CODEC_BIT_RATE = {"mpeg4": 2_000_000, "mjpeg": 4_000_000}
 def _available(codec: str) -> bool:
     try:
         av.codec.Codec(codec, "w")
-    except Exception:  # unknown encoder in this FFmpeg build
+    except Exception:  # noqa: BLE001 - unknown encoder in this FFmpeg build
         return False
     return True
 

@@ -205,7 +205,7 @@ def export_onnx(
                     dynamic_shapes=(tuple({0: batch} for _ in ids),), opset_version=opset, verbose=False,
                 )
             program.save(str(path))
-    except Exception as exc:  # torch.onnx raises several error types; all mean "cannot export"
+    except Exception as exc:  # noqa: BLE001 - torch.onnx raises several error types; all mean "cannot export"
         op, stage, reason = _culprit(exc)
         raise ExportRefused(reason, op=op, stage=stage) from None
     finally:
@@ -277,7 +277,7 @@ def load_onnx(path: str | Path) -> OnnxModel:
         raise ExportError(f"{path}: file does not exist")
     try:
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own types for foreign/corrupt files
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for foreign/corrupt files
         raise ExportError(f"{path}: not a loadable ONNX model ({str(exc).strip().splitlines()[0][:300]})") from None
     meta = session.get_modelmeta().custom_metadata_map
     if meta.get(META_PREFIX + "format") != ONNX_FORMAT:

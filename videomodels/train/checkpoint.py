@@ -79,7 +79,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise TrainError(f"{path}: checkpoint file does not exist")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for foreign or corrupt files
+    except Exception as exc:  # noqa: BLE001 - torch raises several types for foreign or corrupt files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise TrainError(f"{path}: not a loadable checkpoint ({type(exc).__name__}: {first_line})") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:

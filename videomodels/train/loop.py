@@ -35,7 +35,7 @@ from videomodels.preprocessing import preprocessing_for
 from .callbacks import CallbackList, ProgressBar
 from .checkpoint import inherit_weights, jsonable, save_checkpoint, write_json
 from .clipmemo import memoized
-from .checkpoint import load_checkpoint  # noqa: F401  re-exported: loop is where callers look for it
+from .checkpoint import load_checkpoint  # also re-exported: loop is where callers look for it
 from .datasets import DataBundle, is_cache_dir, resolve_datasets
 from .errors import TrainError
 from .gpulock import gpu_turn

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-
 from synth_hashes import synth_and_cache_hashes, tree_sha256
 from videomodels.data import MOTION_CLASSES, DataError, compute_flow, decode_video, discover, probe_video, synthesize
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_balanced_decodable_folder_per_class(synth_small: Path) -> None:
