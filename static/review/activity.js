@@ -8,7 +8,7 @@ import {exposeForTests} from "../common/testhook.js";
 
 const boot = readJSONScript("activity-boot");
 const seen = new Set();
-const state = exposeForTests("activity", {seen, live: false});
+const state = exposeForTests("activity", {seen, live: false, connection: null});
 
 function describe(entry) {
   const d = entry.detail || {};
@@ -33,7 +33,7 @@ async function readTrail({missedOnly = false} = {}) {
 
 async function main() {
   await readTrail();
-  liveSocket(boot.ws, {
+  state.connection = liveSocket(boot.ws, {
     onMessage(message) { if (message.kind === "activity") add(message); },
     onReconnect() { readTrail({missedOnly: true}); },
     onState(connection) {
