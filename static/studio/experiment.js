@@ -247,7 +247,7 @@ const live = liveSocket(`/ws/experiments/${boot.id}/`, {
     state.replayPending = true;
     live.send({type: "replay", after: state.lastSeq});
   },
-  onState(connection, event) {
+  onState(connection) {
     if (connection === "live") setConnection("live", "live");
     else if (connection === "reconnecting") setConnection("reconnecting…", "down");
     else if (connection === "refused") {
