@@ -41,7 +41,7 @@ def pages(site):
     ]
 
 
-def test_every_page_draws_without_console_errors(site, browser, tmp_path):  # noqa: F811 - the browser fixture
+def test_every_page_draws_without_console_errors(site, browser, tmp_path):
     page = signed_in_page(browser, site, "alice")
     console = []
     page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
@@ -54,7 +54,7 @@ def test_every_page_draws_without_console_errors(site, browser, tmp_path):  # no
         assert (console, page.errors) == ([], []), name
 
 
-def test_the_activity_feed_reads_what_it_missed_after_a_reconnect(site, browser):  # noqa: F811 - the browser fixture
+def test_the_activity_feed_reads_what_it_missed_after_a_reconnect(site, browser):
     """An entry stored but never pushed (written while the socket was down) shows once the page reconnects."""
     from webapp.review.models import AuditEntry
 
