@@ -15,7 +15,7 @@ export function renderResult(finished, candidates) {
     .sort((a, b) => (a.c?.latency_ms ?? Infinity) - (b.c?.latency_ms ?? Infinity));
   $("pareto").querySelector("tbody").replaceChildren(...front.map(({name, c}) => h("tr", {"data-name": name},
     h("td", {}, candidateLink(c?.pk, name)), h("td", {text: fixed(c?.accuracy, 3)}), h("td", {text: ms(c?.latency_ms)}),
-    h("td", {text: count(c?.params), title: exact(c?.params)}))));
+    h("td", {text: count(c?.params), title: c?.params == null ? null : exact(c.params)}))));
   $("pareto-empty").hidden = front.length > 0;
   const ensemble = finished.ensemble;
   $("ensemble").hidden = !ensemble;
