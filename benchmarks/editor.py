@@ -131,35 +131,35 @@ def measure(quick: bool = False) -> dict:
                        "generated 300 nodes": f"version={big.pk}"}
             for label, query in targets.items():
                 page.goto(f"{base}/architectures/editor/?{query}")  # warm: server caches and browser cache
-                page.wait_for_function("window.editor && editor.checks > 0")
+                page.wait_for_function("window.__studioTest && __studioTest.editor && __studioTest.editor.checks > 0")
                 times = []
                 for _ in range(runs):
                     page.goto(f"{base}/architectures/editor/?{query}")
-                    page.wait_for_function("window.editor && editor.timings.drawnFrame")
-                    times.append(page.evaluate("editor.timings.drawnFrame"))
-                    page.wait_for_function("editor.checks > 0")
-                opened[label] = {"median_ms": round(statistics.median(times), 1), "nodes": page.evaluate("cy.nodes().length"),
-                                 "edges": page.evaluate("cy.edges().length")}
+                    page.wait_for_function("window.__studioTest && __studioTest.editor && __studioTest.editor.timings.drawnFrame")
+                    times.append(page.evaluate("__studioTest.editor.timings.drawnFrame"))
+                    page.wait_for_function("__studioTest.editor.checks > 0")
+                opened[label] = {"median_ms": round(statistics.median(times), 1), "nodes": page.evaluate("__studioTest.cy.nodes().length"),
+                                 "edges": page.evaluate("__studioTest.cy.edges().length")}
             results["open"] = opened
 
             edits = 10 if quick else 40
             round_trip = {}
             for label, query in {"assemblenet-50": "preset=assemblenet-50", "generated 300 nodes": f"version={big.pk}"}.items():
                 page.goto(f"{base}/architectures/editor/?{query}")
-                page.wait_for_function("window.editor && editor.checks > 0 && !editor.validator.pending")
+                page.wait_for_function("window.__studioTest && __studioTest.editor && __studioTest.editor.checks > 0 && !__studioTest.editor.validator.pending")
                 round_trip[label] = page.evaluate("""async (edits) => {
-                    const blocks = editor.stack.spec.nodes.filter(n => n.type === 'asn_block');
+                    const blocks = __studioTest.editor.stack.spec.nodes.filter(n => n.type === 'asn_block');
                     const token = document.cookie.match(/csrftoken=([^;]+)/)?.[1] || document.querySelector('[data-csrf]').dataset.csrf;
                     const post = async (body) => {
                       const t = performance.now();
-                      const r = await fetch(editor.boot.urls.analyze, {method: 'POST', credentials: 'same-origin',
+                      const r = await fetch(__studioTest.editor.boot.urls.analyze, {method: 'POST', credentials: 'same-origin',
                         headers: {'Content-Type': 'application/json', 'X-CSRFToken': token}, body: JSON.stringify(body)});
                       await r.json();
                       return performance.now() - t;
                     };
                     const times = [], plain = [];
                     for (let i = 0; i < edits; i++) {
-                      const spec = structuredClone(editor.stack.spec);
+                      const spec = structuredClone(__studioTest.editor.stack.spec);
                       const node = spec.nodes.find(n => n.id === blocks[(i * 7) % blocks.length].id);
                       node.attrs.temporal_dilation = [1, 2, 4, 8][(i * 3) % 4];
                       times.push(await post(spec));
@@ -176,19 +176,19 @@ def measure(quick: bool = False) -> dict:
             feedback = {}
             for label, query in {"assemblenet-50": "preset=assemblenet-50", "generated 300 nodes": f"version={big.pk}"}.items():
                 page.goto(f"{base}/architectures/editor/?{query}")
-                page.wait_for_function("window.editor && editor.checks > 0 && !editor.validator.pending")
+                page.wait_for_function("window.__studioTest && __studioTest.editor && __studioTest.editor.checks > 0 && !__studioTest.editor.validator.pending")
                 times = page.evaluate("""async (edits) => {
-                    const blocks = editor.stack.spec.nodes.filter(n => n.type === 'asn_block').map(n => n.id);
+                    const blocks = __studioTest.editor.stack.spec.nodes.filter(n => n.type === 'asn_block').map(n => n.id);
                     const out = [];
                     for (let i = 0; i < edits; i++) {
-                      const before = editor.feedbackMs.length;
+                      const before = __studioTest.editor.feedbackMs.length;
                       const id = blocks[(i * 5) % blocks.length];
-                      const current = editor.stack.spec.nodes.find(n => n.id === id).attrs.temporal_dilation;
+                      const current = __studioTest.editor.stack.spec.nodes.find(n => n.id === id).attrs.temporal_dilation;
                       const value = [1, 2, 4, 8].filter(v => v !== current)[i % 3];  // always a real edit
                       const t = performance.now();
-                      editor.run(`bench ${i}`, (s) => { s.nodes.find(n => n.id === id).attrs.temporal_dilation = value; });
+                      __studioTest.editor.run(`bench ${i}`, (s) => { s.nodes.find(n => n.id === id).attrs.temporal_dilation = value; });
                       const deadline = t + 30000;
-                      while (editor.feedbackMs.length === before) {
+                      while (__studioTest.editor.feedbackMs.length === before) {
                         if (performance.now() > deadline) throw new Error(`no feedback for edit ${i}`);
                         await new Promise(r => setTimeout(r, 5));
                       }

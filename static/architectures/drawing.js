@@ -1,6 +1,7 @@
 // The one drawing of an ArchSpec, used by the editor, the read-only pages and (later) both
 // panes of a diff. It turns a spec (+ the server's analysis) into Cytoscape elements and keeps
 // them in sync by id; it never judges validity (the server does) and never edits the spec.
+import {fixed, tensorShape} from "../common/format.js";
 import {branchId, layout} from "./layout.js";
 
 const STREAM_COLOURS = {rgb: "#fde2e2", flow: "#dbeafe", object: "#dcfce7", segmentation: "#dcfce7"};
@@ -9,22 +10,6 @@ const STREAM_INK = {rgb: "#b91c1c", flow: "#1d4ed8", object: "#15803d", segmenta
 const LAYER_COLOURS = {conv3d: "#93c5fd", conv2p1: "#86efac", itgm: "#fdba74", maxpool: "#fca5a5", avgpool: "#d8b4fe", "1x1": "#e5e7eb"};
 const TYPE_COLOURS = {classifier: "#fef3c7", representation_flow: "#e0e7ff", pool3d: "#fca5a5", tvn_block: "#e0f2fe",
                       asn_block: "#f1f5f9", evanet_block: "#f8fafc", evanet_stem: "#f1f5f9", asn_stem: "#f1f5f9"};
-
-export function fmtCount(value) {
-  if (value === null || value === undefined) return "–";
-  const abs = Math.abs(value);
-  if (abs >= 1e9) return (value / 1e9).toFixed(abs >= 1e11 ? 0 : 1) + " G";
-  if (abs >= 1e6) return (value / 1e6).toFixed(abs >= 1e8 ? 0 : 1) + " M";
-  if (abs >= 1e3) return (value / 1e3).toFixed(abs >= 1e5 ? 0 : 1) + " k";
-  return String(value);
-}
-
-export function fmtShape(shape) {
-  if (!Array.isArray(shape)) return "";
-  if (shape.length !== 4) return shape.join("×");
-  const [c, t, h, w] = shape;
-  return h === w ? `${c}×${t}×${h}²` : shape.join("×");
-}
 
 export function edgeId(edge, index, seen) {
   const base = `e:${edge.source}->${edge.target}`;
@@ -56,7 +41,7 @@ function branchColour(branch) {
 
 function nodeLabel(node, cost) {
   const a = node.attrs || {};
-  const shape = cost ? fmtShape(cost.output_shape) : "";
+  const shape = cost ? tensorShape(cost.output_shape) : "";
   const lines = [];
   switch (node.type) {
     case "asn_stem":
@@ -170,7 +155,7 @@ export function elementsFor(spec, analysis, positions, branches, bands, headings
     elements.push({group: "edges", classes: classes.join(" "),
       data: {id: ids[index], kind: "edge", index, source: edge.source, target: edge.target,
              w: weight ?? 0.5, weight, learnable: edge.learnable !== false,
-             label: !single && weight !== null ? weight.toFixed(2) : ""}});
+             label: !single && weight !== null ? fixed(weight, 2) : ""}});
   });
   peerEdges(spec).forEach((p) => elements.push({group: "edges", classes: "peer",
     data: {id: `peer:${p.source}->${p.target}`, kind: "peer", source: p.source, target: p.target}, selectable: false}));

@@ -1,26 +1,30 @@
 // The graph editor page: a command stack on the spec, one drawing, the server as the judge.
-// window.cy and window.editor are exposed for the end-to-end tests and the benchmarks.
+// Its state is exported as `editor` (the Evaluate panel reads the saved version and the drawing)
+// and exposed, with the Cytoscape instance, to the end-to-end tests and the benchmarks.
+import {$, download, h, readJSONScript} from "../common/dom.js";
+import {HttpError, postJSON} from "../common/http.js";
+import {exposeForTests} from "../common/testhook.js";
 import {CommandStack, addBranch, addEdge, addInput, addNode, removeBranch, removeElements, setAttr, setBranch, setEdge, setInput} from "./commands.js";
 import {createDrawing, drawable} from "./drawing.js";
 import {renderPalette} from "./palette.js";
 import {renderInspector, renderProblems, renderTotals} from "./panels.js";
-import {createValidator, postJSON} from "./validation.js";
+import {createValidator} from "./validation.js";
 
-const $ = (id) => document.getElementById(id);
-const boot = JSON.parse($("editor-boot").textContent);
+const boot = readJSONScript("editor-boot");
 boot.spec = drawable(boot.spec);
 const family = boot.familySchema;
 const editable = true;
 
-const state = window.editor = {
+const state = exposeForTests("editor", {
   boot, family, report: null, lastValid: null, located: {problems: [], warnings: []}, selection: null,
   architecture: boot.architecture, version: boot.version, versionNumber: boot.versionNumber,
   checks: 0, feedbackMs: [], timings: {}, saved: null, drawMode: false,
-};
+});
+export {state as editor};
 
 // ------------------------------------------------------------------ drawing
 const drawing = state.drawing = createDrawing($("graph"), {spec: boot.spec, editable});
-const cy = window.cy = drawing.cy;
+const cy = exposeForTests("cy", drawing.cy);
 drawing.fit();
 cy.one("render", () => { state.timings.drawn = performance.now(); });
 requestAnimationFrame(() => requestAnimationFrame(() => { state.timings.drawnFrame = performance.now(); }));
@@ -179,15 +183,6 @@ function slug() {
   return ($("name").value || boot.title || "architecture").replace(/[^A-Za-z0-9_-]+/g, "-").slice(0, 80);
 }
 
-function download(href, filename) {
-  const a = document.createElement("a");
-  a.href = href;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
 document.addEventListener("keydown", (e) => {
   const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName);
   const mod = e.ctrlKey || e.metaKey;
@@ -210,38 +205,44 @@ $("save").addEventListener("click", async () => {
   const message = $("message").value.trim();
   $("save").disabled = true;
   $("save-status").textContent = "saving…";
-  let response;
-  if (state.architecture) {
-    response = await postJSON(`${boot.urls.architectures}${state.architecture}/versions/`, {spec: stack.spec, message, parent: state.version});
-  } else {
-    const body = {spec: stack.spec, message, name: $("name").value.trim()};
-    if (boot.preset) body.preset = boot.preset;
-    if (boot.candidate) body.candidate = boot.candidate;
-    if (boot.version) body.version = boot.version;
-    const team = $("team");
-    if (team && team.value) body.team = Number(team.value);
-    response = await postJSON(boot.urls.architectures, body);
-  }
-  if (response.status === 201) {
-    const version = response.data;
-    state.architecture = version.architecture;
-    state.version = version.id;
-    state.versionNumber = version.number;
-    state.saved = version;
-    $("save-status").replaceChildren("Saved as ", Object.assign(document.createElement("a"),
-      {href: `/architectures/${version.architecture}/?version=${version.number}`, textContent: `v${version.number}`, id: "saved-link"}));
-    $("origin").textContent = `version ${version.number} of this architecture`;
-    history.replaceState(null, "", `?version=${version.id}`);
-  } else {
-    const problems = response.data?.problems || [];
-    $("save-status").textContent = `not saved: ${response.data?.detail || Object.values(response.data || {}).flat()[0] || response.status}`;
+  let version;
+  try {
+    version = await saveVersion(message);
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    const problems = error.data?.problems || [];
+    $("save-status").textContent = `not saved: ${error.message}`;
     if (problems.length) {
       state.located = drawing.markProblems(problems, [], stack.spec);
       renderProblems($("problems"), state.located, select);
     }
+    refreshButtons();
+    return;
   }
+  state.architecture = version.architecture;
+  state.version = version.id;
+  state.versionNumber = version.number;
+  state.saved = version;
+  $("save-status").replaceChildren("Saved as ", h("a", {href: `/architectures/${version.architecture}/?version=${version.number}`,
+                                                         text: `v${version.number}`, id: "saved-link"}));
+  $("origin").textContent = `version ${version.number} of this architecture`;
+  history.replaceState(null, "", `?version=${version.id}`);
   refreshButtons();
 });
+
+// A new version of the architecture being edited, or the first version of a new one.
+function saveVersion(message) {
+  if (state.architecture) {
+    return postJSON(`${boot.urls.architectures}${state.architecture}/versions/`, {spec: stack.spec, message, parent: state.version});
+  }
+  const body = {spec: stack.spec, message, name: $("name").value.trim()};
+  if (boot.preset) body.preset = boot.preset;
+  if (boot.candidate) body.candidate = boot.candidate;
+  if (boot.version) body.version = boot.version;
+  const team = $("team");
+  if (team && team.value) body.team = Number(team.value);
+  return postJSON(boot.urls.architectures, body);
+}
 
 // ------------------------------------------------------------------ start
 refreshButtons();

@@ -1,75 +1,73 @@
 // The editor's "Evaluate" panel: train the saved version on a dataset with a small budget (a job on
 // the `train` queue), follow it live over /ws/evaluations/<id>/, and draw its learned edge weights.
-// window.evaluation is exposed for the end-to-end tests.
-import {postJSON} from "./validation.js";
-import {showRecords, showVector, socketUrl} from "./weights.js";
+// The socket sends the evaluation's whole state on every (re)connection, so a reconnect re-reads it.
+import {$, h} from "../common/dom.js";
+import {count, exact, fixed, ms} from "../common/format.js";
+import {getJSON, postJSON} from "../common/http.js";
+import {liveSocket} from "../common/socket.js";
+import {exposeForTests} from "../common/testhook.js";
+import {editor} from "./editor.js";
+import {showRecords, showVector} from "./weights.js";
 
-const $ = (id) => document.getElementById(id);
 const panel = $("evaluate-panel");
-const state = window.evaluation = {id: null, status: null, weightUpdates: 0, result: null, error: null};
+const state = exposeForTests("evaluation", {id: null, status: null, weightUpdates: 0, result: null, error: null});
 
 async function loadDatasets() {
-  const response = await fetch(`${panel.dataset.datasetsUrl}?limit=1000`, {credentials: "same-origin", headers: {Accept: "application/json"}});
-  const data = await response.json();
+  const data = await getJSON(`${panel.dataset.datasetsUrl}?limit=1000`);
   const ready = (data.results || []).filter((d) => d.status === "ready");
-  $("eval-dataset").replaceChildren(...ready.map((d) => Object.assign(document.createElement("option"), {
-    value: d.id, textContent: `${d.name} (${d.num_classes} classes, ${d.frames}×${d.size}²${d.has_flow ? ", flow" : ""})`})));
-  if (!ready.length) $("eval-status").textContent = "No ready dataset in your teams yet.";
+  $("eval-dataset").replaceChildren(...ready.map((d) => h("option", {value: d.id,
+    text: `${d.name} (${d.num_classes} classes, ${d.frames}×${d.size}²${d.has_flow ? ", flow" : ""})`})));
+  if (!ready.length) show("No ready dataset in your teams yet.");
 }
 
 function show(text) {
   $("eval-status").textContent = text;
 }
 
-function fmt(value, digits = 3) {
-  return value === null || value === undefined ? "–" : Number(value).toFixed(digits);
-}
-
 function render(message) {
   state.status = message.status;
   if (message.status === "queued") show(message.attempt ? "queued again (its worker stopped)" : "queued…");
-  if (message.status === "running") show(`training: step ${message.step} of ${message.steps}${message.loss !== null ? `, loss ${fmt(message.loss)}` : ""}`);
+  if (message.status === "running") show(`training: step ${message.step} of ${message.steps}${message.loss !== null ? `, loss ${fixed(message.loss, 3)}` : ""}`);
   if (message.status === "failed") show(`failed: ${message.reason}`);
   if (message.status === "evaluated") {
     state.result = message;
     show(`evaluated in ${message.steps} steps`);
-    $("eval-accuracy").textContent = fmt(message.accuracy);
-    $("eval-latency").textContent = `${fmt(message.latency_ms, 1)} ms`;
-    $("eval-params").textContent = String(message.params ?? "–");
-    $("eval-macs").textContent = String(message.macs ?? "–");
+    $("eval-accuracy").textContent = fixed(message.accuracy, 3);
+    $("eval-latency").textContent = ms(message.latency_ms);
+    Object.assign($("eval-params"), {textContent: count(message.params), title: exact(message.params)});
+    Object.assign($("eval-macs"), {textContent: count(message.macs), title: exact(message.macs)});
     $("eval-result").hidden = false;
-    if (message.edge_weights?.length && window.editor?.drawing) showRecords(window.editor.drawing, message.edge_weights);
+    if (message.edge_weights?.length) showRecords(editor.drawing, message.edge_weights);
   }
 }
 
 function follow(id) {
-  const socket = new WebSocket(socketUrl(`/ws/evaluations/${id}/`));
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    if (message.kind === "evaluation") {
-      render(message);
-      if (["evaluated", "failed"].includes(message.status)) socket.close();
-    } else if (message.kind === "weights" && window.editor?.drawing) {
-      showVector(window.editor.drawing, message.weights);
-      state.weightUpdates += 1;
-    }
+  const live = liveSocket(`/ws/evaluations/${id}/`, {
+    onMessage(message) {
+      if (message.kind === "evaluation") {
+        render(message);
+        if (["evaluated", "failed"].includes(message.status)) live.close();
+      } else if (message.kind === "weights") {
+        showVector(editor.drawing, message.weights);
+        state.weightUpdates += 1;
+      }
+    },
+    onState(connection, event) { if (connection === "refused") show(`live view refused (${event.code})`); },
   });
-  socket.addEventListener("close", (event) => { if (event.code >= 4000) show(`live view refused (${event.code})`); });
 }
 
 $("evaluate").addEventListener("click", async () => {
-  const version = window.editor?.version;
-  if (!version) { show("Save a version first: an evaluation trains a saved version."); return; }
-  const body = {version, dataset: Number($("eval-dataset").value), steps: Number($("eval-steps").value),
+  if (!editor.version) { show("Save a version first: an evaluation trains a saved version."); return; }
+  const body = {version: editor.version, dataset: Number($("eval-dataset").value), steps: Number($("eval-steps").value),
                 batch_size: Number($("eval-batch").value), seed: Number($("eval-seed").value)};
   $("eval-result").hidden = true;
-  const response = await postJSON(panel.dataset.evaluationsUrl, body);
-  if (response.status !== 201) {
-    state.error = response.data;
-    show(`not started: ${Object.entries(response.data || {}).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`).join("; ")}`);
+  try {
+    state.id = (await postJSON(panel.dataset.evaluationsUrl, body)).id;
+  } catch (error) {
+    state.error = error.data;
+    show(`not started: ${error.message}`);
     return;
   }
-  state.id = response.data.id;
   show("queued…");
   follow(state.id);
 });

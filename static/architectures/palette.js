@@ -1,5 +1,5 @@
 // The palette: one button per node type of the family (from the schema), plus input streams.
-import {h} from "./panels.js";
+import {h} from "../common/dom.js";
 
 export function renderPalette(root, family, {onAddNode, onAddInput}) {
   root.replaceChildren();

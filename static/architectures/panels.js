@@ -1,20 +1,7 @@
 // Side panels: the selected element's attributes (fields from the family's schema), its cost,
 // the problem list and the totals. Plain DOM; user-controlled text only ever goes in textContent.
-import {fmtCount, fmtShape} from "./drawing.js";
-
-export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined) el.append(child);
-  return el;
-}
+import {h} from "../common/dom.js";
+import {count, exact, ms, percent, tensorShape} from "../common/format.js";
 
 // The value a field holds, typed by the schema; text the schema cannot read goes to the server as is.
 export function readField(input, attr) {
@@ -49,12 +36,12 @@ function field(key, attr, value, onChange, editable) {
 
 function costBlock(cost, totals) {
   if (!cost) return h("p", {class: "muted", text: "No cost yet (the spec has problems upstream, or is being checked)."});
-  const share = totals?.macs ? (100 * cost.macs / totals.macs).toFixed(1) + " % of MACs" : "";
+  const share = totals?.macs ? `${percent(cost.macs / totals.macs)} of MACs` : "";
   return h("dl", {class: "facts compact"},
-    h("dt", {text: "Output"}), h("dd", {class: "out-shape", text: fmtShape(cost.output_shape)}),
-    h("dt", {text: "Inputs"}), h("dd", {text: (cost.input_shapes || []).map(fmtShape).join(", ") || "–"}),
-    h("dt", {text: "Parameters"}), h("dd", {class: "node-params", text: `${fmtCount(cost.params)} (${cost.params.toLocaleString()})`}),
-    h("dt", {text: "Multiply-adds"}), h("dd", {class: "node-macs", text: `${fmtCount(cost.macs)} ${share ? "· " + share : ""}`}));
+    h("dt", {text: "Output"}), h("dd", {class: "out-shape", text: tensorShape(cost.output_shape)}),
+    h("dt", {text: "Inputs"}), h("dd", {text: (cost.input_shapes || []).map(tensorShape).join(", ") || "–"}),
+    h("dt", {text: "Parameters"}), h("dd", {class: "node-params", text: `${count(cost.params)} (${exact(cost.params)})`}),
+    h("dt", {text: "Multiply-adds"}), h("dd", {class: "node-macs", text: `${count(cost.macs)} ${share ? "· " + share : ""}`}));
 }
 
 function problemsFor(ids, located) {
@@ -169,9 +156,9 @@ export function renderProblems(root, {problems = [], warnings = []}, onPick) {
 export function renderTotals(root, report, {stale = false} = {}) {
   const t = report?.totals;
   const set = (name, text) => { const el = root.querySelector(`[data-total=${name}]`); if (el) el.textContent = text; };
-  set("params", t ? fmtCount(t.params) : "–");
-  set("macs", t ? fmtCount(t.macs) : "–");
-  set("latency", t ? `~${t.latency_ms_estimate} ms` : "–");
+  set("params", t ? count(t.params) : "–");
+  set("macs", t ? count(t.macs) : "–");
+  set("latency", t ? `~${ms(t.latency_ms_estimate)}` : "–");
   set("output", t ? t.output_shape.join("×") : "–");
   const status = root.querySelector("[data-total=status]");
   if (status) {

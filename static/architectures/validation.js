@@ -1,20 +1,10 @@
 // The server is the one judge: every edit sends the whole spec to /api/analyze/ (debounced).
 // Only the answer to the latest request is shown; older in-flight requests are aborted.
+import {HttpError, postJSON} from "../common/http.js";
 
-export function csrfToken() {
-  const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : (document.querySelector("[data-csrf]")?.dataset.csrf || "");
-}
-
-export async function postJSON(url, body) {
-  const response = await fetch(url, {
-    method: "POST", credentials: "same-origin",
-    headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
-    body: JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await response.json(); } catch { data = {detail: `HTTP ${response.status}`}; }
-  return {status: response.status, ok: response.ok, data};
+// A refusal before analysis (413, a spec that does not parse) is still shown as a located answer.
+function refusal(error) {
+  return {valid: false, problems: error.data?.problems || [{location: "$", message: error.message}], warnings: [], nodes: {}, totals: null};
 }
 
 export function createValidator(url, onResult, {delay = 150, family = null} = {}) {
@@ -37,29 +27,20 @@ export function createValidator(url, onResult, {delay = 150, family = null} = {}
       const mine = ++sequence;
       validator.pending = true;
       validator.sent += 1;
+      let report;
       try {
-        const response = await fetch(target, {
-          method: "POST", credentials: "same-origin", signal: controller.signal,
-          headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json"},
-          body: JSON.stringify(spec),
-        });
-        let data;
-        try { data = await response.json(); } catch { data = null; }
-        if (mine !== sequence) return;
-        if (!data || typeof data !== "object" || !("valid" in data)) {
-          // A refusal before analysis (413, parse error): still a located answer.
-          data = {valid: false, problems: data?.problems || [{location: "$", message: data?.detail || `HTTP ${response.status}`}],
-                  warnings: [], nodes: {}, totals: null};
-        }
-        validator.pending = false;
-        validator.answered += 1;
-        onResult(data, spec, performance.now() - started);
+        report = await postJSON(target, spec, {signal: controller.signal});
+        if (!report || typeof report !== "object" || !("valid" in report)) report = refusal(new HttpError(200, report));
       } catch (error) {
         if (error.name === "AbortError" || mine !== sequence) return;
-        validator.pending = false;
-        onResult({valid: false, problems: [{location: "$", message: `could not reach the server: ${error.message}`}], warnings: [],
-                  nodes: {}, totals: null, offline: true}, spec, performance.now() - started);
+        report = error instanceof HttpError ? refusal(error)
+          : {valid: false, problems: [{location: "$", message: `could not reach the server: ${error.message}`}], warnings: [],
+             nodes: {}, totals: null, offline: true};
       }
+      if (mine !== sequence) return;
+      validator.pending = false;
+      validator.answered += 1;
+      onResult(report, spec, performance.now() - started);
     },
   };
   return validator;

@@ -1,16 +1,18 @@
-// Read-only drawing (an architecture's version, a candidate): the same drawing module as the
-// editor, priced once by the server so nodes show their output shapes and costs.
+// Read-only drawing (an architecture's version, a candidate, a model's review page): the same
+// drawing module as the editor, priced once by the server so nodes show their output shapes and
+// costs. Other modules of the page import `viewer` to reach its drawing (null on a page without one).
+import {$, download, h, readJSONScript} from "../common/dom.js";
+import {postJSON} from "../common/http.js";
+import {exposeForTests} from "../common/testhook.js";
 import {createDrawing, drawable} from "./drawing.js";
 import {renderInspector, renderProblems, renderTotals} from "./panels.js";
-import {postJSON} from "./validation.js";
 
-const $ = (id) => document.getElementById(id);
-const boot = JSON.parse($("drawing-boot").textContent);
-const state = window.viewer = {boot, report: null, selection: null, located: {problems: [], warnings: []}};
+const boot = readJSONScript("drawing-boot");
+export const viewer = exposeForTests("viewer", {boot, drawing: null, report: null, selection: null, located: {problems: [], warnings: []}});
 
-if (boot.spec && typeof boot.spec === "object" && Array.isArray(boot.spec.nodes)) {
+function draw(state) {
   const drawing = state.drawing = createDrawing($("graph"), {spec: drawable(boot.spec)});
-  const cy = window.cy = drawing.cy;
+  const cy = exposeForTests("cy", drawing.cy);
   drawing.fit();
 
   const side = () => renderInspector($("inspector"), {selection: state.selection, spec: drawing.spec, analysis: state.report?.valid ? state.report : null,
@@ -25,12 +27,9 @@ if (boot.spec && typeof boot.spec === "object" && Array.isArray(boot.spec.nodes)
   $("overlay")?.addEventListener("change", (e) => drawing.setOverlay(e.target.value));
   $("fit")?.addEventListener("click", () => drawing.fit());
   $("search")?.addEventListener("input", (e) => drawing.search(e.target.value));
-  $("export-png")?.addEventListener("click", () => {
-    const a = Object.assign(document.createElement("a"), {href: drawing.png(), download: `${boot.filename || "architecture"}.png`});
-    document.body.append(a); a.click(); a.remove();
-  });
+  $("export-png")?.addEventListener("click", () => download(drawing.png(), `${boot.filename || "architecture"}.png`));
   side();
-  postJSON(boot.analyzeUrl, boot.spec).then(({data}) => {
+  postJSON(boot.analyzeUrl, boot.spec).then((data) => {
     if (!data || !("valid" in data)) return;
     state.report = data;
     if (data.valid) drawing.update(drawing.spec, data);
@@ -38,9 +37,12 @@ if (boot.spec && typeof boot.spec === "object" && Array.isArray(boot.spec.nodes)
     if ($("problems")) renderProblems($("problems"), state.located, (id) => cy.getElementById(id).select());
     if ($("totals")) renderTotals($("totals"), data);
     side();
-    state.analyzed = true;
-  });
-} else {
-  $("graph").replaceChildren(Object.assign(document.createElement("p"), {className: "muted", textContent: "This spec cannot be drawn (it is not an ArchSpec graph)."}));
-  state.analyzed = true;
+  }).catch(() => {}).finally(() => { state.analyzed = true; });  // unpriced, the drawing still stands
+}
+
+if (boot?.spec && typeof boot.spec === "object" && Array.isArray(boot.spec.nodes)) {
+  draw(viewer);
+} else if (boot) {
+  $("graph").replaceChildren(h("p", {class: "muted", text: "This spec cannot be drawn (it is not an ArchSpec graph)."}));
+  viewer.analyzed = true;
 }

@@ -22,7 +22,3 @@ export function showVector(drawing, vector) {
 export function showRecords(drawing, records) {
   drawing.update(withRecords(drawing.spec, records), drawing.analysis);
 }
-
-export function socketUrl(path) {
-  return `${location.protocol === "https:" ? "wss://" : "ws://"}${location.host}${path}`;
-}

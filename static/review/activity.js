@@ -1,33 +1,45 @@
 // The team's activity feed: the stored audit trail first, then live entries over the team's WebSocket.
-import {el, getJSON} from "./api.js";
+// After a reconnect the trail is read again, so entries written while the socket was down show too.
+import {$, h, readJSONScript} from "../common/dom.js";
+import {dateTime} from "../common/format.js";
+import {getJSON} from "../common/http.js";
+import {liveSocket} from "../common/socket.js";
+import {exposeForTests} from "../common/testhook.js";
 
-const $ = (id) => document.getElementById(id);
-const boot = JSON.parse($("activity-boot").textContent);
+const boot = readJSONScript("activity-boot");
 const seen = new Set();
-const state = window.activity = {seen, live: false};
+const state = exposeForTests("activity", {seen, live: false, connection: null});
 
 function describe(entry) {
   const d = entry.detail || {};
   const what = d.tag || d.pointer || d.user || (d.new ? `${d.old} → ${d.new}` : "") || "";
-  return `${new Date(entry.created).toLocaleString()} · ${entry.actor || "?"} · ${entry.action}${what ? ` ${what}` : ""}`;
+  return `${dateTime(entry.created)} · ${entry.actor || "?"} · ${entry.action}${what ? ` ${what}` : ""}`;
 }
 
 function add(entry, {top = true} = {}) {
   if (seen.has(entry.id)) return;
   seen.add(entry.id);
-  const item = el("li", {"data-id": entry.id}, describe(entry));
+  const item = h("li", {"data-id": entry.id}, describe(entry));
   if (top) $("feed").prepend(item); else $("feed").append(item);
 }
 
-async function main() {
+// The trail comes newest first. On a re-read the entries we lack were written while the socket
+// was down, so they go on top, oldest first, to keep the feed in order.
+async function readTrail({missedOnly = false} = {}) {
   const data = await getJSON(boot.api);
-  for (const entry of data.results) add(entry, {top: false});
-  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${boot.ws}`);
-  socket.addEventListener("open", () => { state.live = true; $("live-state").textContent = "live"; });
-  socket.addEventListener("close", () => { state.live = false; $("live-state").textContent = "disconnected"; });
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    if (message.kind === "activity") add(message);
+  if (missedOnly) [...data.results].reverse().forEach((entry) => add(entry));
+  else data.results.forEach((entry) => add(entry, {top: false}));
+}
+
+async function main() {
+  await readTrail();
+  state.connection = liveSocket(boot.ws, {
+    onMessage(message) { if (message.kind === "activity") add(message); },
+    onReconnect() { readTrail({missedOnly: true}); },
+    onState(connection) {
+      state.live = connection === "live";
+      $("live-state").textContent = {live: "live", reconnecting: "reconnecting…"}[connection] || "disconnected";
+    },
   });
 }
 main();

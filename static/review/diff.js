@@ -1,9 +1,10 @@
 // The diff page: the editor's drawing module twice, side by side, with the diff's changes marked
 // (removed on the left, added on the right, changed on both) and selection kept in step by node_map.
 import {createDrawing, drawable} from "../architectures/drawing.js";
+import {$, readJSONScript} from "../common/dom.js";
+import {exposeForTests} from "../common/testhook.js";
 
-const $ = (id) => document.getElementById(id);
-const boot = JSON.parse($("diff-boot").textContent);
+const boot = readJSONScript("diff-boot");
 const diff = boot.diff;
 const DIFF_STYLES = [
   ["node.diff-removed", {"border-color": "#dc2626", "border-width": 5, "background-color": "#fee2e2"}],
@@ -28,7 +29,7 @@ function edgeElements(cy, source, target) {
 
 const a = draw($("graph-a"), boot.a.spec);
 const b = draw($("graph-b"), boot.b.spec);
-window.diffView = {a, b, diff};
+exposeForTests("diffView", {a, b, diff});
 for (const n of diff.nodes_removed) a.cy.getElementById(n.id).addClass("diff-removed");
 for (const n of diff.nodes_added) b.cy.getElementById(n.id).addClass("diff-added");
 for (const c of diff.nodes_changed) { a.cy.getElementById(c.id_a).addClass("diff-changed"); b.cy.getElementById(c.id_b).addClass("diff-changed"); }

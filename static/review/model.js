@@ -1,12 +1,13 @@
 // The model page: review status and actions, tags and pointers, comment threads (anchored to the
 // drawing's selection), curves, per-class accuracy and the confusion matrix (drawn on a canvas).
-import {el, send} from "./api.js";
+import {viewer} from "../architectures/viewer.js";
+import {$, afterLoad, h, readJSONScript} from "../common/dom.js";
+import {dateTime as when, percent} from "../common/format.js";
+import {deleteJSON, getJSON, postJSON} from "../common/http.js";
+import {exposeForTests} from "../common/testhook.js";
 
-const $ = (id) => document.getElementById(id);
-const boot = JSON.parse($("review-boot").textContent);
-const state = window.review = {summary: boot.summary, anchor: null};
-
-function when(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+const boot = readJSONScript("review-boot");
+const state = exposeForTests("review", {summary: boot.summary, anchor: null});
 
 function renderSummary() {
   const s = state.summary;
@@ -20,11 +21,11 @@ function renderSummary() {
                   reject: s.status === "in_review" && s.requested_by !== boot.user, withdraw: s.status === "in_review" && s.requested_by === boot.user}[a];
     button.classList.toggle("hidden", !show);
   }
-  $("tags").replaceChildren(...s.tags.map((t) => el("span", {class: "tag", "data-tag": t}, t,
-    s.can_change ? el("button", {class: "link remove-tag", type: "button", title: `remove ${t}`, onclick: () => removeTag(t)}, "×") : null)));
-  $("pointers").replaceChildren(...(s.pointers.length ? [el("p", {}, "Pointers here: ", ...s.pointers.map((p) => el("span", {class: "tag pointer"}, p)))] : []));
+  $("tags").replaceChildren(...s.tags.map((t) => h("span", {class: "tag", "data-tag": t}, t,
+    s.can_change ? h("button", {class: "link remove-tag", type: "button", title: `remove ${t}`, onclick: () => removeTag(t)}, "×") : null)));
+  $("pointers").replaceChildren(...(s.pointers.length ? [h("p", {}, "Pointers here: ", ...s.pointers.map((p) => h("span", {class: "tag pointer"}, p)))] : []));
   renderThreads(s.threads);
-  $("audit").replaceChildren(...s.audit.map((a) => el("li", {}, `${when(a.created)} · ${a.actor || "?"} · ${a.action}`,
+  $("audit").replaceChildren(...s.audit.map((a) => h("li", {}, `${when(a.created)} · ${a.actor || "?"} · ${a.action}`,
     a.detail.tag ? ` ${a.detail.tag}` : "", a.detail.pointer ? ` ${a.detail.pointer}` : "", a.detail.comment && typeof a.detail.comment === "string" ? ` — ${a.detail.comment}` : "")));
 }
 
@@ -34,17 +35,17 @@ function anchorText(anchor) {
 }
 
 function renderThreads(threads) {
-  $("threads").replaceChildren(...threads.map((t) => el("article", {class: `thread${t.resolved ? " resolved" : ""}${t.outdated ? " outdated" : ""}`, "data-thread": t.id},
-    el("header", {}, el("strong", {}, t.author || "?"), ` on ${anchorText(t.anchor)} · ${when(t.created)}`,
+  $("threads").replaceChildren(...threads.map((t) => h("article", {class: `thread${t.resolved ? " resolved" : ""}${t.outdated ? " outdated" : ""}`, "data-thread": t.id},
+    h("header", {}, h("strong", {}, t.author || "?"), ` on ${anchorText(t.anchor)} · ${when(t.created)}`,
       t.written_on && t.written_on.label !== boot.summary.kind ? ` · written on ${t.written_on.label}` : "",
-      t.resolved ? el("span", {class: "badge"}, "resolved") : null,
-      t.outdated ? el("span", {class: "badge outdated", title: t.outdated}, "outdated") : null),
-    t.outdated ? el("p", {class: "muted"}, `Outdated: ${t.outdated}. Written against ${JSON.stringify(t.snapshot)}`) : null,
-    el("p", {}, t.body),
-    ...t.replies.map((r) => el("div", {class: "reply"}, el("strong", {}, r.author || "?"), ` ${r.body}`)),
-    el("form", {class: "reply-form inline", onsubmit: (e) => reply(e, t.id)}, el("input", {placeholder: "Reply", "aria-label": "Reply"}),
-      el("button", {type: "submit", class: "small"}, "Reply")),
-    state.summary.can_change ? el("button", {type: "button", class: "small secondary", onclick: () => resolve(t.id, !t.resolved)},
+      t.resolved ? h("span", {class: "badge"}, "resolved") : null,
+      t.outdated ? h("span", {class: "badge outdated", title: t.outdated}, "outdated") : null),
+    t.outdated ? h("p", {class: "muted"}, `Outdated: ${t.outdated}. Written against ${JSON.stringify(t.snapshot)}`) : null,
+    h("p", {}, t.body),
+    ...t.replies.map((r) => h("div", {class: "reply"}, h("strong", {}, r.author || "?"), ` ${r.body}`)),
+    h("form", {class: "reply-form inline", onsubmit: (e) => reply(e, t.id)}, h("input", {placeholder: "Reply", "aria-label": "Reply"}),
+      h("button", {type: "submit", class: "small"}, "Reply")),
+    state.summary.can_change ? h("button", {type: "button", class: "small secondary", onclick: () => resolve(t.id, !t.resolved)},
       t.resolved ? "Reopen" : "Resolve") : null)));
 }
 
@@ -53,44 +54,44 @@ async function act(promise) {
   try { return await promise; } catch (error) { $("review-error").textContent = error.message; return null; }
 }
 
-async function refresh() { state.summary = await send("GET", boot.api.subject); renderSummary(); }
+async function refresh() { state.summary = await getJSON(boot.api.subject); renderSummary(); }
 
 async function reply(event, thread) {
   event.preventDefault();
   const input = event.target.querySelector("input");
-  if (await act(send("POST", boot.api["subject-comments"], {body: input.value, parent: thread}))) await refresh();
+  if (await act(postJSON(boot.api["subject-comments"], {body: input.value, parent: thread}))) await refresh();
 }
 
 async function resolve(thread, resolved) {
-  if (await act(send("POST", boot.api.resolve.replace("/0/", `/${thread}/`), {resolved}))) await refresh();
+  if (await act(postJSON(boot.api.resolve.replace("/0/", `/${thread}/`), {resolved}))) await refresh();
 }
 
 async function removeTag(name) {
-  const data = await act(send("DELETE", `${boot.api["subject-tags"]}${encodeURIComponent(name)}/`));
+  const data = await act(deleteJSON(`${boot.api["subject-tags"]}${encodeURIComponent(name)}/`));
   if (data) { state.summary = data; renderSummary(); }
 }
 
 for (const button of document.querySelectorAll("#review-actions button[data-action]")) {
   button.addEventListener("click", async () => {
-    const data = await act(send("POST", boot.api["subject-review"], {action: button.dataset.action, comment: $("review-comment").value}));
+    const data = await act(postJSON(boot.api["subject-review"], {action: button.dataset.action, comment: $("review-comment").value}));
     if (data) { state.summary = data; $("review-comment").value = ""; renderSummary(); }
   });
 }
 $("tag-form")?.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const data = await act(send("POST", boot.api["subject-tags"], {name: $("tag-name").value}));
+  const data = await act(postJSON(boot.api["subject-tags"], {name: $("tag-name").value}));
   if (data) { state.summary = data; $("tag-name").value = ""; renderSummary(); }
 });
 $("pointer-form")?.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const data = await act(send("POST", boot.api["subject-pointers"], {name: $("pointer-name").value}));
+  const data = await act(postJSON(boot.api["subject-pointers"], {name: $("pointer-name").value}));
   if (data) { state.summary = data; renderSummary(); }
 });
 $("comment-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = {body: $("comment-body").value};
   if (state.anchor) body.anchor = state.anchor;
-  if (await act(send("POST", boot.api["subject-comments"], body))) { $("comment-body").value = ""; await refresh(); }
+  if (await act(postJSON(boot.api["subject-comments"], body))) { $("comment-body").value = ""; await refresh(); }
 });
 
 function setAnchor(anchor) {
@@ -100,9 +101,9 @@ function setAnchor(anchor) {
 }
 $("anchor-clear").addEventListener("click", () => setAnchor(null));
 
-// The drawing (viewer.js, the editor's module) runs first; a selected node or edge becomes the anchor.
-if (window.cy) {
-  window.cy.on("select", (event) => {
+// The drawing (viewer.js, the editor's module); a selected node or edge becomes the anchor.
+if (viewer.drawing) {
+  viewer.drawing.cy.on("select", (event) => {
     const item = event.target;
     if (item.isEdge() && !item.hasClass("peer")) setAnchor({edge: [item.data("source"), item.data("target")]});
     else if (item.isNode() && item.hasClass("spec-node")) setAnchor({node: item.id()});
@@ -113,7 +114,7 @@ if (window.cy) {
 const evaluation = boot.evaluation || {};
 function chart(id, config) {
   const canvas = $(id);
-  if (!canvas || !window.Chart) return null;
+  if (!canvas || !window.Chart) return null;  // Chart.js: a vendored classic script, a global
   return new window.Chart(canvas, {...config, options: {animation: false, maintainAspectRatio: false, ...(config.options || {})}});
 }
 function line(label, points, colour) { return {label, data: points, borderColor: colour, backgroundColor: colour, pointRadius: 0, showLine: true}; }
@@ -132,7 +133,7 @@ function drawEvaluation() {
   drawConfusion($("confusion"), evaluation.confusion, evaluation.class_names || []);
   const training = evaluation.training || {};
   $("training")?.replaceChildren(...Object.entries(training).filter(([, v]) => v !== null && typeof v !== "object")
-    .flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
+    .flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
 }
 
 export function drawConfusion(canvas, matrix, names) {
@@ -161,16 +162,16 @@ export function drawConfusion(canvas, matrix, names) {
 }
 
 renderSummary();
-if (document.readyState === "complete") drawEvaluation(); else window.addEventListener("load", drawEvaluation);
+afterLoad(drawEvaluation);
 
 
 // ------------------------------------------------------------------ ONNX exports (jobs)
 // Start one without leaving the page, then follow every unfinished one until its size and link show.
 function exportRow(e) {
   const detail = e.status === "ready"
-    ? [el("a", {href: e.download_url, "data-export": "ONNX"}, e.filename), ` (${e.size}, opset ${e.opset})`]
-    : e.status === "failed" ? [e.reason] : [`${e.stage} (${Math.round(100 * e.progress)}%)`];
-  return el("tr", {"data-export-id": String(e.id), "data-status": e.status}, el("td", {}, e.status_label), el("td", {}, ...detail));
+    ? [h("a", {href: e.download_url, "data-export": "ONNX"}, e.filename), ` (${e.size}, opset ${e.opset})`]
+    : e.status === "failed" ? [e.reason] : [`${e.stage} (${percent(e.progress, 0)})`];
+  return h("tr", {"data-export-id": String(e.id), "data-status": e.status}, h("td", {}, e.status_label), h("td", {}, ...detail));
 }
 
 function showExports(rows) {
@@ -181,14 +182,14 @@ function showExports(rows) {
 }
 
 async function followExports() {
-  try { showExports((await send("GET", boot.api["subject-exports"])).results); } catch (error) { setTimeout(followExports, 5000); }
+  try { showExports((await getJSON(boot.api["subject-exports"])).results); } catch (error) { setTimeout(followExports, 5000); }
 }
 
 const onnxForm = $("onnx-form");
 if (onnxForm) {
   onnxForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (await act(send("POST", boot.api["subject-exports"], {format: "onnx"}))) await followExports();
+    if (await act(postJSON(boot.api["subject-exports"], {format: "onnx"}))) await followExports();
   });
   if (document.querySelector("#onnx-exports tr[data-status=queued], #onnx-exports tr[data-status=running]")) setTimeout(followExports, 2000);
 }

@@ -1,17 +1,20 @@
 // The Pareto chart: the server's front (joined) over a thin sample of the other points.
 // Click a point: open the model. Shift-click: add it to the comparison (diff the first two).
-import {el, getJSON, send} from "./api.js";
+import {$, afterLoad, h, readJSONScript} from "../common/dom.js";
+import {count, fixed, ms} from "../common/format.js";
+import {getJSON, postJSON} from "../common/http.js";
+import {exposeForTests} from "../common/testhook.js";
 
-const $ = (id) => document.getElementById(id);
-const boot = JSON.parse($("pareto-boot").textContent);
+const boot = readJSONScript("pareto-boot");
 const compared = [];
-const state = window.pareto = {compared, data: null, chart: null};
+const state = exposeForTests("pareto", {compared, data: null, chart: null});
+const cost = (value) => (boot.cost === "macs" ? `${count(value)} multiply-adds` : ms(value));
 
 const modelUrl = (id) => boot.model_url.replace("/0/", `/${id}/`);
 
 function renderComparison() {
-  $("comparison").replaceChildren(...compared.map((p) => el("li", {"data-id": p.id},
-    el("a", {href: modelUrl(p.id)}, `#${p.id}`), ` accuracy ${p.accuracy.toFixed(3)}, ${boot.cost} ${Number(p.cost).toPrecision(4)}`)));
+  $("comparison").replaceChildren(...compared.map((p) => h("li", {"data-id": p.id},
+    h("a", {href: modelUrl(p.id), text: `#${p.id}`}), ` accuracy ${fixed(p.accuracy, 3)}, ${cost(p.cost)}`)));
   const link = $("compare-diff");
   link.classList.toggle("hidden", compared.length < 2);
   if (compared.length >= 2) link.href = `${boot.diff_url}?a=candidate:${compared[0].id}&b=candidate:${compared[1].id}`;
@@ -24,7 +27,7 @@ async function evaluateEnsemble() {
   button.disabled = true;
   $("ensemble-status").textContent = "queueing the ensemble's evaluation…";
   try {
-    const ensemble = await send("POST", boot.ensembles_api, {members: compared.map((p) => p.id)});
+    const ensemble = await postJSON(boot.ensembles_api, {members: compared.map((p) => p.id)});
     state.ensemble = ensemble;
     window.location.href = boot.ensemble_url.replace("/0/", `/${ensemble.id}/`);
   } catch (error) {
@@ -40,6 +43,7 @@ async function main() {
   $("pareto-count").textContent = `${data.front.length} models on the front of ${data.count} (the chart shows the front and a sample of the rest).` +
     (devices.length > 1 ? " Latencies measured on the CPU and on a GPU do not compare: choose one device in the leaderboard's filters." : "");
   const toPoint = ([id, accuracy, cost]) => ({x: cost, y: accuracy, id});
+  // Chart.js: a vendored classic script, so a global.
   state.chart = new window.Chart($("pareto-chart"), {
     type: "scatter",
     data: {datasets: [
@@ -64,4 +68,4 @@ async function main() {
 }
 
 $("compare-ensemble").addEventListener("click", evaluateEnsemble);
-if (document.readyState === "complete") main(); else window.addEventListener("load", main);
+afterLoad(main);

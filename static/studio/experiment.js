@@ -3,28 +3,30 @@
 // same picture. Duplicates (seq <= last) are dropped; a gap asks the server for a replay.
 // Until the first replay is in, the counters and progress keep what the server rendered, so
 // they never flash back to 0 while the stored events stream in.
-import {escapeHtml, fmt} from "./format.js";
-import {renderResult} from "./result.js";
+import {$, h, readJSONScript} from "../common/dom.js";
+import {count, exact, fixed, ms} from "../common/format.js";
+import {postJSON} from "../common/http.js";
+import {liveSocket} from "../common/socket.js";
+import {exposeForTests} from "../common/testhook.js";
+import {candidateLink, renderResult} from "./result.js";
 
-const boot = JSON.parse(document.getElementById("experiment-boot").textContent);
-const $ = (id) => document.getElementById(id);
+const boot = readJSONScript("experiment-boot");
 const STATUS_LABELS = {queued: "Queued", running: "Running", stopping: "Stopping", stopped: "Stopped",
                        finished: "Finished", failed: "Failed", cancelled: "Cancelled", gave_up: "Gave up"};
 const ENDED = ["finished", "cancelled", "gave_up"];
 const CANDIDATE_LABELS = {proposed: "Proposed", running: "Training", evaluated: "Evaluated", rejected: "Rejected",
                           failed: "Failed"};
 
-// Exposed for the end-to-end tests and for curious users in the console.
-const state = window.studio = {
+const state = exposeForTests("studio", {
   experiment: boot.id, status: boot.status, lastSeq: 0, received: [], duplicates: 0, gaps: 0, connections: 0, replayPending: false,
   candidates: new Map(), generations: new Map(), progress: boot.progress, best: null, finished: null, socket: null,
   caughtUp: false, outcome: boot.outcome || "",
-};
+});
 
 // ------------------------------------------------------------------ rendering
 let fitnessChart = null, scatterChart = null, dirty = false;
 function charts() {
-  if (fitnessChart || !window.Chart) return;
+  if (fitnessChart || !window.Chart) return;  // Chart.js: a vendored classic script, a global
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   fitnessChart = new Chart($("fitness-chart"), {
     type: "line",
@@ -43,28 +45,29 @@ function charts() {
       {label: "best", data: [], backgroundColor: "#f59e0b", pointRadius: 7},
     ]},
     options: {animation: false, maintainAspectRatio: false,
-      plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${ctx.raw.y.toFixed(3)} at ${ctx.raw.x.toFixed(1)} ms`}}},
+      plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${fixed(ctx.raw.y, 3)} at ${ms(ctx.raw.x)}`}}},
       scales: {x: {title: {display: true, text: `latency (ms, ${boot.latency_device === "cuda" ? "GPU" : "CPU"})`}, beginAtZero: true},
                y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
   });
 }
 
 function renderRow(c) {
-  let row = document.querySelector(`#feed tr[data-name="${c.name}"]`);
-  if (!row) {
-    row = document.createElement("tr");
-    row.dataset.name = c.name;
-    $("feed").querySelector("tbody").prepend(row);
-    $("feed-empty").hidden = true;
+  const row = [...$("feed").querySelectorAll("tbody tr")].find((tr) => tr.dataset.name === c.name);
+  const cells = [
+    h("td", {}, candidateLink(c.pk, c.name)), h("td", {text: c.generation + 1}), h("td", {text: c.parent || "–"}),
+    h("td", {class: "mutation", text: c.mutation || "sampled at random"}),
+    h("td", {}, h("span", {class: `badge ${c.status}`, text: CANDIDATE_LABELS[c.status] || c.status}),
+      c.reason ? [" ", h("small", {class: "muted", text: c.reason})] : null),
+    h("td", {text: fixed(c.accuracy, 3)}), h("td", {text: ms(c.latency_ms)}),
+    h("td", {text: count(c.params), title: c.params == null ? null : exact(c.params)}),
+  ];
+  if (row) {
+    row.className = `cand ${c.status}`;
+    row.replaceChildren(...cells);
+    return;
   }
-  row.className = "cand " + c.status;
-  const link = c.pk ? `<a href="/candidates/${c.pk}/">${c.name}</a>` : c.name;
-  const why = c.reason ? ` <small class="muted">${escapeHtml(c.reason)}</small>` : "";
-  row.innerHTML = `<td>${link}</td><td>${c.generation + 1}</td><td>${c.parent || "–"}</td>` +
-    `<td class="mutation">${escapeHtml(c.mutation || "sampled at random")}</td>` +
-    `<td><span class="badge ${c.status}">${CANDIDATE_LABELS[c.status] || c.status}</span>${why}</td>` +
-    `<td>${fmt(c.accuracy, 3)}</td><td>${c.latency_ms == null ? "–" : fmt(c.latency_ms, 1) + " ms"}</td>` +
-    `<td>${c.params == null ? "–" : Number(c.params).toLocaleString()}</td>`;
+  $("feed").querySelector("tbody").prepend(h("tr", {class: `cand ${c.status}`, "data-name": c.name}, cells));
+  $("feed-empty").hidden = true;
 }
 
 function renderStatus() {
@@ -182,8 +185,8 @@ const handlers = {
   candidate_failed(p) { const c = candidate(p); Object.assign(c, {status: "failed", reason: p.reason}); renderRow(c); },
   new_best(p) {
     state.best = {name: p.candidate_id, pk: p.candidate, accuracy: p.accuracy};
-    $("best-accuracy").textContent = fmt(p.accuracy, 3);
-    $("best-name").innerHTML = p.candidate ? `<a href="/candidates/${p.candidate}/">${p.candidate_id}</a>` : p.candidate_id;
+    $("best-accuracy").textContent = fixed(p.accuracy, 3);
+    $("best-name").replaceChildren(candidateLink(p.candidate, p.candidate_id));
     scheduleCharts();
   },
   generation_finished(p) {
@@ -203,7 +206,7 @@ function apply(event) {
   if (event.seq > state.lastSeq + 1) {
     // Something was lost on the way: ask for everything after what we have.
     state.gaps++;
-    if (!state.replayPending) { state.replayPending = true; send({type: "replay", after: state.lastSeq}); }
+    if (!state.replayPending) { state.replayPending = true; live.send({type: "replay", after: state.lastSeq}); }
     return;
   }
   state.lastSeq = event.seq;
@@ -217,10 +220,7 @@ function apply(event) {
 function showWarning(message) {
   const shown = [...document.querySelectorAll(".launch-warning")].some((el) => el.textContent === message);
   if (shown || !message) return;
-  const box = document.createElement("div");
-  box.className = "card notice launch-warning";
-  box.textContent = message;
-  $("warnings").append(box);
+  $("warnings").append(h("div", {class: "card notice launch-warning", text: message}));
 }
 
 // The first replay is in: from now on the page shows the events' picture, and updates live.
@@ -232,29 +232,30 @@ function catchUp() {
 }
 
 // ------------------------------------------------------------------ connection
-let retry = 0;
-function send(message) {
-  if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(message));
-}
-
 function setConnection(text, kind) {
   const el = $("connection");
   el.textContent = text;
   el.className = "conn " + kind;
 }
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  const socket = state.socket = new WebSocket(`${scheme}${location.host}/ws/experiments/${boot.id}/`);
-  socket.onopen = () => {
-    state.connections++;
-    retry = 0;
-    setConnection("live", "live");
+// Every (re)connection asks for the stored events after the last one we have: the replay is how
+// this page re-reads the current state, so a reconnect never leaves it stale.
+const live = liveSocket(`/ws/experiments/${boot.id}/`, {
+  onOpen() {
+    state.socket = live.socket;
+    state.connections = live.connections;
     state.replayPending = true;
-    send({type: "replay", after: state.lastSeq});
-  };
-  socket.onmessage = (message) => {
-    const data = JSON.parse(message.data);
+    live.send({type: "replay", after: state.lastSeq});
+  },
+  onState(connection) {
+    if (connection === "live") setConnection("live", "live");
+    else if (connection === "reconnecting") setConnection("reconnecting…", "down");
+    else if (connection === "refused") {
+      setConnection("not allowed", "down");
+      if (state.connections) $("actions").hidden = true;  // access ended while watching (removed from the team)
+    }
+  },
+  onMessage(data) {
     if (data.kind === "event") apply(data);
     else if (data.kind === "replayed") { state.replayPending = false; catchUp(); }
     else if (data.kind === "access") {  // the user's role in the team changed while watching
@@ -262,35 +263,24 @@ function connect() {
       const inject = $("inject-form");
       if (inject && !data.can_change) inject.hidden = true;
     }
-  };
-  socket.onclose = (event) => {
-    if (event.code === 4403 || event.code === 4404) {
-      setConnection("not allowed", "down");
-      if (state.connections) $("actions").hidden = true;  // access ended while watching (removed from the team)
-      return;
-    }
-    setConnection("reconnecting…", "down");
-    retry = Math.min(retry + 1, 5);
-    setTimeout(connect, 500 * 2 ** (retry - 1));
-  };
-}
+  },
+});
+state.socket = live.socket;
 
 // Buttons: the API, so the page stays; the status event brings the change to every viewer.
 document.querySelectorAll("#actions form").forEach((form) => {
-  form.addEventListener("submit", (e) => {
+  form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const action = form.querySelector("button").dataset.action;
-    const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-    fetch(`/api/experiments/${boot.id}/${action}/`, {method: "POST", credentials: "same-origin",
-                                                      headers: {"X-CSRFToken": token, "Accept": "application/json"}})
-      .then((r) => r.json().then((body) => ({ok: r.ok, body})))
-      .then(({ok, body}) => {
-        const box = $("action-error");
-        box.hidden = ok;
-        if (!ok) box.textContent = body.detail || JSON.stringify(body);
-      });
+    const box = $("action-error");
+    try {
+      await postJSON(`/api/experiments/${boot.id}/${action}/`);
+      box.hidden = true;
+    } catch (error) {
+      box.hidden = false;
+      box.textContent = error.message;
+    }
   });
 });
 
 document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", charts) : charts();
-connect();

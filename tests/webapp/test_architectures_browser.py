@@ -44,13 +44,13 @@ def signed_in_page(browser, site, user):
 
 def wait_checked(page, after: int = 0):
     """Until the server has answered a check made after `after` answers, and nothing is pending."""
-    wait_for_js(page, f"window.editor && window.editor.checks > {after} && !window.editor.validator.pending")
+    wait_for_js(page, f"window.__studioTest.editor && window.__studioTest.editor.checks > {after} && !window.__studioTest.editor.validator.pending")
 
 
 def drag(page, source: str, target: str):
     """Mouse-drag from one drawn node to another (in draw mode that draws an edge)."""
     box = page.locator("#graph").bounding_box()
-    points = page.evaluate(f"""() => [cy.getElementById({source!r}).renderedPosition(), cy.getElementById({target!r}).renderedPosition()]""")
+    points = page.evaluate(f"""() => [__studioTest.cy.getElementById({source!r}).renderedPosition(), __studioTest.cy.getElementById({target!r}).renderedPosition()]""")
     (x0, y0), (x1, y1) = [(box["x"] + p["x"], box["y"] + p["y"]) for p in points]
     page.mouse.move(x0, y0)
     page.mouse.down()
@@ -70,11 +70,11 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         wait_checked(page)
         spec = get_preset("assemblenet-50").to_dict()
         drawn = page.evaluate("""() => ({
-            nodes: cy.nodes('.spec-node').map(n => n.id()).sort(),
-            inputs: cy.nodes('.input').map(n => n.id()),
-            edges: cy.edges('.spec-edge').map(e => [e.data('source'), e.data('target')]),
-            fused: cy.edges('.spec-edge.fused').map(e => [e.data('weight'), e.numericStyle('width'), e.hasClass('frozen')]),
-            valid: editor.report.valid, params: document.querySelector('[data-total=params]').textContent,
+            nodes: __studioTest.cy.nodes('.spec-node').map(n => n.id()).sort(),
+            inputs: __studioTest.cy.nodes('.input').map(n => n.id()),
+            edges: __studioTest.cy.edges('.spec-edge').map(e => [e.data('source'), e.data('target')]),
+            fused: __studioTest.cy.edges('.spec-edge.fused').map(e => [e.data('weight'), e.numericStyle('width'), e.hasClass('frozen')]),
+            valid: __studioTest.editor.report.valid, params: document.querySelector('[data-total=params]').textContent,
         })""")
         assert drawn["nodes"] == sorted(n["id"] for n in spec["nodes"])
         assert drawn["inputs"] == [s["id"] for s in spec["inputs"]]
@@ -87,30 +87,30 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert all(a[1] < b[1] for a, b in zip(fused, fused[1:]) if a[0] < b[0])
 
         # Draw an edge by dragging from stem n0 to the level-2 block n13; nothing else moves (stable layout).
-        where = "() => Object.fromEntries(cy.nodes('.spec-node, .input').map(n => [n.id(), n.position()]))"
+        where = "() => Object.fromEntries(__studioTest.cy.nodes('.spec-node, .input').map(n => [n.id(), n.position()]))"
         before = page.evaluate(where)
-        checks = page.evaluate("editor.checks")
+        checks = page.evaluate("__studioTest.editor.checks")
         page.click("#draw-mode")
         drag(page, "n0", "n13")
-        wait_for_js(page, "cy.getElementById('e:n0->n13').nonempty()")
+        wait_for_js(page, "__studioTest.cy.getElementById('e:n0->n13').nonempty()")
         wait_checked(page, checks)
-        assert page.evaluate("editor.stack.spec.edges.some(e => e.source === 'n0' && e.target === 'n13')")
-        assert page.evaluate("editor.report.valid")
+        assert page.evaluate("__studioTest.editor.stack.spec.edges.some(e => e.source === 'n0' && e.target === 'n13')")
+        assert page.evaluate("__studioTest.editor.report.valid")
         assert page.evaluate(where) == before
         page.click("#draw-mode")  # back to moving and selecting
 
         # A temporal dilation: the server's answer relabels the node; dilation costs nothing, so the totals stay.
         macs_before = page.text_content("[data-total=macs]")
-        page.evaluate("cy.getElementById('n5').select()")
-        checks = page.evaluate("editor.checks")
+        page.evaluate("__studioTest.cy.getElementById('n5').select()")
+        checks = page.evaluate("__studioTest.editor.checks")
         page.fill("#attr-temporal_dilation", "2")
         page.press("#attr-temporal_dilation", "Tab")
         wait_checked(page, checks)
-        assert "d2" in page.evaluate("cy.getElementById('n5').data('label')")
+        assert "d2" in page.evaluate("__studioTest.cy.getElementById('n5').data('label')")
         assert page.text_content("[data-total=macs]") == macs_before
         # Its width does cost: parameters and multiply-adds update, and so does the side panel.
         params_before = page.text_content("[data-total=params]")
-        checks = page.evaluate("editor.checks")
+        checks = page.evaluate("__studioTest.editor.checks")
         page.fill("#attr-filters", "64")
         page.press("#attr-filters", "Tab")
         wait_checked(page, checks)
@@ -119,29 +119,29 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert page.text_content(".out-shape") == "256×32×56²"
 
         # A cycle: level-3 n14 back into n4. The error sits on that edge and in the list.
-        checks = page.evaluate("editor.checks")
+        checks = page.evaluate("__studioTest.editor.checks")
         page.click("#draw-mode")
         drag(page, "n14", "n4")
         page.click("#draw-mode")
         wait_checked(page, checks)
-        state = page.evaluate("""() => ({valid: editor.report.valid, onEdge: cy.getElementById('e:n14->n4').hasClass('problem'),
+        state = page.evaluate("""() => ({valid: __studioTest.editor.report.valid, onEdge: __studioTest.cy.getElementById('e:n14->n4').hasClass('problem'),
                                          listed: [...document.querySelectorAll('#problem-list li')].map(li => li.textContent),
                                          save: document.getElementById('save').disabled})""")
         assert not state["valid"] and state["onEdge"] and state["save"]
         assert any("n14->n4 closes a cycle" in text for text in state["listed"])
 
         # Undo (Ctrl+Z): the edge is gone, and with it the error.
-        checks = page.evaluate("editor.checks")
+        checks = page.evaluate("__studioTest.editor.checks")
         page.locator("#graph").click(position={"x": 5, "y": 5})
         page.keyboard.press("Control+z")
         wait_checked(page, checks)
-        assert page.evaluate("cy.getElementById('e:n14->n4').empty() && cy.elements('.problem').empty() && editor.report.valid")
+        assert page.evaluate("__studioTest.cy.getElementById('e:n14->n4').empty() && __studioTest.cy.elements('.problem').empty() && __studioTest.editor.report.valid")
         # Redo and undo again via the buttons.
         page.click("#redo")
-        wait_for_js(page, "cy.getElementById('e:n14->n4').nonempty()")
+        wait_for_js(page, "__studioTest.cy.getElementById('e:n14->n4').nonempty()")
         page.click("#undo")
-        wait_for_js(page, "cy.getElementById('e:n14->n4').empty()")
-        wait_checked(page, page.evaluate("editor.checks") - 1)
+        wait_for_js(page, "__studioTest.cy.getElementById('e:n14->n4').empty()")
+        wait_checked(page, page.evaluate("__studioTest.editor.checks") - 1)
 
         # Save: the preset forks into the team's library, then a second save is version 2.
         page.fill("#name", "my assemblenet")
@@ -154,11 +154,11 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert first.message == "n0 feeds n13; n5 dilated"
         assert any(e["source"] == "n0" and e["target"] == "n13" for e in first.spec["edges"])
         assert next(n for n in first.spec["nodes"] if n["id"] == "n5")["attrs"]["temporal_dilation"] == 2
-        page.evaluate("cy.getElementById('e:n0->n13').select()")
+        page.evaluate("__studioTest.cy.getElementById('e:n0->n13').select()")
         page.fill("#edge-weight", "0.9")
         page.press("#edge-weight", "Tab")
         page.uncheck("#edge-learnable")
-        wait_checked(page, page.evaluate("editor.checks"))
+        wait_checked(page, page.evaluate("__studioTest.editor.checks"))
         page.fill("#message", "strong frozen n0->n13")
         page.click("#save")
         wait_for_js(page, "document.getElementById('saved-link')?.textContent === 'v2'")
@@ -166,7 +166,7 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert second.parent == first
         edge = next(e for e in second.spec["edges"] if (e["source"], e["target"]) == ("n0", "n13"))
         assert (edge["weight"], edge["learnable"]) == (0.9, False)
-        png = page.evaluate("editor.drawing.png()")
+        png = page.evaluate("__studioTest.editor.drawing.png()")
         assert png.startswith("data:image/png;base64,") and len(png) > 10_000
         assert page.errors == []
         page.screenshot(path=str((SHOTS or tmp_path) / "editor-assemblenet-50.png"))
@@ -180,30 +180,30 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     page = signed_in_page(browser, site, "bob")
     page.goto(f"{site['base']}/architectures/editor/?preset=evanet-1")
     wait_checked(page)
-    assert page.evaluate("cy.getElementById('res2').isParent() && cy.getElementById('res2').children().length") == 2
-    colours = page.evaluate("[cy.getElementById('res4::b2').data('colour'), cy.getElementById('res4::b0').data('colour')]")
+    assert page.evaluate("__studioTest.cy.getElementById('res2').isParent() && __studioTest.cy.getElementById('res2').children().length") == 2
+    colours = page.evaluate("[__studioTest.cy.getElementById('res4::b2').data('colour'), __studioTest.cy.getElementById('res4::b0').data('colour')]")
     assert colours[0] != colours[1]  # iTGM and max pooling are told apart
-    page.evaluate("cy.getElementById('res2').select()")
+    page.evaluate("__studioTest.cy.getElementById('res2').select()")
     params = page.text_content("[data-total=params]")
-    checks = page.evaluate("editor.checks")
+    checks = page.evaluate("__studioTest.editor.checks")
     page.click("#add-branch")
     wait_checked(page, checks)
-    assert page.evaluate("cy.getElementById('res2').children().length") == 3
+    assert page.evaluate("__studioTest.cy.getElementById('res2').children().length") == 3
     assert page.text_content("[data-total=params]") != params
-    page.evaluate("cy.getElementById('res2::b2').select()")
-    checks = page.evaluate("editor.checks")
+    page.evaluate("__studioTest.cy.getElementById('res2::b2').select()")
+    checks = page.evaluate("__studioTest.editor.checks")
     page.select_option("#attr-kind", "conv")
     page.fill("#attr-temporal_kernel", "4")  # even: EvaNet temporal sizes are odd
     page.press("#attr-temporal_kernel", "Tab")
-    wait_for_js(page, "editor.report && !editor.report.valid && !editor.validator.pending")
-    assert page.evaluate("cy.getElementById('res2::b2').hasClass('problem')")
+    wait_for_js(page, "__studioTest.editor.report && !__studioTest.editor.report.valid && !__studioTest.editor.validator.pending")
+    assert page.evaluate("__studioTest.cy.getElementById('res2::b2').hasClass('problem')")
     assert "nodes[2].attrs.branches[2].temporal_kernel" in page.text_content("#problem-list")
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
-    wait_for_js(page, "cy.getElementById('res2').children().length === 2")
-    wait_checked(page, page.evaluate("editor.checks") - 1)
-    assert page.evaluate("editor.report.valid") and page.text_content("[data-total=params]") == params
+    wait_for_js(page, "__studioTest.cy.getElementById('res2').children().length === 2")
+    wait_checked(page, page.evaluate("__studioTest.editor.checks") - 1)
+    assert page.evaluate("__studioTest.editor.report.valid") and page.text_content("[data-total=params]") == params
 
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-evanet-1.png"))
     assert page.errors == []
@@ -213,42 +213,42 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     page = signed_in_page(browser, site, "bob")  # fresh pages: long-lived ones crashed under heavy machine load
     page.goto(f"{site['base']}/architectures/editor/?preset=evanet-1")
     wait_checked(page)
-    checks = page.evaluate("editor.checks")
+    checks = page.evaluate("__studioTest.editor.checks")
     page.click(".palette-item[data-type=pool3d]")
     wait_checked(page, checks)
-    assert page.evaluate("cy.getElementById('pool5').hasClass('problem') && !editor.report.valid")
+    assert page.evaluate("__studioTest.cy.getElementById('pool5').hasClass('problem') && !__studioTest.editor.report.valid")
     # Placed where it overlaps nothing already drawn.
-    assert page.evaluate("""() => { const p = cy.getElementById('pool5').position();
-        return cy.nodes('.spec-node').every(n => n.id() === 'pool5' || n.isParent() || Math.hypot(n.position().x - p.x, n.position().y - p.y) > 60); }""")
+    assert page.evaluate("""() => { const p = __studioTest.cy.getElementById('pool5').position();
+        return __studioTest.cy.nodes('.spec-node').every(n => n.id() === 'pool5' || n.isParent() || Math.hypot(n.position().x - p.x, n.position().y - p.y) > 60); }""")
     page.locator("#graph").click(position={"x": 5, "y": 5})
-    page.evaluate("cy.getElementById('pool5').select()")
-    checks = page.evaluate("editor.checks")
+    page.evaluate("__studioTest.cy.getElementById('pool5').select()")
+    checks = page.evaluate("__studioTest.editor.checks")
     page.keyboard.press("Delete")
     wait_checked(page, checks)
-    assert page.evaluate("cy.getElementById('pool5').empty() && editor.report.valid")
+    assert page.evaluate("__studioTest.cy.getElementById('pool5').empty() && __studioTest.editor.report.valid")
     # The input stream's fields: more frames cost more multiply-adds.
     macs = page.text_content("[data-total=macs]")
-    page.evaluate("cy.elements(':selected').unselect(); cy.getElementById('rgb').select()")
-    checks = page.evaluate("editor.checks")
+    page.evaluate("__studioTest.cy.elements(':selected').unselect(); __studioTest.cy.getElementById('rgb').select()")
+    checks = page.evaluate("__studioTest.editor.checks")
     page.fill("#attr-frames", "64")
     page.press("#attr-frames", "Tab")
     wait_checked(page, checks)
     assert page.text_content("[data-total=macs]") != macs
     # Colour by multiply-adds; search by name.
     page.select_option("#overlay", "macs")
-    overlay = page.evaluate("cy.nodes('.spec-node.overlay').map(n => n.data('ov'))")
+    overlay = page.evaluate("__studioTest.cy.nodes('.spec-node.overlay').map(n => n.data('ov'))")
     assert len(overlay) == 10 and max(overlay) == 1 and min(overlay) < 0.1
     page.fill("#search", "^res")
-    assert page.evaluate("cy.nodes('.spec-node.match').map(n => n.id()).sort()") == ["res2", "res3", "res4", "res5"]
+    assert page.evaluate("__studioTest.cy.nodes('.spec-node.match').map(n => n.id()).sort()") == ["res2", "res3", "res4", "res5"]
     assert page.errors == []
     page.context.close()
     for preset in ("assemblenet-plus", "tvn-1"):
         page = signed_in_page(browser, site, "bob")  # a fresh page each: long-lived pages grow heavy under load
         page.goto(f"{site['base']}/architectures/editor/?preset={preset}")
         wait_checked(page)
-        assert page.evaluate("editor.report.valid"), preset
+        assert page.evaluate("__studioTest.editor.report.valid"), preset
         if preset == "assemblenet-plus":
-            assert page.evaluate("cy.edges('.peer').length") > 0
+            assert page.evaluate("__studioTest.cy.edges('.peer').length") > 0
         page.screenshot(path=str((SHOTS or tmp_path) / f"editor-{preset}.png"))
         assert page.errors == []
         page.context.close()
@@ -264,10 +264,10 @@ def test_candidate_page_draws_and_opens_the_editor(site, browser, ready_dataset)
     candidate = Candidate.objects.create(experiment=experiment, index=0, name="c0000", spec=get_preset("tvn-small").to_dict())
     page = signed_in_page(browser, site, "bob")
     page.goto(f"{site['base']}/candidates/{candidate.pk}/")
-    wait_for_js(page, "window.viewer && window.viewer.analyzed")
-    assert page.evaluate("cy.nodes('.spec-node').length") == len(candidate.spec["nodes"])
+    wait_for_js(page, "window.__studioTest.viewer && window.__studioTest.viewer.analyzed")
+    assert page.evaluate("__studioTest.cy.nodes('.spec-node').length") == len(candidate.spec["nodes"])
     assert re.search(r"\d", page.text_content("[data-total=params]"))
     page.click("#open-editor")
     wait_checked(page)
-    assert page.evaluate("editor.boot.candidate") == candidate.pk
+    assert page.evaluate("__studioTest.editor.boot.candidate") == candidate.pk
     assert page.errors == []

@@ -22,7 +22,7 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     worker = processes.worker("w1", redis_server.url, studio_data_dir)
     page = signed_in_page(browser, site, "alice")
     page.goto(f"{site['base']}/architectures/editor/?preset=assemblenet-small")
-    wait_for_js(page, "window.editor && window.editor.checks > 0 && !window.editor.validator.pending")
+    wait_for_js(page, "window.__studioTest.editor && window.__studioTest.editor.checks > 0 && !window.__studioTest.editor.validator.pending")
     # Before saving there is nothing to evaluate: the panel says so.
     page.click("#evaluate")
     assert "Save a version first" in page.text_content("#eval-status")
@@ -33,14 +33,14 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     page.fill("#eval-steps", "8")
     page.fill("#eval-batch", "4")
     page.click("#evaluate")
-    wait_for_js(page, "['evaluated', 'failed'].includes(window.evaluation.status)", timeout=180)
+    wait_for_js(page, "['evaluated', 'failed'].includes(window.__studioTest.evaluation.status)", timeout=180)
     evaluation = Evaluation.objects.get()
     assert evaluation.status == "evaluated", (evaluation.reason, worker.output()[-3000:])
-    assert page.evaluate("window.evaluation.weightUpdates") >= 1  # pushed live while it trained
+    assert page.evaluate("window.__studioTest.evaluation.weightUpdates") >= 1  # pushed live while it trained
     assert page.text_content("#eval-accuracy") == f"{evaluation.accuracy:.3f}"
-    assert page.is_visible("#eval-result") and page.text_content("#eval-params") == str(evaluation.params)
+    assert page.is_visible("#eval-result") and page.get_attribute("#eval-params", "title") == f"{evaluation.params:,}"  # shown as "568 k", exact in the tooltip
     # The drawing carries the final learned weights on its fused edges.
-    drawn = page.evaluate("""() => cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
+    drawn = page.evaluate("""() => __studioTest.cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
     learned = {(w["source"], w["target"]): w["weight"] for w in evaluation.edge_weights}
     assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
     assert {(s, t) for s, t, _ in drawn} <= set(learned)
@@ -48,9 +48,9 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-evaluated.png"), full_page=True)
     # The version's page lists the evaluation and draws its learned weights.
     page.goto(f"{site['base']}{evaluation.version.get_absolute_url()}")
-    wait_for_js(page, "window.viewer && window.viewer.analyzed && window.viewer.learnedWeights")
+    wait_for_js(page, "window.__studioTest.viewer && window.__studioTest.viewer.analyzed && window.__studioTest.viewer.learnedWeights")
     assert page.locator(f"#evaluations tr[data-evaluation='{evaluation.pk}']").count() == 1
-    drawn = page.evaluate("""() => cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
+    drawn = page.evaluate("""() => __studioTest.cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
     assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "version-evaluated.png"), full_page=True)
@@ -75,12 +75,12 @@ def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(s
     candidate = Candidate.objects.get(experiment=experiment, status="running")
     page = signed_in_page(browser, site, "bob")
     page.goto(f"{site['base']}/candidates/{candidate.pk}/")
-    wait_for_js(page, "window.liveWeights && window.liveWeights.final", timeout=180)
-    assert page.evaluate("window.liveWeights.updates") >= 1  # it moved while training
+    wait_for_js(page, "window.__studioTest.liveWeights && window.__studioTest.liveWeights.final", timeout=180)
+    assert page.evaluate("window.__studioTest.liveWeights.updates") >= 1  # it moved while training
     candidate.refresh_from_db()
     assert candidate.status == "evaluated"
     learned = {(w["source"], w["target"]): w["weight"] for w in candidate.edge_weights}
-    drawn = page.evaluate("""() => cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
+    drawn = page.evaluate("""() => __studioTest.cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
     assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
     assert page.text_content("#live-weights") == "final learned weights"
     assert not page.errors

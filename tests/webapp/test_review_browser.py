@@ -48,39 +48,39 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     assert "sort=latency" in bob.url
     shot(bob, "leaderboard", tmp_path)
     bob.click("#pareto-link")
-    wait_for_js(bob, "window.pareto && window.pareto.chart")
+    wait_for_js(bob, "window.__studioTest.pareto && window.__studioTest.pareto.chart")
     box = bob.locator("#pareto-chart").bounding_box()
-    point = bob.evaluate("(() => { const p = window.pareto.chart.getDatasetMeta(0).data[0]; return {x: p.x, y: p.y}; })()")
+    point = bob.evaluate("(() => { const p = window.__studioTest.pareto.chart.getDatasetMeta(0).data[0]; return {x: p.x, y: p.y}; })()")
     bob.keyboard.down("Shift")
     bob.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     bob.keyboard.up("Shift")
-    wait_for_js(bob, "window.pareto.compared.length === 1")
+    wait_for_js(bob, "window.__studioTest.pareto.compared.length === 1")
     assert bob.locator("#compare-ensemble").is_hidden()  # an ensemble needs two
-    other = bob.evaluate("(() => { const p = window.pareto.chart.getDatasetMeta(0).data[1]; return {x: p.x, y: p.y}; })()")
+    other = bob.evaluate("(() => { const p = window.__studioTest.pareto.chart.getDatasetMeta(0).data[1]; return {x: p.x, y: p.y}; })()")
     bob.keyboard.down("Shift")
     bob.mouse.click(box["x"] + other["x"], box["y"] + other["y"])
     bob.keyboard.up("Shift")
-    wait_for_js(bob, "window.pareto.compared.length === 2")
+    wait_for_js(bob, "window.__studioTest.pareto.compared.length === 2")
     bob.click("#compare-ensemble")  # the parent was never trained here: refused, and the page says why
     wait_for_js(bob, "document.getElementById('ensemble-status').textContent.includes('checkpoint')")
     shot(bob, "pareto", tmp_path)
     bob.go_back()
     bob.click(f"#leaderboard a[href='/models/candidate/{child.pk}/']")
     bob.wait_for_selector("#review-badge")
-    wait_for_js(bob, "window.cy && window.cy.edges().length > 0")
+    wait_for_js(bob, "window.__studioTest.cy && window.__studioTest.cy.edges().length > 0")
     shot(bob, "model", tmp_path)
 
     bob.click("#diff-parent")
-    wait_for_js(bob, "window.diffView && window.diffView.b.cy.nodes('.diff-changed').length > 0")
-    changed = bob.evaluate("window.diffView.b.cy.nodes('.diff-changed').map((n) => n.id())")
+    wait_for_js(bob, "window.__studioTest.diffView && window.__studioTest.diffView.b.cy.nodes('.diff-changed').length > 0")
+    changed = bob.evaluate("window.__studioTest.diffView.b.cy.nodes('.diff-changed').map((n) => n.id())")
     assert changed == [child.spec["nodes"][0]["id"]]
     assert "filters" in bob.locator("#changes").inner_text()
     shot(bob, "diff", tmp_path)
 
     bob.go_back()
-    wait_for_js(bob, "window.cy && window.review")
+    wait_for_js(bob, "window.__studioTest.cy && window.__studioTest.review")
     edge = child.spec["edges"][0]
-    bob.evaluate(f"""() => {{ const e = window.cy.edges().filter((x) => x.data('source') === {edge['source']!r}
+    bob.evaluate(f"""() => {{ const e = window.__studioTest.cy.edges().filter((x) => x.data('source') === {edge['source']!r}
                                  && x.data('target') === {edge['target']!r}); e.select(); }}""")
     assert edge["source"] in bob.locator("#anchor-note").inner_text()
     bob.fill("#comment-body", "Is this edge needed?")

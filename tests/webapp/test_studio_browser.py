@@ -65,8 +65,8 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
         expect(page.locator("button[data-action=stop]")).to_be_hidden()
 
         # Lose the connection once: the page reconnects and replays what it missed.
-        page.evaluate("window.studio.socket.close()")
-        wait_for_js(page, "window.studio.connections >= 2")
+        page.evaluate("window.__studioTest.studio.socket.close()")
+        wait_for_js(page, "window.__studioTest.studio.connections >= 2")
 
         # Resume and watch it finish.
         page.click("button[data-action=resume]")
@@ -74,8 +74,8 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, s
         expect(page.locator("#status")).to_have_text("Finished", timeout=300_000)
         expect(page.locator("#progress-text")).to_have_text("4 / 4 candidates")
         state = page.evaluate("""() => ({
-            noReload: window.__noReload === true, received: window.studio.received, lastSeq: window.studio.lastSeq,
-            generations: window.studio.generations.size,
+            noReload: window.__noReload === true, received: window.__studioTest.studio.received, lastSeq: window.__studioTest.studio.lastSeq,
+            generations: window.__studioTest.studio.generations.size,
             fitnessPoints: Chart.getChart('fitness-chart').data.datasets[0].data.length,
             scatterPoints: Chart.getChart('scatter-chart').data.datasets[0].data.length,
             rows: document.querySelectorAll('#feed tbody tr').length,

@@ -73,7 +73,7 @@ def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, st
 
         # A reload: the counters start at the server's numbers and never pass through 0.
         page.reload()
-        wait_for_js(page, "window.studio && window.studio.caughtUp")
+        wait_for_js(page, "window.__studioTest.studio && window.__studioTest.studio.caughtUp")
         expect(page.locator("#count-evaluated")).to_have_text("4")
         values = page.evaluate("window.__counterValues")
         assert values and "0" not in values, values
