@@ -13,9 +13,11 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from webapp.jobs.publisher import ExperimentWeights, send
+
 from ..models import Candidate, Experiment
-from ..live import LiveWeights, group_send
-from ..progress import group_name, record_event
+from ..live import LiveWeights
+from ..progress import record_event
 from .datasets import data_dir
 from .lifecycle import locked, set_status
 from .scheduler import advance, advance_locked, build_engine, finish, queue_evaluations, release
@@ -190,8 +192,7 @@ def run_candidate(candidate_id: int, worker: str) -> str:
 def live_weights(job: Job) -> LiveWeights:
     """The candidate's learned edge weights, pushed to its experiment's viewers while it trains."""
     def send(vector: list, step: int) -> None:
-        group_send(group_name(job.experiment_id), {"type": "experiment.weights", "candidate": job.candidate_id,
-                                                   "step": step, "weights": vector})
+        send(ExperimentWeights(job.experiment_id, job.candidate_id, step, vector))
 
     return LiveWeights(job.spec, send, interval=settings.STUDIO_LIVE_WEIGHTS_INTERVAL)
 
