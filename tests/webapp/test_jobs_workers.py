@@ -7,7 +7,6 @@ child process has reported a stage, an ensemble has started scoring a member (sl
 slow_jobs_app, or it would be over before anyone could kill it)."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -20,29 +19,29 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.
 TESTS = Path(__file__).resolve().parent
 
 
-def evaluation_job(world):
+def evaluation_job(w):
     from webapp.architectures import jobs
 
-    evaluation = jobs.create_evaluation(user=world["alice"], version=world["v1"], dataset=world["dataset"], steps=60, batch_size=8)
+    evaluation = jobs.create_evaluation(user=w["alice"], version=w["v1"], dataset=w["dataset"], steps=60, batch_size=8)
     return evaluation, lambda row: row.step > 0, "evaluated"
 
 
-def ensemble_job(world):
+def ensemble_job(w):
     from webapp.review import ensembles
     from webapp.studio.models import Candidate
 
-    twin = Candidate.objects.get(pk=world["child"].pk)
+    twin = Candidate.objects.get(pk=w["child"].pk)
     twin.pk, twin.index, twin.name = None, 7, "c0007"
     twin.save()
-    ensemble = ensembles.create_ensemble(user=world["bob"], candidate_ids=[world["child"].pk, twin.pk])
+    ensemble = ensembles.create_ensemble(user=w["bob"], candidate_ids=[w["child"].pk, twin.pk])
     return ensemble, lambda row: row.stage.startswith("member"), "evaluated"
 
 
-def export_job(world):
+def export_job(w):
     from webapp.review.export_jobs import create_export
     from webapp.review.services import subject_for_candidate
 
-    export, _ = create_export(subject_for_candidate(world["child"]), world["dave"])
+    export, _ = create_export(subject_for_candidate(w["child"]), w["dave"])
     return export, lambda row: row.stage not in ("", "starting", "queued"), "ready"
 
 
@@ -65,6 +64,8 @@ def test_a_worker_killed_mid_job_redoes_it_once_and_records_it_once(kind, traine
     wait_until(lambda: rows.get().status not in ("queued", "running"), 300, f"the {kind} to finish", [again])
     row = rows.get()
     assert (row.status, row.attempt, row.claimed_by) == (finished, 2, ""), (row.reason, again.output()[-3000:])
-    # One result recorded in all (both runs of w1 write the same log), none discarded.
+    # One result recorded in all (both runs of w1 write the same log), none discarded. The task logs what
+    # it returned just after the row commits: wait for that line.
+    wait_until(lambda: "'recorded'" in again.output(), 30, "the task's result in the log", [again])
     log = again.output()
     assert log.count("'recorded'") == 1 and "'discarded'" not in log

@@ -29,11 +29,14 @@ class Heartbeat(threading.Thread):
             connection.close()
 
     def beat(self) -> None:
+        changes = self.reporter.take_changes()
         try:
-            if not beat(self.kind, self.claim, self.reporter.take_changes()):
+            if not beat(self.kind, self.claim, changes):
                 self.reporter.lost = True
         except Exception as error:  # noqa: BLE001 - a busy database now and then must not stop the job
             log.warning("heartbeat of %s %s failed: %s", self.kind.name, self.claim.job_id, error)
+            if changes:
+                self.reporter.report()  # not written: the next beat writes the latest values again
 
     def close(self) -> None:
         self.done.set()

@@ -1,9 +1,9 @@
-"""Worker life cycle: resume work after a (re)start, stop training quickly on shutdown. And the
+"""Worker life cycle of searches: resume them after a (re)start, and show every job on the workers
+page (a shutdown stops training through webapp.jobs' one flag, set by webapp.jobs.signals). And the
 sockets of a user whose membership changed are told to decide again (webapp.studio.sockets)."""
 from __future__ import annotations
 
 import logging
-import threading
 
 from celery import signals
 from django.db.models.signals import post_delete, post_save
@@ -18,9 +18,6 @@ from .sockets import publish_membership_change
 
 log = logging.getLogger("webapp.studio")
 
-# Set when this worker is asked to shut down: a candidate in training is handed back
-# (status proposed, queued again) instead of holding the shutdown for minutes.
-worker_shutting_down = threading.Event()
 
 
 @signals.worker_ready.connect
@@ -59,11 +56,6 @@ def _on_the_workers_page(kind: str, job_id: int, shown: Shown):
 
 
 show_running_with(_on_the_workers_page)  # every job of webapp.jobs shows on the workers page while it runs
-
-
-@signals.worker_shutting_down.connect
-def note_shutdown(**kwargs) -> None:
-    worker_shutting_down.set()
 
 
 @signals.worker_shutdown.connect
