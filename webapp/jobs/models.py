@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.db import models
 
 QUEUED, RUNNING, FAILED = "queued", "running", "failed"
-ACTIVE = (QUEUED, RUNNING)
 
 
 class Job(models.Model):
@@ -24,7 +23,3 @@ class Job(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE

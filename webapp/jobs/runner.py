@@ -30,7 +30,7 @@ def run_job(kind_name: str, job_id: int, worker: str, beat_seconds: float = 1.0)
             heartbeat.close()
             release(kind, taken, str(why))
             return "interrupted"
-        except Exception as error:  # noqa: BLE001 - a broken job fails itself, not the worker
+        except Exception as error:  # a broken job fails itself, not the worker
             log.exception("%s %s failed", kind.name, job_id)
             result = failure(f"{type(error).__name__}: {error}")
         finally:

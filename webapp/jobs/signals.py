@@ -16,7 +16,7 @@ def recover_jobs_at_start(sender=None, **kwargs) -> None:
     name = getattr(sender, "hostname", None)
     try:
         queued = recover_at_start(name)
-    except Exception:  # noqa: BLE001 - a worker without recovery still serves its queues
+    except Exception:  # a worker without recovery still serves its queues
         log.exception("job recovery at worker start failed")
         return
     for kind, ids in queued.items():
