@@ -1,7 +1,8 @@
 """The Celery app. Workers: `celery -A webapp worker -Q default,train --pool solo --concurrency 1`.
 
 Settings are the CELERY_* names in webapp/settings.py (JSON only, acks_late, prefetch 1,
-a long visibility timeout). Candidate evaluations go to the `train` queue, so a GPU machine
+a long visibility timeout). Candidate evaluations and the jobs of webapp.jobs (evaluations,
+ensembles, exports) go to the `train` queue, so a GPU machine
 can serve that queue alone (`-Q train`, one solo worker per GPU).
 """
 from __future__ import annotations
@@ -14,4 +15,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 app = Celery("webapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["webapp.studio", "webapp.architectures", "webapp.review"])
+app.autodiscover_tasks(["webapp.jobs", "webapp.studio"])

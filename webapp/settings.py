@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # static Swagger UI for /api/docs/
     "axes",
+    "webapp.jobs",
     "webapp.studio",
     "webapp.architectures",
     "webapp.review",
@@ -216,8 +217,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy training worker holds no second 
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates train for long
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}, "architectures.evaluate_version": {"queue": "train"},
-                      "review.evaluate_ensemble": {"queue": "train"}, "review.export_model": {"queue": "train"}}
+# Jobs of webapp.jobs (task "jobs.run") go to the queue their kind names when they are sent.
+CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -210,10 +210,12 @@ def processes(request, tmp_path):
         def __init__(self):
             self.started = []
 
-        def worker(self, name: str, redis_url: str, data_dir: Path, queues: str = "default,train") -> Process:
-            args = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", queues, "--pool", "solo", "--concurrency", "1",
+        def worker(self, name: str, redis_url: str, data_dir: Path, queues: str = "default,train", app: str = "webapp",
+                   **env) -> Process:
+            """A solo worker of ``app`` (the studio's, or a test's module that wraps it), with ``env`` added."""
+            args = [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues, "--pool", "solo", "--concurrency", "1",
                     "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
-            proc = Process(name, args, child_env(redis_url, data_dir), tmp_path / f"{name}.log").start()
+            proc = Process(name, args, child_env(redis_url, data_dir, **env), tmp_path / f"{name}.log").start()
             self.started.append(proc)
             proc.wait_for_output("ready.", timeout=60)
             return proc

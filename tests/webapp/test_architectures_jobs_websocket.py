@@ -47,8 +47,8 @@ def test_missing_and_huge_ids_look_the_same(evaluation, cookies):
 def test_state_on_connect_then_live_states_and_weights(evaluation, cookies):
     from django.db import transaction
 
-    from webapp.architectures import jobs
-    from webapp.studio.live import group_send
+    from webapp.architectures.evaluation_job import publish_state
+    from webapp.jobs.publisher import EvaluationWeights, send
 
     async def run():
         ws = socket(f"/ws/evaluations/{evaluation.pk}/", cookies["bob"])
@@ -60,8 +60,8 @@ def test_state_on_connect_then_live_states_and_weights(evaluation, cookies):
             with transaction.atomic():
                 evaluation.status, evaluation.step = "running", 2
                 evaluation.save()
-                jobs.publish(evaluation)
-            group_send(f"evaluation.{evaluation.pk}", {"type": "evaluation.weights", "step": 2, "weights": [0.5, None]})
+                publish_state(evaluation)
+            send(EvaluationWeights(evaluation.pk, 2, [0.5, None]))
 
         from asgiref.sync import sync_to_async
 
@@ -78,7 +78,7 @@ def test_state_on_connect_then_live_states_and_weights(evaluation, cookies):
 
 
 def test_experiment_socket_carries_live_weights_after_the_replay(experiment, cookies):
-    from webapp.studio.live import group_send
+    from webapp.jobs.publisher import ExperimentWeights, send
 
     async def run():
         ws = socket(f"/ws/experiments/{experiment.pk}/", cookies["alice"])
@@ -87,8 +87,7 @@ def test_experiment_socket_carries_live_weights_after_the_replay(experiment, coo
         assert (await ws.receive_json_from(timeout=5))["kind"] == "replayed"
         from asgiref.sync import sync_to_async
 
-        await sync_to_async(group_send)(f"experiment.{experiment.pk}", {"type": "experiment.weights", "candidate": 7, "step": 3,
-                                                                       "weights": [0.25]})
+        await sync_to_async(send)(ExperimentWeights(experiment.pk, 7, 3, [0.25]))
         assert await ws.receive_json_from(timeout=5) == {"kind": "weights", "candidate": 7, "step": 3, "weights": [0.25]}
         await ws.disconnect()
 
@@ -113,14 +112,15 @@ def test_watchdog_requeues_a_silent_workers_evaluation_and_leaves_a_live_one(eva
 
     from django.utils import timezone
 
-    from webapp.architectures import jobs
     from webapp.architectures.evaluations import Evaluation
+    from webapp.jobs.recovery import watchdog
 
-    Evaluation.objects.filter(pk=evaluation.pk).update(status="running", claimed_by="w9@host:1", heartbeat=timezone.now())
-    assert jobs.watchdog(evaluation.pk) == "alive"
+    Evaluation.objects.filter(pk=evaluation.pk).update(status="running", claimed_by="w9@host:1", attempt=1,
+                                                       heartbeat_at=timezone.now())
+    assert watchdog("evaluation", evaluation.pk) == "alive"
     stale = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT + 1)
-    Evaluation.objects.filter(pk=evaluation.pk).update(heartbeat=stale)
-    assert jobs.watchdog(evaluation.pk) == "requeued"
+    Evaluation.objects.filter(pk=evaluation.pk).update(heartbeat_at=stale)
+    assert watchdog("evaluation", evaluation.pk) == "requeued"
     evaluation.refresh_from_db()
     assert (evaluation.status, evaluation.claimed_by) == ("queued", "")
-    assert jobs.watchdog(evaluation.pk) == "done"
+    assert watchdog("evaluation", evaluation.pk) == "done"

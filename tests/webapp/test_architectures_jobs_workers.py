@@ -4,8 +4,9 @@
 - evaluate a saved AssembleNet version: live progress and learned edge weights arrive, and the
   result lands on the evaluation;
 - seed a version into a new search: it is trained there with its hand-edited lineage;
-- inject a version into a running search and SIGKILL the worker meanwhile: one evaluation of it;
-- a worker killed mid-evaluation: the evaluation is redone once, not twice.
+- inject a version into a running search and SIGKILL the worker meanwhile: one evaluation of it.
+A worker killed mid-evaluation (the evaluation redone once, recorded once) is in test_jobs_workers,
+with every other kind of job.
 """
 from __future__ import annotations
 
@@ -159,25 +160,6 @@ def test_inject_into_a_running_search_with_a_worker_killed_meanwhile(teams, redi
     assert injected.name in [c["id"] for c in first.candidates]
     nxt = len(candidates)
     assert first.propose(index=nxt) == second.propose(index=nxt)
-
-
-def test_a_worker_killed_mid_evaluation_redoes_it_once(teams, ready_dataset, redis_server, studio_data_dir, processes):
-    from webapp.architectures import jobs
-    from webapp.architectures.evaluations import Evaluation
-
-    version = save(teams, "tvn-small", "mine")
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
-    evaluation = jobs.create_evaluation(user=teams["alice"], version=version, dataset=ready_dataset, steps=60, batch_size=8)
-    running = Evaluation.objects.filter(pk=evaluation.pk, status="running")
-    wait_until(lambda: running.exists(), 120, "the evaluation in training", [worker])
-    time.sleep(0.5)
-    worker.kill()
-    again = processes.worker("w1", redis_server.url, studio_data_dir)
-    wait_until(lambda: Evaluation.objects.get(pk=evaluation.pk).status == "evaluated", 240, "the evaluation to finish", [again])
-    evaluation.refresh_from_db()
-    assert evaluation.attempt == 2 and [s for s, _ in evaluation.losses] == list(range(1, 61))
-    # One result recorded in all (both runs of w1 write the same log).
-    assert again.output().count("'recorded'") == 1
 
 
 def test_an_assemblenet_candidate_pushes_its_learned_weights_live(teams, flow_dataset, redis_server, studio_data_dir, processes,

@@ -1,5 +1,5 @@
-"""ONNX exports as jobs: asked for over the API (a viewer may), run by the worker's task body in a
-process of its own, the size shown before the download; two at once both work, a failed or
+"""ONNX exports as jobs: asked for over the API (a viewer may), run by the job runtime's task body in
+a process of its own, the size shown before the download; two at once both work, a failed or
 timed-out one leaves no folder behind and the next one works; a team runs a few at a time."""
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_two_exports_at_once_each_in_its_own_process_both_ready_with_their_size_
     import torch
 
     from videomodels.export import load_exported
-    from webapp.review.export_jobs import run_export
+    from webapp.jobs.runner import run_job
     from webapp.review.models import Export
 
     dave = client_for(trained["dave"])  # a viewer: reading a model is enough to export it
@@ -47,7 +47,8 @@ def test_two_exports_at_once_each_in_its_own_process_both_ready_with_their_size_
     def work(export_id):
         from django.db import connection
 
-        outcomes[export_id] = run_export(export_id, worker=f"test:{export_id}")
+        run_job("export", export_id, worker=f"test:{export_id}")
+        outcomes[export_id] = Export.objects.get(pk=export_id).status
         connection.close()
 
     threads = [threading.Thread(target=work, args=(pk,)) for pk in (first["id"], second.pk)]
@@ -79,7 +80,7 @@ def test_two_exports_at_once_each_in_its_own_process_both_ready_with_their_size_
 
 @pytest.mark.django_db
 def test_a_failed_export_leaves_nothing_behind_and_the_next_one_works(trained, client_for, studio_data_dir):
-    from webapp.review.export_jobs import run_export
+    from webapp.jobs.runner import run_job
     from webapp.review.models import Export
     from webapp.studio.models import Candidate
 
@@ -92,28 +93,30 @@ def test_a_failed_export_leaves_nothing_behind_and_the_next_one_works(trained, c
     Candidate.objects.filter(pk=child.pk).update(checkpoint=str(broken))
     code, failed = ask(client, child)
     assert code == 202
-    assert run_export(failed["id"], worker="test:1") == "failed"
+    assert run_job("export", failed["id"], worker="test:1") == "recorded"
     row = Export.objects.get(pk=failed["id"])
-    assert row.reason and row.path == "" and row.size_bytes is None
+    assert row.status == "failed" and row.reason and row.path == "" and row.size_bytes is None
     assert leftovers(studio_data_dir) == [] and not (studio_data_dir / "exports" / str(row.pk)).exists()
     assert client.get(f"/exports/{row.pk}/download/").status_code == 409
 
     Candidate.objects.filter(pk=child.pk).update(checkpoint=good)
     code, next_one = ask(client, child)
     assert code == 202 and next_one["id"] != failed["id"]
-    assert run_export(next_one["id"], worker="test:2") == "ready", Export.objects.get(pk=next_one["id"]).reason
-    assert Export.objects.get(pk=next_one["id"]).size_bytes > 1000
+    assert run_job("export", next_one["id"], worker="test:2") == "recorded"
+    done = Export.objects.get(pk=next_one["id"])
+    assert done.status == "ready" and done.size_bytes > 1000, done.reason
     assert leftovers(studio_data_dir) == []
 
 
 @pytest.mark.django_db
 def test_an_export_over_its_time_is_stopped_and_leaves_nothing(trained, client_for, studio_data_dir, settings):
-    from webapp.review.export_jobs import run_export
+    from webapp.jobs.runner import run_job
     from webapp.review.models import Export
 
     settings.STUDIO_EXPORT_TIMEOUT = 0.3
     code, row = ask(client_for(trained["bob"]), trained["child"])
-    assert run_export(row["id"], worker="test:1") == "failed"
+    assert run_job("export", row["id"], worker="test:1") == "recorded"
+    assert Export.objects.get(pk=row["id"]).status == "failed"
     assert "STUDIO_EXPORT_TIMEOUT" in Export.objects.get(pk=row["id"]).reason
     assert leftovers(studio_data_dir) == []
 

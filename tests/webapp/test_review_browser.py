@@ -105,12 +105,14 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - th
     assert dave.locator("#review-actions button").count() == 0  # a viewer reads and comments
     # ONNX is a job: the viewer starts it, a worker runs it (here the task's body, in this process), and the
     # page follows it until the file's size and its link show.
-    from webapp.review.export_jobs import human_size, run_export
+    from webapp.jobs.runner import run_job
+    from webapp.review.export_jobs import human_size
     from webapp.review.models import Export
 
     dave.click("#onnx-start")
     wait_for_js(dave, "document.querySelector('#onnx-exports tr[data-status=queued]') !== null")
-    assert run_export(Export.objects.get(subject__candidate=child).pk, worker="browser-test:1") == "ready"
+    assert run_job("export", Export.objects.get(subject__candidate=child).pk, worker="browser-test:1") == "recorded"
+    assert Export.objects.get(subject__candidate=child).status == "ready"
     wait_for_js(dave, "document.querySelector(\"#onnx-exports a[data-export='ONNX']\") !== null", timeout=30)
     size = Export.objects.get(subject__candidate=child).size_bytes
     assert human_size(size) in dave.locator("#onnx-exports").inner_text()  # the size, before the download

@@ -26,11 +26,12 @@ def post(client, url, body):
 
 
 def test_create_and_evaluate_an_ensemble(pair, client_for, django_capture_on_commit_callbacks, monkeypatch):
-    from webapp.review import ensembles
+    from webapp.jobs import queueing
+    from webapp.jobs.runner import run_job
     from webapp.review.models import Ensemble
 
     queued = []
-    monkeypatch.setattr(ensembles, "queue", queued.append)  # the broker is not what this test is about
+    monkeypatch.setattr(queueing, "dispatch", lambda *job: queued.append(job))  # the broker is not what this test is about
     members = [pair["child"].pk, pair["twin"].pk]
     assert post(client_for(pair["dave"]), "/api/ensembles/", {"members": members}).status_code == 403
     assert post(client_for(pair["charlie"]), "/api/ensembles/", {"members": members}).status_code == 400
@@ -40,9 +41,11 @@ def test_create_and_evaluate_an_ensemble(pair, client_for, django_capture_on_com
         response = post(client_for(pair["bob"]), "/api/ensembles/", {"members": members})
     assert response.status_code == 201 and response.json()["status"] == "queued"
     ensemble_id = response.json()["id"]
-    assert queued == [ensemble_id]
-    ensemble = ensembles.evaluate(ensemble_id)
-    assert ensemble.status == Ensemble.Status.EVALUATED, ensemble.error
+    assert queued == [("ensemble", ensemble_id, "train")]
+    assert run_job("ensemble", ensemble_id, worker="test:1") == "recorded"
+    ensemble = Ensemble.objects.get(pk=ensemble_id)
+    assert ensemble.status == Ensemble.Status.EVALUATED and ensemble.attempt == 1, ensemble.reason
+    assert run_job("ensemble", ensemble_id, worker="test:2") == "skipped"  # a second delivery does nothing
     # Two copies of one model: their average predicts what each does.
     same = ensemble.member_accuracy
     assert set(same) == {str(m) for m in members} and ensemble.accuracy == pytest.approx(same[str(members[0])])

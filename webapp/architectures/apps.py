@@ -8,4 +8,8 @@ class ArchitecturesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals  # noqa: F401 - evaluations left by a killed worker are queued again at start
+        from webapp.jobs.kinds import register
+
+        from .evaluation_job import EVALUATION
+
+        register(EVALUATION)  # the runtime runs, recovers and records evaluations from now on

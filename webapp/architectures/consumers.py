@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
+from webapp.jobs.publisher import evaluation_group
 from webapp.studio.sockets import TeamScopedConsumer
 
 from .evaluations import Evaluation
@@ -26,7 +27,7 @@ class EvaluationConsumer(TeamScopedConsumer):
             if self.evaluation_id <= 2**63 - 1 else None
 
     def group_for(self) -> str:
-        return f"evaluation.{self.evaluation_id}"
+        return evaluation_group(self.evaluation_id)
 
     async def joined(self, user) -> None:
         await self.send_json(await self.state(user))

@@ -1,14 +1,15 @@
 """An evaluation job: one architecture version trained and scored on one dataset with one budget.
 
 Its results (accuracy, latency, params/MACs, per-step losses, learned edge weights) live on the
-row, so the version's page and drawing read them back. Claimed by one worker at a time (claim +
-heartbeat + attempt, as candidates are): a killed worker's evaluation is redone, never recorded twice.
+row, so the version's page and drawing read them back. A job of webapp.jobs: claimed by one worker at
+a time, a killed worker's evaluation is redone, never recorded twice.
 """
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
+from webapp.jobs.models import Job
 from webapp.studio.models import Dataset, TeamScopedQuerySet
 
 
@@ -16,7 +17,7 @@ class EvaluationQuerySet(TeamScopedQuerySet):
     team_path = "version__architecture__team"
 
 
-class Evaluation(models.Model):
+class Evaluation(Job):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Training"
@@ -44,14 +45,8 @@ class Evaluation(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     edge_weights = models.JSONField(default=list, blank=True)
     seconds = models.FloatField(null=True, blank=True)
-    reason = models.TextField(blank=True)
-    # Scheduling.
-    claimed_by = models.CharField(max_length=200, blank=True)
-    attempt = models.PositiveIntegerField(default=0)
-    heartbeat = models.DateTimeField(null=True, blank=True)
+    # Scheduling (claimed_by, attempt, heartbeat_at, started_at, finished_at, reason): webapp.jobs.models.Job.
     created = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = EvaluationQuerySet.as_manager()
 
@@ -60,10 +55,6 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"evaluation {self.pk} of {self.version_id}"
-
-    @property
-    def group_name(self) -> str:
-        return f"evaluation.{self.pk}"
 
     def state(self) -> dict:
         """What a viewer is sent (small: no spec, no per-step losses beyond the last few)."""

@@ -1,20 +1,10 @@
-"""The review app's one link to the channel layer: audit entries go to ``team.<id>`` after commit.
+"""Audit entries of a team go to its activity feed (``team.<id>``) after commit.
 
 Best effort like the studio's progress events: the activity feed page reads the stored audit
 trail first and then listens, so a lost message costs nothing but liveness."""
 from __future__ import annotations
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
-log = logging.getLogger("webapp.review.activity")
-
-
-def team_group(team_id: int) -> str:
-    return f"team.{team_id}"
+from webapp.jobs.publisher import TeamActivity, send_on_commit
 
 
 def entry_message(entry) -> dict:
@@ -24,14 +14,4 @@ def entry_message(entry) -> dict:
 
 
 def publish_on_commit(entry) -> None:
-    message = entry_message(entry)
-    transaction.on_commit(lambda: publish(entry.team_id, message))
-
-
-def publish(team_id: int, message: dict) -> bool:
-    try:
-        async_to_sync(get_channel_layer().group_send)(team_group(team_id), {"type": "team.activity", "message": message})
-        return True
-    except Exception as error:  # noqa: BLE001 - the feed catches up from the stored trail
-        log.warning("could not publish activity %s of team %s: %s", message.get("id"), team_id, error)
-        return False
+    send_on_commit(TeamActivity(entry.team_id, entry_message(entry)))

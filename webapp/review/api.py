@@ -254,7 +254,7 @@ class EnsembleView(APIView):
 def ensemble_row(ensemble) -> dict:
     members = list(ensemble.members.order_by("pk").values("pk", "name", "accuracy"))
     return {"id": ensemble.pk, "name": ensemble.name, "status": ensemble.status, "accuracy": ensemble.accuracy,
-            "error": ensemble.error,
+            "error": ensemble.reason,
             "members": [{"id": m["pk"], "name": m["name"], "accuracy": m["accuracy"],
                          "accuracy_on_same_clips": (ensemble.member_accuracy or {}).get(str(m["pk"]))} for m in members]}
 

@@ -7,4 +7,10 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - worker start-up recovery of exports
+        from webapp.jobs.kinds import register
+
+        from .ensembles import ENSEMBLE
+        from .export_jobs import EXPORT
+
+        register(ENSEMBLE)  # the runtime runs, recovers and records ensembles and exports from now on
+        register(EXPORT)

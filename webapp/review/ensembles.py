@@ -1,12 +1,17 @@
 """Ensembles: several evaluated candidates whose averaged logits (EvaNet style) are scored on the
-same validation clips, as a job on the ``train`` queue. The ensemble is a reviewable model of its
-own (a Subject), shown with its accuracy beside its members'."""
+same validation clips, as a job of webapp.jobs on the ``train`` queue (claimed once, redone if its
+worker dies, recorded once). The ensemble is a reviewable model of its own (a Subject), shown with
+its accuracy beside its members'."""
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 
+from webapp.jobs.claims import queue
+from webapp.jobs.kinds import JobKind, Shown
+from webapp.jobs.reporting import Reporter
 from webapp.studio.models import Candidate
 from webapp.studio.roles import require
 from webapp.studio.services import StudioError, check_room
@@ -14,7 +19,6 @@ from webapp.studio.services import StudioError, check_room
 from .models import Ensemble
 from .services import audit, subject_for_ensemble
 
-log = logging.getLogger("webapp.review.ensembles")
 MAX_MEMBERS = 8
 
 
@@ -37,44 +41,44 @@ def create_ensemble(*, user, candidate_ids: list[int], name: str = "") -> Ensemb
         ensemble.members.set(members)
         subject = subject_for_ensemble(ensemble)
         audit(ensemble.team_id, user, "ensemble.created", subject, members=[m.pk for m in members])
-        transaction.on_commit(lambda: queue(ensemble.pk))
+        queue(ENSEMBLE, ensemble.pk)
     return ensemble
 
 
-def queue(ensemble_id: int) -> None:
-    from .tasks import evaluate_ensemble_task
+class EnsembleKind(JobKind):
+    name = "ensemble"
+    model = Ensemble
 
-    evaluate_ensemble_task.apply_async(args=[ensemble_id], queue="train")
+    def shown(self, job: Ensemble) -> Shown:
+        return Shown(f"ensemble {job.name}", reverse("model-page", args=["ensemble", job.pk]), job.team_id)
 
+    def run(self, job: Ensemble, reporter: Reporter) -> dict[str, Any]:
+        """Average the members' validation logits; the ensemble's and each member's accuracy."""
+        import torch  # the web process never loads it
 
-def evaluate(ensemble_id: int) -> Ensemble:
-    """Average the members' validation logits; record the ensemble's and each member's accuracy. Idempotent."""
-    import torch
+        from archsearch.ensemble import val_logits
 
-    from archsearch.ensemble import val_logits
-
-    ensemble = Ensemble.objects.get(pk=ensemble_id)
-    if ensemble.status == Ensemble.Status.EVALUATED:
-        return ensemble
-    Ensemble.objects.filter(pk=ensemble_id).update(status=Ensemble.Status.RUNNING)
-    members = list(ensemble.members.select_related("experiment__dataset").order_by("pk"))
-    try:
+        members = list(job.members.select_related("experiment__dataset").order_by("pk"))
         cache = members[0].experiment.dataset.cache_path
         logits, member_accuracy, targets = [], {}, None
         with torch.no_grad():
-            for member in members:
-                member_logits, member_targets = val_logits(member.checkpoint, cache)
-                targets = member_targets
+            for done, member in enumerate(members):
+                reporter.check()
+                reporter.report(stage=f"member {member.name}", progress=done / len(members))
+                member_logits, targets = val_logits(member.checkpoint, cache)
                 logits.append(member_logits)
-                member_accuracy[str(member.pk)] = float((member_logits.argmax(1) == member_targets).float().mean())
+                member_accuracy[str(member.pk)] = float((member_logits.argmax(1) == targets).float().mean())
         mean = torch.stack(logits).mean(0)
-        accuracy = float((mean.argmax(1) == targets).float().mean())
-    except Exception as error:  # noqa: BLE001 - a broken checkpoint fails this ensemble, not the worker
-        log.exception("ensemble %s failed", ensemble_id)
-        Ensemble.objects.filter(pk=ensemble_id).update(status=Ensemble.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000])
-        return Ensemble.objects.get(pk=ensemble_id)
-    with transaction.atomic():
-        Ensemble.objects.filter(pk=ensemble_id).update(status=Ensemble.Status.EVALUATED, accuracy=accuracy,
-                                                       member_accuracy=member_accuracy, error="")
-        audit(ensemble.team_id, None, "ensemble.evaluated", subject_for_ensemble(ensemble), accuracy=accuracy)
-    return Ensemble.objects.get(pk=ensemble_id)
+        return {"status": "evaluated", "accuracy": float((mean.argmax(1) == targets).float().mean()),
+                "member_accuracy": member_accuracy}
+
+    def record(self, job: Ensemble, result: dict[str, Any]) -> None:
+        if result["status"] != "evaluated":
+            job.status, job.reason, job.stage = Ensemble.Status.FAILED, result["reason"][:2000], "failed"
+            return
+        job.status, job.accuracy, job.member_accuracy = Ensemble.Status.EVALUATED, result["accuracy"], result["member_accuracy"]
+        job.reason, job.stage, job.progress = "", "evaluated", 1.0
+        audit(job.team_id, None, "ensemble.evaluated", subject_for_ensemble(job), accuracy=job.accuracy)
+
+
+ENSEMBLE = EnsembleKind()

@@ -3,9 +3,9 @@
 torch.onnx's exporter keeps process-wide state, so exports that share a process (request threads,
 or one worker's successive tasks) can break each other and every later one. Here each export runs
 in a child process (``python -m videomodels.export.job``) that dies with whatever it did, and a
-worker process runs one at a time. The job follows the evaluations' protocol
-(webapp.architectures.jobs): claimed under a row lock (status running, the worker's name,
-attempt + 1), a heartbeat while the child works, the result recorded only while the claim holds.
+worker process runs one at a time. An export is a job of webapp.jobs: claimed by one worker,
+its stage and progress written with the heartbeat while the child works, the result recorded
+once, only while the claim holds; redone if its worker dies.
 
 The child writes into a folder of its own under ``<data>/exports/``; only a finished, verified file
 is moved to the export's folder and its size recorded, so the page shows the size before anyone
@@ -15,28 +15,28 @@ export leaves nothing behind, and the next one starts clean in a fresh process.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
 
+from webapp.jobs.claims import queue
+from webapp.jobs.kinds import JobKind, Shown
+from webapp.jobs.reporting import Interrupted, Reporter
 from webapp.studio.models import Candidate
 from webapp.studio.roles import require
 from webapp.studio.services import LimitError, StudioError, data_dir
-from webapp.studio.services.worker import Heartbeat
 
 from .models import Export, Subject
 
-log = logging.getLogger("webapp.review.exports")
 Status = Export.Status
 MARK = "@@export "
 _one_at_a_time = threading.Lock()  # per worker process, whatever its pool
@@ -83,69 +83,61 @@ def create_export(subject: Subject, user, fmt: str = "onnx") -> tuple[Export, bo
         c = subject.candidate
         export = Export.objects.create(subject=subject, format=fmt, created_by=user, stage="queued",
                                        filename=filename_for(f"{c.experiment.name} · {c.name}") + ".onnx")
-        queue_export(export.pk)
+        queue(EXPORT, export.pk)
     return export, True
 
 
-def queue_export(export_id: int) -> None:
-    from .tasks import export_model_task
-
-    transaction.on_commit(lambda: export_model_task.apply_async(args=[export_id], queue="train"))
-
-
 # ---------------------------------------------------------------------- running one
-def claim(export_id: int, worker: str) -> Export | None:
-    with transaction.atomic():
-        export = Export.objects.select_for_update().select_related("subject__candidate__experiment__dataset").filter(
-            pk=export_id).first()
-        if export is None or export.status not in Export.ACTIVE:
-            return None
-        fresh = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT)
-        if export.status == Status.RUNNING and export.claimed_by != worker and export.heartbeat and export.heartbeat > fresh:
-            return None  # a live worker has it (a duplicated message)
-        export.status, export.claimed_by, export.attempt = Status.RUNNING, worker, export.attempt + 1
-        export.heartbeat, export.stage, export.progress = timezone.now(), "starting", 0.0
-        export.save(update_fields=["status", "claimed_by", "attempt", "heartbeat", "stage", "progress"])
-        return export
+def work_dir(export: Export, attempt: int) -> Path:
+    """Where one attempt's child writes (removed whatever happens)."""
+    return exports_dir() / f"{export.pk}.attempt{attempt}"
 
 
-def _held(export: Export):
-    return Export.objects.filter(pk=export.pk, status=Status.RUNNING, claimed_by=export.claimed_by, attempt=export.attempt)
+class ExportKind(JobKind):
+    name = "export"
+    model = Export
+
+    def shown(self, job: Export) -> Shown:
+        candidate = job.subject.candidate
+        return Shown(f"ONNX export of {candidate.experiment.name} · {candidate.name}",
+                     reverse("model-export-job", args=["candidate", candidate.pk]), job.subject.team_id)
+
+    def run(self, job: Export, reporter: Reporter) -> dict[str, Any]:
+        """The child's last protocol message ({"done"}, {"refused"} or {"error"})."""
+        with _one_at_a_time:
+            return _export_in_child(job, work_dir(job, job.attempt), reporter)
+
+    def record(self, job: Export, result: dict[str, Any]) -> None:
+        """A finished file moves to the export's own folder; anything else fails the export."""
+        done = result.get("done")
+        produced = work_dir(job, job.attempt) / job.filename
+        if done and produced.is_file():
+            final = exports_dir() / str(job.pk)
+            shutil.rmtree(final, ignore_errors=True)
+            final.mkdir(parents=True, mode=0o700)
+            os.replace(produced, final / job.filename)
+            job.status, job.stage, job.progress = Status.READY, "ready", 1.0
+            job.path, job.size_bytes = str(final / job.filename), (final / job.filename).stat().st_size
+            job.report = {k: done.get(k) for k in ("opset", "max_abs_diff", "max_rel_diff", "export_seconds", "batch_sizes")}
+            job.reason = ""
+            return
+        job.status, job.stage = Status.FAILED, "failed"
+        job.reason = failure_reason(result)[:2000]
+
+    def clean_up(self, job: Export, attempt: int) -> None:
+        shutil.rmtree(work_dir(job, attempt), ignore_errors=True)  # whatever happened, no half-written folder stays
 
 
-class ExportWatch(Heartbeat):
-    """Reports the child's latest stage and progress with a heartbeat (one small update per interval)."""
-
-    def __init__(self, export: Export, interval: float = 1.0):
-        super().__init__(f"export-{export.pk}", interval)
-        self.export = export
-        self.stage, self.progress = "starting", 0.0
-        self.lost = False
-
-    def beat(self) -> None:
-        try:
-            updated = _held(self.export).update(heartbeat=timezone.now(), stage=self.stage[:100], progress=self.progress)
-            self.lost = self.lost or not updated
-        except Exception as error:  # noqa: BLE001 - a busy database now and then must not stop the export
-            log.warning("heartbeat of export %s failed: %s", self.export.pk, error)
+def failure_reason(result: dict[str, Any]) -> str:
+    refused = result.get("refused")
+    if refused:
+        return (f"ONNX export refused ({refused.get('stage')}" + (f": op {refused['op']}" if refused.get("op") else "")
+                + f"): {refused.get('reason')}")
+    return str(result.get("error") or result.get("reason") or "the export produced no file")
 
 
-def run_export(export_id: int, worker: str) -> str:
-    """The task's body: claim, export in a child process, record. Returns what happened."""
-    export = claim(export_id, worker)
-    if export is None:
-        return "skipped"
-    with _one_at_a_time:
-        work = exports_dir() / f"{export.pk}.attempt{export.attempt}"
-        try:
-            outcome = _export_in_child(export, work)
-            return record(export, outcome, work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)  # whatever happened, no half-written folder stays
-
-
-def _export_in_child(export: Export, work: Path) -> dict:
-    """Run the child; its last protocol message ({"done"}, {"refused"} or {"error"})."""
+def _export_in_child(export: Export, work: Path, reporter: Reporter) -> dict:
+    """Run the child; its last protocol message. Its stages go to the reporter (written with the heartbeat)."""
     candidate = export.subject.candidate
     source = training_checkpoint(candidate)
     if source is None:
@@ -155,8 +147,6 @@ def _export_in_child(export: Export, work: Path) -> dict:
     job = {"checkpoint": str(source), "out": str(work / export.filename),
            "class_names": list(candidate.experiment.dataset.class_names or []) or None,
            "metadata": {"candidate": candidate.name, "experiment": candidate.experiment.name, "accuracy": candidate.accuracy}}
-    watch = ExportWatch(export)
-    watch.start()
     last: dict = {}
     with open(work / "stderr.log", "wb") as errors:
         # From the project's root, so the child runs this checkout's videomodels (paths in the job are absolute).
@@ -175,18 +165,17 @@ def _export_in_child(export: Export, work: Path) -> dict:
                 except ValueError:
                     continue
                 if "stage" in message:
-                    watch.stage, watch.progress = str(message["stage"]), float(message.get("progress") or 0.0)
+                    reporter.report(stage=str(message["stage"])[:100], progress=float(message.get("progress") or 0.0))
                 else:
                     last = message
-                if watch.lost:
+                if reporter.lost:
                     _kill(child)
             code = child.wait()
         finally:
             timer.cancel()
             _kill(child)
-            watch.close()
-    if watch.lost:
-        return {"lost": True}
+    if reporter.lost:
+        raise Interrupted("another worker took this export over")  # nothing of this attempt is recorded
     if not last:
         tail = (work / "stderr.log").read_bytes()[-1500:].decode("utf-8", "replace").strip()
         timed_out = code in (-signal.SIGKILL, -signal.SIGTERM)
@@ -204,55 +193,11 @@ def _kill(child: subprocess.Popen) -> None:
         child.wait()
 
 
-def record(export: Export, outcome: dict, work: Path) -> str:
-    """The outcome on the row, if the claim still holds; a finished file moves to the export's own folder."""
-    final = exports_dir() / str(export.pk)
-    with transaction.atomic():
-        row = _held(export).select_for_update().first()
-        if row is None or outcome.get("lost"):
-            log.info("export %s: attempt %s discarded (claim lost)", export.pk, export.attempt)
-            return "discarded"
-        row.claimed_by, row.finished_at = "", timezone.now()
-        done = outcome.get("done")
-        produced = work / export.filename
-        if done and produced.is_file():
-            shutil.rmtree(final, ignore_errors=True)
-            final.mkdir(parents=True, mode=0o700)
-            os.replace(produced, final / export.filename)
-            row.status, row.stage, row.progress = Status.READY, "ready", 1.0
-            row.path, row.size_bytes = str(final / export.filename), (final / export.filename).stat().st_size
-            row.report = {k: done.get(k) for k in ("opset", "max_abs_diff", "max_rel_diff", "export_seconds", "batch_sizes")}
-            row.reason = ""
-        else:
-            refused = outcome.get("refused")
-            row.status, row.stage = Status.FAILED, "failed"
-            row.reason = (f"ONNX export refused ({refused.get('stage')}" + (f": op {refused['op']}" if refused.get("op") else "")
-                          + f"): {refused.get('reason')}") if refused else str(outcome.get("error") or "the export produced no file")
-            row.reason = row.reason[:2000]
-        row.save()
-        return row.status
-
-
-def recover_exports(worker_name: str | None = None) -> list[int]:
-    """At a worker's start: exports it (or a silent worker) left running go back to queued; every queued one
-    is queued again. Returns the ids queued."""
-    limit = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT)
-    with transaction.atomic():
-        for export in Export.objects.select_for_update().filter(status=Status.RUNNING):
-            mine = bool(worker_name) and export.claimed_by.startswith(f"{worker_name}:")
-            if mine or (export.heartbeat and export.heartbeat < limit):
-                export.status, export.claimed_by, export.stage = Status.QUEUED, "", "queued again (its worker stopped)"
-                export.save(update_fields=["status", "claimed_by", "stage"])
-        ids = list(Export.objects.filter(status=Status.QUEUED).values_list("pk", flat=True))
-        for pk in ids:
-            queue_export(pk)
-    return ids
+EXPORT = ExportKind()
 
 
 def export_row(export: Export) -> dict:
     """What the page and the API show of an export: where it is, and its size before the download."""
-    from django.urls import reverse
-
     ready = export.status == Status.READY
     return {"id": export.pk, "format": export.format, "status": export.status, "status_label": export.get_status_display(),
             "stage": export.stage, "progress": round(export.progress, 3), "filename": export.filename,

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from webapp.architectures.models import ArchitectureVersion
+from webapp.jobs.models import Job
 from webapp.studio.models import Candidate, Membership, Team, TeamScopedQuerySet
 
 
@@ -116,8 +117,9 @@ class EnsembleQuerySet(TeamScopedQuerySet):
     pass
 
 
-class Ensemble(models.Model):
-    """Several candidates whose averaged logits are evaluated together (a job on the train queue)."""
+class Ensemble(Job):
+    """Several candidates whose averaged logits are evaluated together (a job of webapp.jobs; ``reason`` says
+    why one failed)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -131,7 +133,6 @@ class Ensemble(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     accuracy = models.FloatField(null=True, blank=True)
     member_accuracy = models.JSONField(default=dict, blank=True)  # candidate id -> accuracy on the same clips
-    error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
 
@@ -241,8 +242,8 @@ class ExportQuerySet(TeamScopedQuerySet):
     team_path = "subject__team"
 
 
-class Export(models.Model):
-    """An ONNX export of an evaluated candidate, made by a job in a process of its own (webapp.review.exports).
+class Export(Job):
+    """An ONNX export of an evaluated candidate, made by a job in a process of its own (webapp.review.export_jobs).
 
     The row says where it is (stage, progress) and, once ready, how big the file is before anyone
     downloads it; a failed export keeps its reason and no file."""
@@ -258,19 +259,12 @@ class Export(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=10, choices=[("onnx", "ONNX")], default="onnx")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    stage = models.CharField(max_length=100, blank=True)
-    progress = models.FloatField(default=0.0)
     filename = models.CharField(max_length=200)
     path = models.CharField(max_length=1000, blank=True, help_text="the finished file, inside the studio's data folder")
     size_bytes = models.BigIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True, help_text="opset, largest difference from PyTorch, seconds")
-    reason = models.TextField(blank=True, help_text="why it failed (the op that cannot export, where known)")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    claimed_by = models.CharField(max_length=200, blank=True)
-    attempt = models.PositiveIntegerField(default=0)
-    heartbeat = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExportQuerySet.as_manager()
 

@@ -115,8 +115,8 @@ def model_view(subject: Subject) -> ModelView:
     facts = [("Status", e.get_status_display()), ("Ensemble accuracy (averaged logits)", _rounded(e.accuracy, 4)),
              *((f"Member {m.experiment.name}/{m.name}", f"{_rounded(same_clips.get(str(m.pk)), 4)} on the same clips")
                for m in e.members.select_related("experiment").order_by("pk"))]
-    if e.error:
-        facts.append(("Error", e.error))
+    if e.reason:
+        facts.append(("Error", e.reason))
     return ModelView(subject, f"Ensemble {e.name}", "", None, None, "", None, facts, {})
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
+from webapp.jobs.publisher import experiment_group
+
 from .models import Event, Experiment
-from .progress import group_name
 from .sockets import TeamScopedConsumer
 
 REPLAY_CHUNK = 500
@@ -29,7 +30,7 @@ class ExperimentConsumer(TeamScopedConsumer):
         self.last_sent: int | None = None  # None until the client asks for its replay
 
     def group_for(self) -> str:
-        return group_name(self.experiment_id)
+        return experiment_group(self.experiment_id)
 
     def target(self):
         return Experiment.objects.filter(pk=self.experiment_id).first() if self.experiment_id <= 2**63 - 1 else None

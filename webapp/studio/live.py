@@ -12,9 +12,6 @@ import logging
 import time
 from typing import Any, Callable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
 log = logging.getLogger("webapp.studio.live")
 
 
@@ -46,12 +43,3 @@ class LiveWeights:
         except Exception as error:  # noqa: BLE001 - a viewer's courtesy must never stop training
             log.warning("live weights not sent: %s", error)
 
-
-def group_send(group: str, message: dict) -> bool:
-    """Send one ephemeral message to a group; never raises."""
-    try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
-        return True
-    except Exception as error:  # noqa: BLE001
-        log.warning("could not send to %s: %s", group, error)
-        return False

@@ -197,10 +197,6 @@ class Experiment(models.Model):
         """Trained candidates the search runs to: population x (rounds + 1)."""
         return int(self.config["population"]) * (int(self.config["rounds"]) + 1)
 
-    @property
-    def group_name(self) -> str:
-        return f"experiment.{self.pk}"
-
     def running_seconds(self, now=None) -> float:
         seconds = self.active_seconds
         if self.resumed_at is not None:

@@ -1,28 +1,21 @@
-"""The one place that talks to the channel layer.
+"""Stored events of a search.
 
 Events are stored first, with the experiment's next sequence number (the caller holds the
 experiment's row lock), and published to the group ``experiment.<id>`` only after the
-transaction commits: a browser never hears of a ``seq`` it cannot read back. Publishing is
-best effort (channel layers deliver at most once); clients fill gaps by replaying from the
-database, so a failed publish loses nothing.
+transaction commits: a browser never hears of a ``seq`` it cannot read back. Publishing goes
+through webapp.jobs.publisher and is best effort (channel layers deliver at most once); clients
+fill gaps by replaying from the database, so a failed publish loses nothing.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.jobs.publisher import ExperimentEvent, send
+
 from .models import Event, Experiment
-
-log = logging.getLogger("webapp.studio.progress")
-
-
-def group_name(experiment_id: int) -> str:
-    return f"experiment.{experiment_id}"
 
 
 def record_event(experiment: Experiment, type: str, payload: dict[str, Any]) -> Event:
@@ -39,11 +32,5 @@ def record_event(experiment: Experiment, type: str, payload: dict[str, Any]) -> 
 
 
 def publish(experiment_id: int, message: dict[str, Any]) -> bool:
-    """Send one stored event to the experiment's viewers; never raises."""
-    try:
-        layer = get_channel_layer()
-        async_to_sync(layer.group_send)(group_name(experiment_id), {"type": "experiment.event", "seq": message["seq"], "event": message})
-        return True
-    except Exception as error:  # noqa: BLE001 - viewers catch up by replay; the search must go on
-        log.warning("could not publish event %s of experiment %s: %s", message.get("seq"), experiment_id, error)
-        return False
+    """Send one stored event to the experiment's viewers; never raises (viewers catch up by replay)."""
+    return send(ExperimentEvent(experiment_id, message["seq"], message))

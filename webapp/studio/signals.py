@@ -1,22 +1,23 @@
-"""Worker life cycle: resume work after a (re)start, stop training quickly on shutdown. And the
+"""Worker life cycle of searches: resume them after a (re)start, and show every job on the workers
+page (a shutdown stops training through webapp.jobs' one flag, set by webapp.jobs.signals). And the
 sockets of a user whose membership changed are told to decide again (webapp.studio.sockets)."""
 from __future__ import annotations
 
 import logging
-import threading
 
 from celery import signals
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from webapp.jobs.kinds import Shown
+from webapp.jobs.shown import show_running_with
+
 from .models import Membership
+from .services import workers
 from .sockets import publish_membership_change
 
 log = logging.getLogger("webapp.studio")
 
-# Set when this worker is asked to shut down: a candidate in training is handed back
-# (status proposed, queued again) instead of holding the shutdown for minutes.
-worker_shutting_down = threading.Event()
 
 
 @signals.worker_ready.connect
@@ -36,8 +37,6 @@ def resume_after_start(sender=None, **kwargs) -> None:
 @signals.worker_ready.connect
 def report_for_duty(sender=None, **kwargs) -> None:
     """Start the record the workers page reads (device, busy or idle, what it trains)."""
-    from .services import workers
-
     name = getattr(sender, "hostname", None) or "worker"
     try:
         workers.start_beacon(name, _queues(sender))
@@ -52,15 +51,15 @@ def _queues(consumer) -> list[str]:
         return sorted(getattr(getattr(getattr(consumer, "app", None), "amqp", None), "queues", {}) or [])
 
 
-@signals.worker_shutting_down.connect
-def note_shutdown(**kwargs) -> None:
-    worker_shutting_down.set()
+def _on_the_workers_page(kind: str, job_id: int, shown: Shown):
+    return workers.training(kind, job_id, team=shown.team_id, label=shown.title, url=shown.url)
+
+
+show_running_with(_on_the_workers_page)  # every job of webapp.jobs shows on the workers page while it runs
 
 
 @signals.worker_shutdown.connect
 def leave_the_list(**kwargs) -> None:
-    from .services import workers
-
     workers.stop_beacon()
 
 

@@ -17,38 +17,22 @@ who can no longer read it. Subclasses say what is watched (``target``) and which
 """
 from __future__ import annotations
 
-import logging
-
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
-from django.db import transaction
 
 from webapp.apikit.parsers import BodyError, loads_checked
+from webapp.jobs.publisher import MembershipChanged, send_on_commit, user_group
 
 from .roles import Decision, can, decide
 
 FORBIDDEN = 4403
 NOT_FOUND = 4404
-log = logging.getLogger("webapp.studio.sockets")
-
-
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
 
 
 def publish_membership_change(user_id: int, team_id: int) -> None:
     """Tell the user's open sockets, after the transaction commits, that their roles changed. Best effort:
     a socket that misses it keeps only what it could read at the time it last decided."""
-
-    def send():
-        try:
-            async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": "membership.changed", "team": team_id})
-        except Exception as error:  # noqa: BLE001 - the change itself is committed; a lost notice is the layer's
-            log.warning("could not tell user %s's sockets about team %s: %s", user_id, team_id, error)
-
-    transaction.on_commit(send)
+    send_on_commit(MembershipChanged(user_id, team_id))
 
 
 class TeamScopedConsumer(AsyncJsonWebsocketConsumer):

@@ -13,9 +13,12 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from webapp.jobs.publisher import ExperimentWeights, send
+from webapp.jobs.reporting import worker_shutting_down
+
 from ..models import Candidate, Experiment
-from ..live import LiveWeights, group_send
-from ..progress import group_name, record_event
+from ..live import LiveWeights
+from ..progress import record_event
 from .datasets import data_dir
 from .lifecycle import locked, set_status
 from .scheduler import advance, advance_locked, build_engine, finish, queue_evaluations, release
@@ -87,7 +90,7 @@ def claim(candidate_id: int, worker: str) -> Job | None:
 
 class Heartbeat(threading.Thread):
     """A thread that calls ``beat()`` every ``interval`` seconds while a job trains, on its own
-    database connection, until ``close()``. Candidates and architecture evaluations both use it."""
+    database connection, until ``close()``. (Jobs of webapp.jobs have that runtime's own.)"""
 
     def __init__(self, name: str, interval: float):
         super().__init__(name=name, daemon=True)
@@ -141,8 +144,6 @@ class Watch(Heartbeat):
             self.reason = f"experiment {status}"
 
     def _maybe_stop(self, *args: Any) -> None:
-        from ..signals import worker_shutting_down
-
         if worker_shutting_down.is_set():
             raise Interrupted("worker shutting down")
         if self.reason:
@@ -189,11 +190,10 @@ def run_candidate(candidate_id: int, worker: str) -> str:
 
 def live_weights(job: Job) -> LiveWeights:
     """The candidate's learned edge weights, pushed to its experiment's viewers while it trains."""
-    def send(vector: list, step: int) -> None:
-        group_send(group_name(job.experiment_id), {"type": "experiment.weights", "candidate": job.candidate_id,
-                                                   "step": step, "weights": vector})
+    def push(vector: list, step: int) -> None:
+        send(ExperimentWeights(job.experiment_id, job.candidate_id, step, vector))
 
-    return LiveWeights(job.spec, send, interval=settings.STUDIO_LIVE_WEIGHTS_INTERVAL)
+    return LiveWeights(job.spec, push, interval=settings.STUDIO_LIVE_WEIGHTS_INTERVAL)
 
 
 def _holds(candidate: Candidate, job: Job) -> bool:
@@ -202,8 +202,6 @@ def _holds(candidate: Candidate, job: Job) -> bool:
 
 def interrupt(job: Job, why: str) -> None:
     """Training stopped early: the candidate goes back to proposed (or failed when cancelled)."""
-    from ..signals import worker_shutting_down
-
     finish_now = False
     with transaction.atomic():
         experiment = locked(job.experiment_id)

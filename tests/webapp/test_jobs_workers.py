@@ -1,0 +1,71 @@
+"""Every kind of job survives a killed worker, with real services: a private Redis, real Celery worker
+processes (solo pool), the test database in a file. The worker is SIGKILLed while the job runs,
+another starts: the job is redone once (attempt 2) and recorded once.
+
+What "surely running" means differs by kind: an evaluation has reported training steps, an export's
+child process has reported a stage, an ensemble has started scoring a member (slowed for the test by
+slow_jobs_app, or it would be over before anyone could kill it)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from review_world import trained, trained_result, world  # noqa: F401 - fixtures
+
+from test_architectures_jobs_workers import wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(600)]
+
+TESTS = Path(__file__).resolve().parent
+
+
+def evaluation_job(w):
+    from webapp.architectures import jobs
+
+    evaluation = jobs.create_evaluation(user=w["alice"], version=w["v1"], dataset=w["dataset"], steps=60, batch_size=8)
+    return evaluation, lambda row: row.step > 0, "evaluated"
+
+
+def ensemble_job(w):
+    from webapp.review import ensembles
+    from webapp.studio.models import Candidate
+
+    twin = Candidate.objects.get(pk=w["child"].pk)
+    twin.pk, twin.index, twin.name = None, 7, "c0007"
+    twin.save()
+    ensemble = ensembles.create_ensemble(user=w["bob"], candidate_ids=[w["child"].pk, twin.pk])
+    return ensemble, lambda row: row.stage.startswith("member"), "evaluated"
+
+
+def export_job(w):
+    from webapp.review.export_jobs import create_export
+    from webapp.review.services import subject_for_candidate
+
+    export, _ = create_export(subject_for_candidate(w["child"]), w["dave"])
+    return export, lambda row: row.stage not in ("", "starting", "queued"), "ready"
+
+
+KINDS = {"evaluation": evaluation_job, "ensemble": ensemble_job, "export": export_job}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_worker_killed_mid_job_redoes_it_once_and_records_it_once(kind, trained, redis_server, studio_data_dir, processes):
+    def worker():
+        return processes.worker("w1", redis_server.url, studio_data_dir, app="slow_jobs_app", PYTHONPATH=str(TESTS))
+
+    first = worker()
+    job, underway, finished = KINDS[kind](trained)
+    rows = type(job).objects.filter(pk=job.pk)
+    wait_until(lambda: rows.filter(status="running", attempt=1).exists() and underway(rows.get()), 240,
+               f"the {kind} under way", [first])
+    first.kill()
+    assert rows.get().status == "running"  # killed mid-job: nothing recorded, the claim is the dead worker's
+    again = worker()
+    wait_until(lambda: rows.get().status not in ("queued", "running"), 300, f"the {kind} to finish", [again])
+    row = rows.get()
+    assert (row.status, row.attempt, row.claimed_by) == (finished, 2, ""), (row.reason, again.output()[-3000:])
+    # One result recorded in all (both runs of w1 write the same log), none discarded. The task logs what
+    # it returned just after the row commits: wait for that line.
+    wait_until(lambda: "'recorded'" in again.output(), 30, "the task's result in the log", [again])
+    log = again.output()
+    assert log.count("'recorded'") == 1 and "'discarded'" not in log

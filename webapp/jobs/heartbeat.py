@@ -1,0 +1,44 @@
+"""The thread that beats for a running job, on its own database connection."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import connection
+
+from .claims import Claim, beat
+from .kinds import JobKind
+from .reporting import Reporter
+
+log = logging.getLogger("webapp.jobs")
+
+
+class Heartbeat(threading.Thread):
+    """Every ``interval`` s: heartbeat_at, plus what the job reported since; notes a lost claim on the reporter."""
+
+    def __init__(self, kind: JobKind, claim: Claim, reporter: Reporter, interval: float = 1.0):
+        super().__init__(name=f"heartbeat-{kind.name}-{claim.job_id}", daemon=True)
+        self.kind, self.claim, self.reporter, self.interval = kind, claim, reporter, interval
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.done.wait(self.interval):
+                self.beat()
+        finally:
+            connection.close()
+
+    def beat(self) -> None:
+        changes = self.reporter.take_changes()
+        try:
+            if not beat(self.kind, self.claim, changes):
+                self.reporter.lost = True
+        except Exception as error:  # noqa: BLE001 - a busy database now and then must not stop the job
+            log.warning("heartbeat of %s %s failed: %s", self.kind.name, self.claim.job_id, error)
+            if changes:
+                self.reporter.report()  # not written: the next beat writes the latest values again
+
+    def close(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join(timeout=30)

@@ -1,0 +1,80 @@
+"""What a kind of job gives the runtime, and the registry of kinds by name.
+
+A kind says only what is particular to it: its model, its queue, what to run, how to record the
+result, what to show while it runs. Claiming, beating, handing back, recording once and recovering
+are the runtime's (webapp.jobs.claims, runner, recovery), the same for every kind."""
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar
+
+from .models import Job
+from .reporting import Reporter
+
+
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """What the workers page says a worker is busy with."""
+    title: str
+    url: str
+    team_id: int | None
+
+
+class JobKind(abc.ABC):
+    name: ClassVar[str]
+    model: ClassVar[type[Job]]
+    queue: ClassVar[str] = "train"
+    # A job whose worker vanishes is run again until it has been tried this many times, then fails:
+    # a job that kills its worker every time must not take every worker down in turn forever.
+    max_attempts: ClassVar[int] = 2
+
+    @abc.abstractmethod
+    def run(self, job: Job, reporter: Reporter) -> dict[str, Any]:
+        """Do the work, outside any transaction; call ``reporter.check()`` often (it raises Interrupted
+        when the job must stop). Returns the result ``record`` reads. An exception fails the job."""
+
+    @abc.abstractmethod
+    def record(self, job: Job, result: dict[str, Any]) -> None:
+        """Put ``result`` on ``job`` (saved by the caller) and give it a finished status. ``result`` may
+        be the runtime's ``failure(reason)``: {"status": "failed", "reason": ...}."""
+
+    @abc.abstractmethod
+    def shown(self, job: Job) -> Shown:
+        """Its title and page while it runs."""
+
+    def claimed(self, job: Job) -> None:
+        """A new attempt starts (inside the claim's transaction): clear what the last attempt left."""
+
+    def changed(self, job: Job) -> None:
+        """Its state changed (inside the transaction that changed it): tell its viewers, if it has any."""
+
+    def clean_up(self, job: Job, attempt: int) -> None:
+        """After an attempt ends, recorded or not: remove what it left behind."""
+
+
+def failure(reason: str) -> dict[str, Any]:
+    return {"status": "failed", "reason": reason}
+
+
+_kinds: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    """Called once by the app that owns the kind (its AppConfig.ready)."""
+    existing = _kinds.get(kind.name)
+    if existing is not None and type(existing) is not type(kind):
+        raise ValueError(f"two kinds of job named {kind.name!r}: {type(existing).__name__} and {type(kind).__name__}")
+    _kinds[kind.name] = kind
+    return kind
+
+
+def kind_named(name: str) -> JobKind:
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise LookupError(f"no kind of job named {name!r} (registered: {sorted(_kinds)})") from None
+
+
+def registered_kinds() -> list[JobKind]:
+    return list(_kinds.values())
