@@ -151,7 +151,8 @@ def test_every_operation_takes_a_body_of_every_json_type_without_a_server_error(
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from webapp.studio.models import Candidate, Membership
+    from webapp.studio.models import Candidate
+    from webapp.teams.models import Membership
 
     candidate = Candidate.objects.first()
     viewer = User.objects.create_user("dave", password="dave-pass-123")

@@ -216,8 +216,10 @@ def full_world(trained, studio_data_dir):
     from webapp.architectures import jobs
     from webapp.review import ensembles, services
     from webapp.review.models import Export
+    from webapp.teams import invitations
     from webapp.studio import services as studio
-    from webapp.studio.models import Candidate, Membership
+    from webapp.studio.models import Candidate
+    from webapp.teams.models import Membership
 
     world = trained
     erin = User.objects.create_user("erin", password="erin-pass-123")
@@ -235,7 +237,7 @@ def full_world(trained, studio_data_dir):
     (studio_data_dir / "parent.onnx").write_bytes(b"onnx")
     export = Export.objects.create(subject=subject, created_by=world["dave"], filename="parent.onnx", status=Export.Status.READY,
                                    path=str(studio_data_dir / "parent.onnx"), size_bytes=4)
-    _, token = services.create_invitation(team=world["a"], by=world["alice"], role="viewer")
+    _, token = invitations.create_invitation(team=world["a"], by=world["alice"], role="viewer")
     spec2 = small_spec()
     spec2["nodes"][0]["attrs"]["filters"] = 32
     return {**world, "erin": erin, "running": running, "evaluation": evaluation, "ensemble": ensemble, "comment": comment,

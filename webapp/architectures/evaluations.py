@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from webapp.studio.models import Dataset, TeamScopedQuerySet
+from webapp.studio.models import Dataset
+from webapp.teams.models import TeamScopedQuerySet
 
 
 class EvaluationQuerySet(TeamScopedQuerySet):

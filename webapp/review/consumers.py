@@ -4,8 +4,8 @@ while listening (webapp.studio.sockets). Server-to-client only: the page reads t
 stored audit trail over HTTP first, then shows what arrives here (each entry carries its id)."""
 from __future__ import annotations
 
-from webapp.studio.models import Team
 from webapp.studio.sockets import TeamScopedConsumer
+from webapp.teams.models import Team
 
 from .activity import team_group
 

@@ -8,8 +8,8 @@ import logging
 from django.db import transaction
 
 from webapp.studio.models import Candidate
-from webapp.studio.roles import require
 from webapp.studio.services import StudioError, check_room
+from webapp.teams.roles import require
 
 from .models import Ensemble
 from .services import audit, subject_for_ensemble

@@ -30,9 +30,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.studio.models import Candidate
-from webapp.studio.roles import require
 from webapp.studio.services import LimitError, StudioError, data_dir
 from webapp.studio.services.worker import Heartbeat
+from webapp.teams.roles import require
 
 from .models import Export, Subject
 

@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 from webapp.apikit.bodies import StrictBooleanField
 from webapp.apikit.params import int_param
 from webapp.architectures import jobs_api
+from webapp.teams.models import Membership, Team
 
 from . import services
 from .api_common import TeamField, api_error
-from .models import Candidate, Dataset, Event, Experiment, Membership, Team
+from .models import Candidate, Dataset, Event, Experiment
 
 
 class SessionScheme(OpenApiAuthenticationExtension):
@@ -206,7 +207,7 @@ def with_counts(queryset):
 class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Experiment.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ExperimentSerializer
-    role_actions = {"inject": "train"}  # start, stop, resume, cancel: "change" (webapp.studio.roles)
+    role_actions = {"inject": "train"}  # start, stop, resume, cancel: "change" (webapp.teams.roles)
 
     def get_queryset(self):
         experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")

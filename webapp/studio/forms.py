@@ -4,9 +4,11 @@ from __future__ import annotations
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from django import forms
 
+from webapp.teams.models import Team
+from webapp.teams.roles import writable_teams
+
 from . import services
-from .models import Dataset, Team
-from .roles import writable_teams
+from .models import Dataset
 
 DEFAULT_CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
 FAMILY_LABELS = {"tvn": "Tiny Video Networks", "evanet": "EvaNet", "assemblenet": "AssembleNet"}

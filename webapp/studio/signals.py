@@ -9,7 +9,7 @@ from celery import signals
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Membership
+from webapp.teams.models import Membership
 from .sockets import publish_membership_change
 
 log = logging.getLogger("webapp.studio")

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from webapp.architectures.services import with_learned_weights
 from webapp.architectures.views import drawing_boot
+from webapp.teams.permissions import role_required
+from webapp.teams.roles import can, require
 
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment, latency_label
 from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
-from .roles import can, require, role_required
 
 
 @login_required

@@ -10,9 +10,11 @@ from django.db import connection, transaction
 
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 
-from ..models import Dataset, Experiment, Team
+from webapp.teams.models import Team
+from webapp.teams.roles import require
+
+from ..models import Dataset, Experiment
 from ..progress import record_event
-from ..roles import require
 from .errors import StudioError
 from .estimates import latency_budget_warning
 from .lifecycle import locked, start_experiment
