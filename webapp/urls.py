@@ -6,7 +6,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from webapp.architectures import jobs_api
 from webapp.architectures import routes as architecture_routes
 from webapp.architectures import views_jobs as architecture_job_views
 from webapp.architectures.api import AnalyzeView
@@ -25,7 +24,6 @@ router.register("experiments", api.ExperimentViewSet, basename="experiment")
 router.register("candidates", api.CandidateViewSet, basename="candidate")
 router.register("events", api.EventViewSet, basename="event")
 architecture_routes.register(router)
-router.register("evaluations", jobs_api.EvaluationViewSet, basename="evaluation")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -37,7 +35,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("studio/favicon.svg"), permanent=True)),
     path("api/analyze/", AnalyzeView.as_view(), name="api-analyze"),
     path("api/workers/", api.WorkersView.as_view(), name="api-workers"),
-    path("api/", include((router.urls, "api"))),
+    path("api/", include((router.urls + architecture_routes.paths, "api"))),
     path("experiments/<int:pk>/inject/", architecture_job_views.experiment_inject, name="experiment-inject"),
     path("api/", include(("webapp.teams.routes", "teams-api"))),
     path("api/", include(("webapp.review.routes", "review-api"))),

@@ -34,9 +34,11 @@ from webapp.studio.progress import record_event
 from webapp.teams.roles import require
 from webapp.studio.services import (StudioError, TransitionError, build_engine, check_budget as check_team_budget, check_room,
                                     config_errors, data_dir, workers)
+from webapp.studio.services import Interrupted  # raised from a training step to stop it
 from webapp.studio.services.lifecycle import locked
 from webapp.studio.services.scheduler import queue_evaluations
 from webapp.studio.services.worker import Heartbeat
+from webapp.studio.shutdown import worker_shutting_down
 
 from .evaluations import Evaluation
 from .models import ArchitectureVersion
@@ -179,9 +181,6 @@ class EvalWatch(Heartbeat):
         self.lock = threading.Lock()
 
     def on_step(self, step: int, epoch: int, loss: float, lr: float) -> None:
-        from webapp.studio.services import Interrupted
-        from webapp.studio.signals import worker_shutting_down
-
         with self.lock:
             self.losses.append([step, round(float(loss), 5)])
         if self.lost:
@@ -214,7 +213,6 @@ class EvalWatch(Heartbeat):
 def run_evaluation(evaluation_id: int, worker: str) -> str:
     """The task's body: claim, train, record. Returns what happened."""
     from archsearch.evaluate import evaluate_candidate
-    from webapp.studio.services import Interrupted
 
     close_old_connections()
     job = claim_evaluation(evaluation_id, worker)
@@ -266,8 +264,6 @@ def record_evaluation(job: EvalJob, result: dict[str, Any], losses: list) -> boo
 
 def release_evaluation(job: EvalJob, why: str) -> None:
     """Training stopped early (worker shutting down): queued again for another worker."""
-    from webapp.studio.signals import worker_shutting_down
-
     with transaction.atomic():
         evaluation = _held(job).select_for_update().first()
         if evaluation is None:

@@ -5,13 +5,13 @@ import logging
 
 from celery import signals
 
+from .jobs import recover_evaluations
+
 log = logging.getLogger("webapp.architectures")
 
 
 @signals.worker_ready.connect
 def recover_evaluations_at_start(sender=None, **kwargs) -> None:
-    from .jobs import recover_evaluations
-
     try:
         ids = recover_evaluations(getattr(sender, "hostname", None))
     except Exception:  # noqa: BLE001 - a worker without recovery still serves its queues

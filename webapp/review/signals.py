@@ -9,6 +9,7 @@ from django.dispatch import receiver
 
 from webapp.teams.events import team_changed
 
+from .export_jobs import recover_exports
 from .services import audit
 
 log = logging.getLogger("webapp.review")
@@ -16,8 +17,6 @@ log = logging.getLogger("webapp.review")
 
 @signals.worker_ready.connect
 def recover_exports_at_start(sender=None, **kwargs) -> None:
-    from .export_jobs import recover_exports
-
     try:
         ids = recover_exports(getattr(sender, "hostname", None))
     except Exception:  # noqa: BLE001 - a worker without recovery still serves its queues

@@ -3,26 +3,25 @@ sockets of a user whose membership changed are told to decide again (webapp.stud
 from __future__ import annotations
 
 import logging
-import threading
 
 from celery import signals
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from webapp.teams.models import Membership
+
+from . import services
+from .services import workers
+from .shutdown import worker_shutting_down
 from .sockets import publish_membership_change
 
 log = logging.getLogger("webapp.studio")
 
-# Set when this worker is asked to shut down: a candidate in training is handed back
-# (status proposed, queued again) instead of holding the shutdown for minutes.
-worker_shutting_down = threading.Event()
+__all__ = ["worker_shutting_down"]  # its old home: webapp.studio.shutdown now
 
 
 @signals.worker_ready.connect
 def resume_after_start(sender=None, **kwargs) -> None:
-    from . import services
-
     name = getattr(sender, "hostname", None)
     try:
         ids = services.recover(name)
@@ -36,8 +35,6 @@ def resume_after_start(sender=None, **kwargs) -> None:
 @signals.worker_ready.connect
 def report_for_duty(sender=None, **kwargs) -> None:
     """Start the record the workers page reads (device, busy or idle, what it trains)."""
-    from .services import workers
-
     name = getattr(sender, "hostname", None) or "worker"
     try:
         workers.start_beacon(name, _queues(sender))
@@ -59,8 +56,6 @@ def note_shutdown(**kwargs) -> None:
 
 @signals.worker_shutdown.connect
 def leave_the_list(**kwargs) -> None:
-    from .services import workers
-
     workers.stop_beacon()
 
 

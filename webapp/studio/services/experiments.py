@@ -20,6 +20,7 @@ from .estimates import latency_budget_warning
 from .lifecycle import locked, start_experiment
 from .limits import check_budget, check_room, limits_of
 from .names import clean_name
+from .workers import WorkersUnknown, cuda_train_workers, list_workers
 
 log = logging.getLogger("webapp.studio")
 
@@ -74,8 +75,6 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int,
 
 def check_gpu_latency() -> None:
     """Latency on the GPU is measured by the training workers: at least one must have a GPU."""
-    from .workers import WorkersUnknown, cuda_train_workers, list_workers
-
     try:
         workers = list_workers()
     except WorkersUnknown as error:

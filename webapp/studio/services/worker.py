@@ -16,6 +16,7 @@ from django.utils import timezone
 from ..models import Candidate, Experiment
 from ..live import LiveWeights, group_send
 from ..progress import group_name, record_event
+from ..shutdown import worker_shutting_down
 from .datasets import data_dir
 from .lifecycle import locked, set_status
 from .scheduler import advance, advance_locked, build_engine, finish, queue_evaluations, release
@@ -141,8 +142,6 @@ class Watch(Heartbeat):
             self.reason = f"experiment {status}"
 
     def _maybe_stop(self, *args: Any) -> None:
-        from ..signals import worker_shutting_down
-
         if worker_shutting_down.is_set():
             raise Interrupted("worker shutting down")
         if self.reason:
@@ -202,8 +201,6 @@ def _holds(candidate: Candidate, job: Job) -> bool:
 
 def interrupt(job: Job, why: str) -> None:
     """Training stopped early: the candidate goes back to proposed (or failed when cancelled)."""
-    from ..signals import worker_shutting_down
-
     finish_now = False
     with transaction.atomic():
         experiment = locked(job.experiment_id)
