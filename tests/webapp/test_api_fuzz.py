@@ -157,7 +157,8 @@ def test_every_operation_takes_a_body_of_every_json_type_without_a_server_error(
     candidate = Candidate.objects.first()
     viewer = User.objects.create_user("dave", password="dave-pass-123")
     Membership.objects.create(user=viewer, team=teams["a"], role=Membership.Role.VIEWER)
-    values = {"id": candidate.experiment_id, "pk": candidate.pk, "kind": "candidate", "name": "x"}
+    values = {"id": candidate.experiment_id, "pk": candidate.pk, "kind": "candidate", "name": "x", "user": teams["bob"].pk,
+              "invitation": 1}
     failures, tried = [], 0
     for who in (teams["alice"], viewer):
         client = Client(raise_request_exception=False)

@@ -87,6 +87,10 @@ def team_in_url(request, pk: int, action: str) -> Team:
     return team
 
 
+def members_of(team: Team):
+    return team.memberships.select_related("user").order_by("user__username")
+
+
 def refused(error: TeamError) -> ValidationError:
     return ValidationError({error.field or "non_field_errors": [str(error)]})
 
@@ -96,8 +100,7 @@ class MembersView(APIView):
     def get(self, request, pk: int):
         """The team's members with their roles (anyone in the team may read them)."""
         team = team_in_url(request, pk, "read")
-        rows = team.memberships.select_related("user").order_by("user__username")
-        return Response(MemberSerializer(rows, many=True).data)
+        return Response(MemberSerializer(members_of(team), many=True).data)
 
 
 class MemberView(APIView):
@@ -122,15 +125,15 @@ class MemberView(APIView):
             raise refused(error) from None
         return Response(MemberSerializer(membership).data)
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses=MemberSerializer(many=True))
     def delete(self, request, pk: int, user: int):
-        """Remove a member from the team (owners only; the last owner cannot be removed)."""
+        """Remove a member from the team (owners only; the last owner cannot be removed). Answers the members left."""
         team, membership = self.membership(request, pk, user)
         try:
             members.remove_member(team=team, by=request.user, membership=membership)
         except TeamError as error:
             raise refused(error) from None
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(MemberSerializer(members_of(team), many=True).data)
 
 
 class InvitationsView(APIView):
@@ -162,12 +165,13 @@ class InvitationsView(APIView):
 class InvitationView(APIView):
     role_actions = {"DELETE": "manage"}
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses=InvitationSerializer)
     def delete(self, request, pk: int, invitation: int):
-        """Withdraw an invitation: its link stops working (owners only)."""
+        """Withdraw an invitation: its link stops working (owners only). Answers it, withdrawn (kept for the record)."""
         team = team_in_url(request, pk, "manage")
         found = team.invitations.filter(pk=min(invitation, ID_MAX)).first()
         if found is None:
             raise Http404("No such invitation of this team.")
         invitations.revoke_invitation(found, request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        found.refresh_from_db()
+        return Response(InvitationSerializer(found).data)

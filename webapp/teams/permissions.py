@@ -13,6 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from .roles import ACTIONS, MESSAGES, READ_ONLY_MESSAGE, VIEWER, decide, teams_where
 
 
+# ---------------------------------------------------------------------- the API's adapter
 def action_of(request, view) -> str:
     """The decision's action for a request to a DRF view: ``view.role_actions`` maps the viewset action
     (``create``, ``inject``...) or the HTTP method to it; otherwise reads are "read", writes "change"."""
