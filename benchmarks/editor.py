@@ -87,7 +87,7 @@ def measure(quick: bool = False) -> dict:
 
     from webapp.architectures import services
     from webapp.localredis import free_port
-    from webapp.studio.models import Membership, Team
+    from webapp.teams.models import Membership, Team
 
     call_command("migrate", verbosity=0)
     team = Team.objects.create(name="bench")

@@ -74,7 +74,8 @@ def measure(quick: bool) -> dict:
     from archsearch.selection import pareto_front as pairwise
     from webapp.review import leaderboard
     from webapp.review.pareto import pareto_front
-    from webapp.studio.models import Candidate, Dataset, Experiment, Membership, Team
+    from webapp.studio.models import Candidate, Dataset, Experiment
+    from webapp.teams.models import Membership, Team
 
     call_command("migrate", verbosity=0)
     rng = random.Random(0)

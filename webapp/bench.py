@@ -85,7 +85,8 @@ class Bench:
         from django.test import Client
 
         from videomodels.data import prepare_cache, synthesize
-        from webapp.studio.models import Dataset, Membership, Team
+        from webapp.studio.models import Dataset
+        from webapp.teams.models import Membership, Team
 
         self.user = User.objects.create_user("bench", password="bench")
         self.team = Team.objects.create(name="bench")

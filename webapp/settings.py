@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # static Swagger UI for /api/docs/
     "axes",
+    "webapp.teams",
     "webapp.jobs",
     "webapp.studio",
     "webapp.architectures",
@@ -250,7 +251,7 @@ STUDIO_EXPORT_TIMEOUT = float(os.environ.get("STUDIO_EXPORT_TIMEOUT", "3600"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["webapp.studio.authentication.SessionAuthentication"],
     # Signed in, and the team role the action needs (viewers read and comment only).
-    "DEFAULT_PERMISSION_CLASSES": ["webapp.studio.roles.TeamRolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["webapp.teams.permissions.TeamRolePermission"],
     "DEFAULT_SCHEMA_CLASS": "webapp.apikit.schema.StudioAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "webapp.apikit.params.Pagination",
     "PAGE_SIZE": 100,

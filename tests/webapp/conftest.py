@@ -74,7 +74,7 @@ def tiny_cache(studio_data_dir) -> Path:
 def teams(db):
     from django.contrib.auth.models import User
 
-    from webapp.studio.models import Membership, Team
+    from webapp.teams.models import Membership, Team
 
     team_a, team_b = Team.objects.create(name="Team A"), Team.objects.create(name="Team B")
     alice = User.objects.create_user("alice", password="alice-pass-123")

@@ -18,7 +18,8 @@ def world(teams, ready_dataset):
     from archsearch.config import SearchConfig
     from webapp.architectures import services as arch_services
     from webapp.studio import services
-    from webapp.studio.models import Candidate, Dataset, Membership
+    from webapp.studio.models import Candidate, Dataset
+    from webapp.teams.models import Membership
 
     dave = User.objects.create_user("dave", password="dave-pass-123")
     Membership.objects.create(user=dave, team=teams["a"], role=Membership.Role.VIEWER)

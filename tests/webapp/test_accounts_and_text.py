@@ -16,9 +16,9 @@ STRONG = "violet-kettle-harbour-91"
 
 @pytest.fixture
 def token(teams):
-    from webapp.review import services
+    from webapp.teams import invitations
 
-    return services.create_invitation(team=teams["a"], by=teams["alice"], role="viewer")[1]
+    return invitations.create_invitation(team=teams["a"], by=teams["alice"], role="viewer")[1]
 
 
 def sign_up(client, token, username, password=STRONG):
@@ -35,10 +35,11 @@ def test_sign_up_refuses_weak_passwords(teams, token, client_for, password):
 
 
 def test_the_service_refuses_a_weak_password_too(teams, token):
-    from webapp.review import services
+    from webapp.teams import invitations
+    from webapp.teams.errors import TeamError
 
-    with pytest.raises(services.ReviewError) as refused:
-        services.sign_up_with_invitation(token, username="newcomer", password="1")
+    with pytest.raises(TeamError) as refused:
+        invitations.sign_up_with_invitation(token, username="newcomer", password="1")
     assert refused.value.field == "password2"
 
 
@@ -47,13 +48,14 @@ def test_the_service_refuses_a_weak_password_too(teams, token):
 def test_sign_up_refuses_names_that_pass_for_existing_ones(teams, token, client_for, username):
     from django.contrib.auth.models import User
 
-    from webapp.review import services
+    from webapp.teams import invitations
+    from webapp.teams.errors import TeamError
 
     before = User.objects.count()
     response = sign_up(client_for(None), token, username)
     assert response.status_code == 400 and "looks too much like" in response.content.decode()
-    with pytest.raises(services.ReviewError):
-        services.sign_up_with_invitation(token, username=username, password=STRONG)
+    with pytest.raises(TeamError):
+        invitations.sign_up_with_invitation(token, username=username, password=STRONG)
     assert User.objects.count() == before
 
 

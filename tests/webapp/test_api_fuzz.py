@@ -151,12 +151,14 @@ def test_every_operation_takes_a_body_of_every_json_type_without_a_server_error(
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from webapp.studio.models import Candidate, Membership
+    from webapp.studio.models import Candidate
+    from webapp.teams.models import Membership
 
     candidate = Candidate.objects.first()
     viewer = User.objects.create_user("dave", password="dave-pass-123")
     Membership.objects.create(user=viewer, team=teams["a"], role=Membership.Role.VIEWER)
-    values = {"id": candidate.experiment_id, "pk": candidate.pk, "kind": "candidate", "name": "x"}
+    values = {"id": candidate.experiment_id, "pk": candidate.pk, "kind": "candidate", "name": "x", "user": teams["bob"].pk,
+              "invitation": 1}
     failures, tried = [], 0
     for who in (teams["alice"], viewer):
         client = Client(raise_request_exception=False)

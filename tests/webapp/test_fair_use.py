@@ -26,7 +26,7 @@ def counts():
 
 
 def test_the_owner_sees_the_limits_and_what_is_in_use(world, client_for, settings):
-    from webapp.studio.models import Team
+    from webapp.teams.models import Team
 
     Team.objects.filter(pk=world["a"].pk).update(max_steps=300)  # the admin's own limit for team A
     data = client_for(world["alice"]).get(f"/api/teams/{world['a'].pk}/").json()
@@ -40,7 +40,7 @@ def test_the_owner_sees_the_limits_and_what_is_in_use(world, client_for, setting
 
 @pytest.mark.parametrize("field,value,limit", [("steps", 301, "max_steps"), ("batch_size", 65, "max_batch_size")])
 def test_an_evaluation_over_the_budget_limit_is_a_400_naming_it(world, client_for, field, value, limit):
-    from webapp.studio.models import Team
+    from webapp.teams.models import Team
 
     Team.objects.filter(pk=world["a"].pk).update(max_steps=300)
     before = counts()
@@ -69,7 +69,8 @@ def test_a_search_over_the_budget_limit_is_refused_by_field(world, client_for):
 def test_the_queue_cap_holds_for_every_kind_of_training_and_the_answer_names_it(world, client_for):
     from archsearch.config import SearchConfig
     from webapp.studio import services
-    from webapp.studio.models import Candidate, Team
+    from webapp.studio.models import Candidate
+    from webapp.teams.models import Team
 
     Team.objects.filter(pk=world["a"].pk).update(max_queued_trainings=3)
     Candidate.objects.filter(experiment=world["experiment"]).update(checkpoint="/trained/checkpoint.pt")
@@ -105,7 +106,8 @@ def test_the_queue_cap_holds_for_every_kind_of_training_and_the_answer_names_it(
 def test_stopping_a_search_frees_its_places(world, client_for):
     from archsearch.config import SearchConfig
     from webapp.studio import services
-    from webapp.studio.models import Experiment, Team
+    from webapp.studio.models import Experiment
+    from webapp.teams.models import Team
 
     Team.objects.filter(pk=world["a"].pk).update(max_queued_trainings=2)
     running = services.create_experiment(team=world["a"], user=world["alice"], name="running", dataset=world["dataset"],

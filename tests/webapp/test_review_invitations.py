@@ -22,7 +22,7 @@ def test_new_user_signs_up_through_an_invitation_with_its_role(teams, client_for
     from django.contrib.auth.models import User
 
     from webapp.review.models import AuditEntry
-    from webapp.studio.models import Membership
+    from webapp.teams.models import Membership
 
     token = invite(client_for(teams["alice"]), teams["a"], role="viewer")
     visitor = client_for(None)
@@ -38,7 +38,7 @@ def test_new_user_signs_up_through_an_invitation_with_its_role(teams, client_for
 
 
 def test_a_link_works_once(teams, client_for):
-    from webapp.studio.models import Membership
+    from webapp.teams.models import Membership
 
     token = invite(client_for(teams["alice"]), teams["a"])
     assert client_for(teams["charlie"]).post(f"/join/{token}/").status_code == 302
@@ -53,15 +53,14 @@ def test_a_link_works_once(teams, client_for):
 def test_expired_and_withdrawn_links_are_refused(teams, client_for):
     from django.utils import timezone
 
-    from webapp.review import services
-    from webapp.review.models import Invitation
-    from webapp.studio.models import Membership
+    from webapp.teams import invitations
+    from webapp.teams.models import Invitation, Membership
 
-    expired, token = services.create_invitation(team=teams["a"], by=teams["alice"])
+    expired, token = invitations.create_invitation(team=teams["a"], by=teams["alice"])
     Invitation.objects.filter(pk=expired.pk).update(expires=timezone.now() - timedelta(seconds=1))
     response = client_for(teams["charlie"]).post(f"/join/{token}/")
     assert response.status_code == 410 and "expired" in response.content.decode()
-    withdrawn, token2 = services.create_invitation(team=teams["a"], by=teams["alice"])
+    withdrawn, token2 = invitations.create_invitation(team=teams["a"], by=teams["alice"])
     client_for(teams["alice"]).post(f"/teams/{teams['a'].pk}/", {"action": "revoke", "invitation": withdrawn.pk})
     assert client_for(teams["charlie"]).post(f"/join/{token2}/").status_code == 410
     assert not Membership.objects.filter(user=teams["charlie"], team=teams["a"]).exists()
@@ -71,7 +70,7 @@ def test_expired_and_withdrawn_links_are_refused(teams, client_for):
 
 def test_a_link_joins_only_its_own_team(teams, client_for):
     """charlie's link for team B gives bob team B, never more of team A; alice cannot invite to team B."""
-    from webapp.studio.models import Membership
+    from webapp.teams.models import Membership
 
     token = invite(client_for(teams["charlie"]), teams["b"], role="viewer")
     assert client_for(teams["bob"]).post(f"/join/{token}/").status_code == 302
@@ -86,7 +85,7 @@ def test_a_link_joins_only_its_own_team(teams, client_for):
 
 
 def test_owners_change_roles_and_keep_one_owner(teams, client_for):
-    from webapp.studio.models import Membership
+    from webapp.teams.models import Membership
 
     alice = client_for(teams["alice"])
     bob_membership = Membership.objects.get(user=teams["bob"], team=teams["a"])

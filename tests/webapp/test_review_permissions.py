@@ -115,7 +115,7 @@ def test_outsider_changes_nothing_of_another_team(world, client_for):
 
 
 def test_viewer_of_one_team_and_member_of_another_changes_only_the_second(world, client_for):
-    from webapp.studio.models import Membership
+    from webapp.teams.models import Membership
 
     dave = world["dave"]
     Membership.objects.create(user=dave, team=world["b"], role=Membership.Role.MEMBER)
@@ -133,7 +133,7 @@ def test_viewer_of_one_team_and_member_of_another_changes_only_the_second(world,
 
 @pytest.mark.parametrize("who,allowed", [("alice", True), ("bob", False), ("dave", False)])
 def test_only_owners_manage_the_team(world, who, allowed, client_for):
-    from webapp.review.models import Invitation
+    from webapp.teams.models import Invitation
 
     client = client_for(world[who])
     response = client.post(f"/teams/{world['a'].pk}/", {"action": "invite", "invite-role": "member", "invite-days": 7})

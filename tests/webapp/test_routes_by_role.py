@@ -9,8 +9,8 @@ too), so a route added later cannot skip the matrix. A method a route has no rul
 405 for everyone signed in.
 
 Each request runs inside a savepoint that is rolled back, so every one starts from the same world.
-A refused request (any 4xx) must leave the database exactly as it was (every row of the studio,
-library, review and auth tables); an allowed request marked ``writes`` must change it.
+A refused request (any 4xx) must leave the database exactly as it was (every row of the teams,
+studio, library, review and auth tables); an allowed request marked ``writes`` must change it.
 """
 from __future__ import annotations
 
@@ -119,6 +119,12 @@ RULES: dict[str, Route] = {
     "api:evaluation-list": route(get=ANY, post=Use(CREATE, {"version": "$v1", "dataset": "$dataset", "steps": 2, "batch_size": 4},
                                                   writes=True)),
     "api:evaluation-detail": route({"pk": "$evaluation"}, get=READ),
+    # team API: anyone in the team reads its members; owners change them and handle invitations
+    "teams-api:members": route({"pk": "$a"}, get=READ),
+    "teams-api:member": route({"pk": "$a", "user": "$bob"}, patch=Use(OWNER, {"role": "viewer"}, writes=True),
+                              delete=Use(OWNER, writes=True)),
+    "teams-api:invitations": route({"pk": "$a"}, get=OWNER, post=Use(OWNER, {"role": "viewer", "days": 3}, writes=True)),
+    "teams-api:invitation": route({"pk": "$a", "invitation": "$invitation"}, delete=Use(OWNER, writes=True)),
     # review API
     "review-api:leaderboard": route(get=ANY),
     "review-api:pareto": route(get=ANY),
@@ -216,8 +222,10 @@ def full_world(trained, studio_data_dir):
     from webapp.architectures import jobs
     from webapp.review import ensembles, services
     from webapp.review.models import Export
+    from webapp.teams import invitations
     from webapp.studio import services as studio
-    from webapp.studio.models import Candidate, Membership
+    from webapp.studio.models import Candidate
+    from webapp.teams.models import Membership
 
     world = trained
     erin = User.objects.create_user("erin", password="erin-pass-123")
@@ -235,11 +243,11 @@ def full_world(trained, studio_data_dir):
     (studio_data_dir / "parent.onnx").write_bytes(b"onnx")
     export = Export.objects.create(subject=subject, created_by=world["dave"], filename="parent.onnx", status=Export.Status.READY,
                                    path=str(studio_data_dir / "parent.onnx"), size_bytes=4)
-    _, token = services.create_invitation(team=world["a"], by=world["alice"], role="viewer")
+    invitation, token = invitations.create_invitation(team=world["a"], by=world["alice"], role="viewer")
     spec2 = small_spec()
     spec2["nodes"][0]["attrs"]["filters"] = 32
     return {**world, "erin": erin, "running": running, "evaluation": evaluation, "ensemble": ensemble, "comment": comment,
-            "export": export, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
+            "export": export, "invitation": invitation, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
 
 
 def value(raw, w):
@@ -280,11 +288,11 @@ def url_of(key, pattern, args, w, rule: Route | None):
 
 
 def snapshot() -> dict:
-    """Every row of the studio's, the library's, review's and auth's tables."""
+    """Every row of the teams', the studio's, the library's, review's and auth's tables."""
     from django.apps import apps
 
     return {model._meta.label: list(model.objects.order_by("pk").values_list())
-            for model in apps.get_models() if model._meta.app_label in ("studio", "architectures", "review", "auth")}
+            for model in apps.get_models() if model._meta.app_label in ("teams", "studio", "architectures", "review", "auth")}
 
 
 def send(client, method, url, use: Use | None, w):

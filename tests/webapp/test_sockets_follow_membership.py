@@ -37,21 +37,21 @@ def socket(path: str, cookie: bytes) -> WebsocketCommunicator:
 
 
 def membership(world, name):
-    from webapp.studio.models import Membership
+    from webapp.teams.models import Membership
 
     return Membership.objects.get(user=world[name], team=world["a"])
 
 
 def remove(world, name):
-    from webapp.review import services
+    from webapp.teams import members
 
-    services.remove_member(team=world["a"], by=world["alice"], membership=membership(world, name))
+    members.remove_member(team=world["a"], by=world["alice"], membership=membership(world, name))
 
 
 def demote(world, name, role):
-    from webapp.review import services
+    from webapp.teams import members
 
-    services.set_role(team=world["a"], by=world["alice"], membership=membership(world, name), role=role)
+    members.set_role(team=world["a"], by=world["alice"], membership=membership(world, name), role=role)
 
 
 def tag(world):

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import models
 
 from webapp.jobs.models import Job
-from webapp.studio.models import Dataset, TeamScopedQuerySet
+from webapp.studio.models import Dataset
+from webapp.teams.models import TeamScopedQuerySet
 
 
 class EvaluationQuerySet(TeamScopedQuerySet):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
-from webapp.studio.models import Team
-from webapp.studio.roles import writable_teams
+from webapp.teams.models import Team
+from webapp.teams.roles import writable_teams
 
 from . import services
 

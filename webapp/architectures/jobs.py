@@ -16,7 +16,7 @@ from archsearch.seeding import SeedError, fit_spec, hand_edited
 from webapp.jobs.claims import queue
 from webapp.studio.models import Candidate, Dataset, Experiment
 from webapp.studio.progress import record_event
-from webapp.studio.roles import require
+from webapp.teams.roles import require
 from webapp.studio.services import (StudioError, TransitionError, build_engine, check_budget as check_team_budget, check_room,
                                     config_errors)
 from webapp.studio.services.lifecycle import locked

@@ -1,18 +1,24 @@
-"""The API of evaluation jobs (/api/evaluations/) and the serializer fields that seed searches.
+"""The API of evaluation jobs (/api/evaluations/) and of adding a saved version to a running search
+(/api/experiments/<id>/inject/).
 
 Team-scoped like the rest: another team's evaluation, version or dataset is "does not exist".
 """
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from webapp.apikit.params import int_param
+from webapp.studio.api import CandidateDetailSerializer
 from webapp.studio.api_common import api_error
-from webapp.studio.models import Dataset
+from webapp.studio.models import Dataset, Experiment
+from webapp.studio.services import TransitionError
+from webapp.teams.roles import require
 
 from . import jobs
 from .evaluations import Evaluation
@@ -82,6 +88,22 @@ class InjectSerializer(serializers.Serializer):
     version = ScopedField(ArchitectureVersion, help_text="the version to add to the search as a hand-made candidate")
 
 
-def seed_versions_field() -> serializers.Field:
-    return serializers.ListField(child=ScopedField(ArchitectureVersion), write_only=True, required=False, max_length=64,
-                                 help_text="versions to put in the initial population (hand-edited lineage)")
+class InjectView(APIView):
+    role_actions = {"POST": "train"}  # in the search's team: viewers 403, outsiders 404
+
+    @extend_schema(request=InjectSerializer, responses={201: CandidateDetailSerializer})
+    def post(self, request, pk: int):
+        """Add a saved version to this running search as a hand-made candidate (trained and scored like any other)."""
+        experiment = Experiment.objects.for_user(request.user).filter(pk=min(pk, 2**62)).first()
+        if experiment is None:
+            raise Http404("No such experiment.")
+        require(request.user, "train", experiment)
+        form = InjectSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        try:
+            candidate = jobs.inject_version(user=request.user, experiment_id=experiment.pk, version=form.validated_data["version"])
+        except TransitionError as error:
+            return Response({"detail": str(error), "status": experiment.status}, status=status.HTTP_409_CONFLICT)
+        except jobs.StudioError as error:
+            raise api_error(error) from None
+        return Response(CandidateDetailSerializer(candidate).data, status=status.HTTP_201_CREATED)

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from webapp.studio.models import Candidate, Team, TeamScopedQuerySet
+from webapp.studio.models import Candidate
+from webapp.teams.models import Team, TeamScopedQuerySet
 
 FAMILIES = (("evanet", "EvaNet"), ("assemblenet", "AssembleNet"), ("tvn", "Tiny Video Networks"))
 

@@ -17,9 +17,10 @@ from videomodels.importers import IMPORTERS, ImportError_
 from videomodels.presets import PRESETS, get_preset
 from videomodels.validation import Problem
 from webapp.apikit.parsers import BodyError, first_problem, json_path, loads_checked
-from webapp.studio.models import Candidate, Team
-from webapp.studio.roles import require
+from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError, team_for, teams_of  # noqa: F401 - re-exported for views
+from webapp.teams.models import Team
+from webapp.teams.roles import require
 
 from .analysis import analyze_data, check_size
 from .models import Architecture, ArchitectureVersion

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from webapp.studio.roles import role_required, writable_teams
+from webapp.teams.permissions import role_required
+from webapp.teams.roles import writable_teams
 
 from . import catalog, services
 from .forms import ImportForm

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from webapp.studio.models import Experiment
-from webapp.studio.roles import require
+from webapp.teams.roles import require
 
 from . import jobs
 from .models import ArchitectureVersion

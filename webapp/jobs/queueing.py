@@ -2,10 +2,9 @@
 row), with JSON arguments only: the kind's name and the row's id."""
 from __future__ import annotations
 
+from celery import current_app as app  # the project's app (webapp/__init__ loads it); importing webapp.celery would loop
 from django.conf import settings
 from django.db import transaction
-
-from webapp.celery import app
 
 RUN_TASK = "jobs.run"
 WATCHDOG_TASK = "jobs.watchdog"

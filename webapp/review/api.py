@@ -1,7 +1,7 @@
 """The review API: leaderboards, the Pareto front, and one model's review (status, tags, pointers,
 comments, audit) addressed as /api/models/<kind>/<id>/ for a candidate, a version or an ensemble.
 
-Roles are the decision's (webapp.studio.roles), on the model's team, before anything is written:
+Roles are the decision's (webapp.teams.roles), on the model's team, before anything is written:
 reading and commenting need any role there; review status, tags, pointers, resolving and
 ensembles need member. Another team's model, experiment or team is a 404, like one that does not
 exist. A body that is not a JSON object is a 400 saying so; booleans are JSON true or false.
@@ -19,9 +19,10 @@ from rest_framework.views import APIView
 from webapp.apikit.bodies import body_object, bool_field
 from webapp.apikit.params import Pagination, int_param
 from webapp.studio.api_common import api_error
-from webapp.studio.models import Team
-from webapp.studio.roles import action_of, can, require
 from webapp.studio.services import StudioError
+from webapp.teams.models import Team
+from webapp.teams.permissions import action_of
+from webapp.teams.roles import can, require
 
 from . import leaderboard, services
 from .ensembles import create_ensemble

@@ -12,5 +12,7 @@ class ReviewConfig(AppConfig):
         from .ensembles import ENSEMBLE
         from .export_jobs import EXPORT
 
+        from . import signals  # noqa: F401 - team changes into the audit trail
+
         register(ENSEMBLE)  # the runtime runs, recovers and records ensembles and exports from now on
         register(EXPORT)

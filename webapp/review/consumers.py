@@ -5,8 +5,8 @@ stored audit trail over HTTP first, then shows what arrives here (each entry car
 from __future__ import annotations
 
 from webapp.jobs.publisher import team_group
-from webapp.studio.models import Team
 from webapp.studio.sockets import TeamScopedConsumer
+from webapp.teams.models import Team
 
 
 class TeamActivityConsumer(TeamScopedConsumer):

@@ -13,8 +13,8 @@ from webapp.jobs.claims import queue
 from webapp.jobs.kinds import JobKind, Shown
 from webapp.jobs.reporting import Reporter
 from webapp.studio.models import Candidate
-from webapp.studio.roles import require
 from webapp.studio.services import StudioError, check_room
+from webapp.teams.roles import require
 
 from .models import Ensemble
 from .services import audit, subject_for_ensemble

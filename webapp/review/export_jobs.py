@@ -32,8 +32,8 @@ from webapp.jobs.claims import queue
 from webapp.jobs.kinds import JobKind, Shown
 from webapp.jobs.reporting import Interrupted, Reporter
 from webapp.studio.models import Candidate
-from webapp.studio.roles import require
 from webapp.studio.services import LimitError, StudioError, data_dir
+from webapp.teams.roles import require
 
 from .models import Export, Subject
 

@@ -1,4 +1,4 @@
-"""Review: invitations, one reference to any reviewable model, comments, review status, tags,
+"""Review: one reference to any reviewable model, comments, review status, tags,
 named pointers and an append-only audit trail.
 
 ``Subject`` is the one way review points at a model: a candidate, an architecture version or an
@@ -8,10 +8,6 @@ comments, status and audit all hang off a Subject.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,48 +15,8 @@ from django.utils import timezone
 
 from webapp.architectures.models import ArchitectureVersion
 from webapp.jobs.models import Job
-from webapp.studio.models import Candidate, Membership, Team, TeamScopedQuerySet
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class Invitation(models.Model):
-    """A single-use, expiring link that adds one person to one team with one role.
-
-    Only the token's digest is stored: the link is shown once, to the owner who made it."""
-
-    DEFAULT_LIFETIME = timedelta(days=7)
-
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
-    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
-    digest = models.CharField(max_length=64, unique=True)
-    note = models.CharField(max_length=200, blank=True, help_text="who it is for, as a reminder")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created = models.DateTimeField(auto_now_add=True)
-    expires = models.DateTimeField()
-    used_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["-created"]
-
-    @classmethod
-    def new_token(cls) -> tuple[str, str]:
-        token = secrets.token_urlsafe(32)
-        return token, token_digest(token)
-
-    def problem(self, now=None) -> str:
-        """Why it cannot be used now, or ''."""
-        if self.revoked:
-            return "This invitation was withdrawn by the team's owner."
-        if self.used_at is not None:
-            return "This invitation has already been used (each link works once)."
-        if (now or timezone.now()) >= self.expires:
-            return "This invitation has expired: ask the team's owner for a new link."
-        return ""
+from webapp.studio.models import Candidate
+from webapp.teams.models import Team, TeamScopedQuerySet
 
 
 class SubjectQuerySet(TeamScopedQuerySet):

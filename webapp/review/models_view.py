@@ -17,6 +17,7 @@ from webapp.architectures.services import with_learned_weights
 from webapp.studio.models import Candidate
 
 from .models import Subject
+from .services import subject_for_candidate, subject_for_version
 
 MAX_METRICS_BYTES = 4 * 1024 * 1024
 
@@ -86,8 +87,6 @@ def model_view(subject: Subject) -> ModelView:
         experiment = c.experiment
         parent = None
         if c.parent_id:
-            from .services import subject_for_candidate
-
             parent = subject_for_candidate(c.parent)
         facts = [("Experiment", experiment.name), ("Family", experiment.family), ("Dataset", experiment.dataset.name),
                  ("Status", c.get_status_display()), ("Generation", c.generation), ("Mutation", c.mutation or "sampled"),
@@ -102,8 +101,6 @@ def model_view(subject: Subject) -> ModelView:
         v = subject.version
         parent = None
         if v.parent_id:
-            from .services import subject_for_version
-
             parent = subject_for_version(v.parent)
         facts = [("Architecture", v.architecture.name), ("Family", v.architecture.family), ("Version", v.number),
                  ("Message", v.message), ("Author", v.author.username if v.author else "–"), ("Parameters", v.params),

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from webapp.architectures.views import drawing_boot
-from webapp.studio.models import Candidate, Dataset, Experiment, Team
-from webapp.studio.roles import can, role_of
+from webapp.studio.models import Candidate, Dataset, Experiment
+from webapp.teams.models import Team
+from webapp.teams.roles import can, role_of
 
 from . import leaderboard, services
 from .diffing import diff_models, parse_ref

@@ -1,7 +1,7 @@
 """Review data as JSON: a subject's summary, its comment threads (outdated ones marked), audit rows."""
 from __future__ import annotations
 
-from webapp.studio.roles import can
+from webapp.teams.roles import can
 
 from .models import AuditEntry, Comment, Pointer, Subject
 from .outdated import outdated_reasons, related_subjects

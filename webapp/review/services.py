@@ -1,31 +1,28 @@
-"""What review does: invitations and members, subjects, review status, tags, pointers, comments.
+"""What review does: subjects, review status, tags, pointers, comments, and the audit trail.
 
-Every change asks the decision (webapp.studio.roles.require) on the object's team before it
-writes anything, and writes one audit entry in the same transaction (published after commit).
-Rules about *who* may do *what to whom* that are not about roles (the last owner, approving
-one's own request) live here.
+Every change asks the decision (webapp.teams.roles.require) on the object's team before it
+writes anything, and writes one audit entry in the same transaction (published after commit);
+changes to a team's members and invitations reach the trail through webapp.teams.events.
+Rules about *who* may do *what to whom* that are not about roles (approving one's own request)
+live here.
 """
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-from django.contrib.auth import get_user_model, password_validation
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from webapp.architectures.models import ArchitectureVersion
-from webapp.studio.models import Candidate, Membership, Team
-from webapp.studio.roles import OWNER, require
+from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError
+from webapp.teams.roles import require
 
-from .accounts import confusable_with, normalize_username
 from .activity import publish_on_commit
-from .models import AuditEntry, Comment, Ensemble, Invitation, Pointer, Subject, Tag, token_digest
+from .models import AuditEntry, Comment, Ensemble, Pointer, Subject, Tag
+from .outdated import related_subjects
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
-MAX_INVITATION_DAYS = 30
 
 
 class ReviewError(StudioError):
@@ -37,103 +34,6 @@ def audit(team_id: int, actor, action: str, subject: Subject | None = None, **de
                                       subject=subject, detail=detail)
     publish_on_commit(entry)
     return entry
-
-
-# ---------------------------------------------------------------------- members and invitations
-def create_invitation(*, team: Team, by, role: str = Membership.Role.MEMBER, days: int = 7, note: str = "") -> tuple[Invitation, str]:
-    require(by, "manage", team)
-    if role not in Membership.Role.values:
-        raise ReviewError(f"Role must be one of {', '.join(Membership.Role.values)}.", field="role")
-    if not 1 <= days <= MAX_INVITATION_DAYS:
-        raise ReviewError(f"An invitation lasts from 1 to {MAX_INVITATION_DAYS} days.", field="days")
-    token, digest = Invitation.new_token()
-    with transaction.atomic():
-        invitation = Invitation.objects.create(team=team, role=role, digest=digest, note=note[:200], created_by=by,
-                                               expires=timezone.now() + timedelta(days=days))
-        audit(team.pk, by, "invitation.created", role=role, invitation=invitation.pk, note=invitation.note)
-    return invitation, token
-
-
-def find_invitation(token: str) -> Invitation | None:
-    if not token or len(token) > 100:
-        return None
-    return Invitation.objects.select_related("team").filter(digest=token_digest(token)).first()
-
-
-def accept_invitation(token: str, user) -> Membership:
-    """Join the invitation's team; the link is spent, even when two requests race for it."""
-    with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().filter(digest=token_digest(token or "")).first()
-        if invitation is None:
-            raise ReviewError("No such invitation.", field="token")
-        problem = invitation.problem()
-        if problem:
-            raise ReviewError(problem, field="token")
-        if Membership.objects.filter(team_id=invitation.team_id, user=user).exists():
-            raise ReviewError(f"You are already in {invitation.team.name}.", field="token")
-        membership = Membership.objects.create(team_id=invitation.team_id, user=user, role=invitation.role)
-        invitation.used_by, invitation.used_at = user, timezone.now()
-        invitation.save(update_fields=["used_by", "used_at"])
-        audit(invitation.team_id, user, "member.joined", user=user.username, role=invitation.role, invitation=invitation.pk)
-    return membership
-
-
-def sign_up_with_invitation(token: str, *, username: str, password: str):
-    """A new account and its membership, or neither. The username is NFKC-normalised and must not pass for an
-    existing one; the password must pass the site's validators (settings.AUTH_PASSWORD_VALIDATORS)."""
-    username = normalize_username(username)
-    if not username or "\x00" in username or confusable_with(username):
-        raise ReviewError("That username is taken, or looks too much like one that is: choose another.", field="username")
-    try:
-        password_validation.validate_password(password, get_user_model()(username=username))
-    except DjangoValidationError as error:
-        raise ReviewError(" ".join(error.messages), field="password2") from None
-    with transaction.atomic():
-        try:
-            user = get_user_model().objects.create_user(username=username, password=password)
-        except IntegrityError:
-            raise ReviewError("That username is taken.", field="username") from None
-        accept_invitation(token, user)
-    return user
-
-
-def revoke_invitation(invitation: Invitation, by) -> None:
-    require(by, "manage", invitation)
-    with transaction.atomic():
-        Invitation.objects.filter(pk=invitation.pk).update(revoked=True)
-        audit(invitation.team_id, by, "invitation.revoked", invitation=invitation.pk)
-
-
-def set_role(*, team: Team, by, membership: Membership, role: str) -> Membership:
-    require(by, "manage", team)
-    if role not in Membership.Role.values:
-        raise ReviewError(f"Role must be one of {', '.join(Membership.Role.values)}.", field="role")
-    with transaction.atomic():
-        Team.objects.select_for_update().get(pk=team.pk)  # one owner change at a time per team
-        membership.refresh_from_db()
-        if membership.role == OWNER and role != OWNER and _owners(team) <= 1:
-            raise ReviewError("A team keeps at least one owner: make someone else owner first.", field="role")
-        old = membership.role
-        membership.role = role
-        membership.save(update_fields=["role"])
-        audit(team.pk, by, "member.role", user=membership.user.username, old=old, new=role)
-    return membership
-
-
-def remove_member(*, team: Team, by, membership: Membership) -> None:
-    require(by, "manage", team)
-    with transaction.atomic():
-        Team.objects.select_for_update().get(pk=team.pk)
-        membership.refresh_from_db()
-        if membership.role == OWNER and _owners(team) <= 1:
-            raise ReviewError("A team keeps at least one owner: make someone else owner first.", field="member")
-        username = membership.user.username
-        membership.delete()
-        audit(team.pk, by, "member.removed", user=username)
-
-
-def _owners(team: Team) -> int:
-    return Membership.objects.filter(team=team, role=OWNER).count()
 
 
 # ---------------------------------------------------------------------- subjects
@@ -260,8 +160,6 @@ def add_comment(subject: Subject, by, body: str, *, parent: Comment | None = Non
     if len(body) > 10000:
         raise ReviewError("At most 10,000 characters.", field="body")
     if parent is not None:
-        from .outdated import related_subjects
-
         if parent.parent_id is not None or parent.subject_id not in {s.pk for s in related_subjects(subject)}:
             raise ReviewError("Reply to a thread of this model.", field="parent")
         subject = parent.subject  # a reply stays with its thread (which may be on an earlier version)

@@ -1,12 +1,9 @@
 from django.urls import path
 
-from . import exports, pages, views
+from . import exports, pages
 
 urlpatterns = [
-    path("teams/", views.teams, name="teams"),
-    path("teams/<int:pk>/", views.team_detail, name="team-detail"),
     path("teams/<int:pk>/activity/", pages.activity_page, name="activity"),
-    path("join/<str:token>/", views.invitation, name="invitation"),
     path("leaderboard/", pages.leaderboard_page, name="leaderboard-page"),
     path("leaderboard/pareto/", pages.pareto_page, name="pareto-page"),
     path("models/<str:kind>/<int:pk>/", pages.model_page, name="model-page"),

@@ -7,10 +7,12 @@ experiment's status does not allow is a 409. The OpenAPI schema is at /api/schem
 from __future__ import annotations
 
 from archsearch.config import FAMILIES, ConfigError
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q
+from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -19,11 +21,13 @@ from rest_framework.views import APIView
 
 from webapp.apikit.bodies import StrictBooleanField
 from webapp.apikit.params import int_param
-from webapp.architectures import jobs_api
+from webapp.teams.models import Membership, Team
 
 from . import services
 from .api_common import TeamField, api_error
-from .models import Candidate, Dataset, Event, Experiment, Membership, Team
+from .models import Candidate, Dataset, Event, Experiment
+from .outcomes import parallelism_note
+from .seeding import seed_source, seeds_for
 
 
 class SessionScheme(OpenApiAuthenticationExtension):
@@ -108,6 +112,16 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 # ---------------------------------------------------------------------- experiments
+@extend_schema_field(OpenApiTypes.INT)
+class SeedVersionField(serializers.PrimaryKeyRelatedField):
+    """A saved version of one of the user's teams, from the registered seed source (webapp.studio.seeding)."""
+
+    def get_queryset(self):
+        source, request = seed_source(), self.context.get("request")
+        if source is None:
+            raise ValidationError("Seeding with saved versions needs the architecture library, which is not installed.")
+        return source.versions_for(request.user if request else AnonymousUser())
+
 class CandidateBriefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
@@ -137,7 +151,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
                                                "precision ('fp32', 'bf16', 'fp16')")
     notice = serializers.SerializerMethodField(help_text="On launch: why its candidates may wait (no training worker running), or ''")
     start = StrictBooleanField(write_only=True, default=True, help_text="Start at once (else it waits as queued)")
-    seed_versions = jobs_api.seed_versions_field()
+    seed_versions = serializers.ListField(child=SeedVersionField(), write_only=True, required=False, max_length=64,
+                                          help_text="saved versions (ids) to put in the initial population (hand-edited lineage)")
 
     class Meta:
         model = Experiment
@@ -157,8 +172,6 @@ class ExperimentSerializer(serializers.ModelSerializer):
     def get_notice(self, experiment) -> str:
         if not self.context.get("launching"):
             return ""
-        from .outcomes import parallelism_note
-
         return parallelism_note(experiment.parallelism, services.train_workers() or 0)
 
     def get_progress(self, experiment) -> dict:
@@ -180,12 +193,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
             services.check_launch(team=team, dataset=attrs["dataset"], family=config.family,
                                   parallelism=attrs.get("parallelism", 2), config=config)
             if attrs.get("seed_versions"):
-                from webapp.architectures import jobs
-
-                if any(v.architecture.team_id != team.pk for v in attrs["seed_versions"]):
-                    raise services.StudioError("Seed versions must be of the search's team.", "seed_versions")
-                config.seeds = jobs.seeds_for(self.context["request"].user, attrs["seed_versions"], dataset=attrs["dataset"],
-                                              family=config.family, max_params=config.max_params, population=config.population)
+                config.seeds = seeds_for(self.context["request"].user, attrs["seed_versions"], team=team, dataset=attrs["dataset"],
+                                         config=config)
                 config.validate()
         except services.StudioError as error:
             raise api_error(error) from None
@@ -206,7 +215,8 @@ def with_counts(queryset):
 class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Experiment.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ExperimentSerializer
-    role_actions = {"inject": "train"}  # start, stop, resume, cancel: "change" (webapp.studio.roles)
+    # start, stop, resume, cancel: "change" (webapp.teams.roles); adding a version to a running search is the
+    # library's (webapp.architectures.jobs_api.InjectView, at experiments/<id>/inject/).
 
     def get_queryset(self):
         experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")
@@ -248,23 +258,6 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         """Cancel an experiment for good."""
         return self._transition(services.cancel_experiment)
-
-    @extend_schema(request=jobs_api.InjectSerializer, responses={201: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["post"])
-    def inject(self, request, pk=None):
-        """Add a saved version to this running search as a hand-made candidate (trained and scored like any other)."""
-        from webapp.architectures import jobs
-
-        experiment = self.get_object()
-        form = jobs_api.InjectSerializer(data=request.data, context={"request": request})
-        form.is_valid(raise_exception=True)
-        try:
-            candidate = jobs.inject_version(user=request.user, experiment_id=experiment.pk, version=form.validated_data["version"])
-        except services.TransitionError as error:
-            return Response({"detail": str(error), "status": experiment.status}, status=status.HTTP_409_CONFLICT)
-        except services.StudioError as error:
-            raise api_error(error) from None
-        return Response(CandidateDetailSerializer(candidate).data, status=status.HTTP_201_CREATED)
 
 
 # ---------------------------------------------------------------------- candidates
@@ -334,8 +327,6 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         after = int_param(self.request, "after") or 0
         experiment = Experiment.objects.for_user(self.request.user).filter(pk=experiment_id).first()
         if experiment is None:
-            from django.http import Http404
-
             raise Http404("No such experiment.")
         return Event.objects.filter(experiment=experiment, seq__gt=after).order_by("seq")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
 
-from .models import Team
+from webapp.teams.models import Team
 from .services import StudioError, teams_of
 
 
 class TeamField(serializers.PrimaryKeyRelatedField):
     """A team of the requesting user (another team "does not exist"); optional when they are in exactly one.
 
-    Whether they may write there is the decision's (webapp.studio.roles): a viewer naming their team gets a 403."""
+    Whether they may write there is the decision's (webapp.teams.roles): a viewer naming their team gets a 403."""
 
     def get_queryset(self):
         request = self.context.get("request")

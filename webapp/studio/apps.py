@@ -8,4 +8,10 @@ class StudioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported once the app registry is ready (they use the models): a Django rule, not a cycle.
+        from webapp.teams.sections import add_team_section
+
         from . import signals  # noqa: F401 - worker start-up recovery, membership changes to sockets
+        from .team_section import TEMPLATE, team_limits_context
+
+        add_team_section("studio.limits", TEMPLATE, team_limits_context)

@@ -4,9 +4,12 @@ from __future__ import annotations
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 from django import forms
 
+from webapp.teams.models import Team
+from webapp.teams.roles import writable_teams
+
 from . import services
-from .models import Dataset, Team
-from .roles import writable_teams
+from .models import Dataset
+from .seeding import seed_source, seeds_for
 
 DEFAULT_CLASSES = ("move_left", "move_right", "rotate_cw", "zoom_in")
 FAMILY_LABELS = {"tvn": "Tiny Video Networks", "evanet": "EvaNet", "assemblenet": "AssembleNet"}
@@ -130,13 +133,14 @@ class ExperimentForm(TeamFormMixin, forms.Form):
         help_text="Hand-edited architectures of the same family to put in the initial population (fitted to the data)")
 
     def __init__(self, *args, user, **kwargs):
-        from webapp.architectures.models import ArchitectureVersion
-
         super().__init__(*args, **kwargs)
         self.setup_team(user)
-        self.fields["seed_versions"].queryset = (ArchitectureVersion.objects.for_user(user).select_related("architecture")
-                                                 .order_by("architecture__name", "-number"))
-        self.fields["seed_versions"].label_from_instance = lambda v: f"{v} ({v.architecture.family})"
+        source = seed_source()
+        if source is None:  # no library installed: nothing to seed with
+            del self.fields["seed_versions"]
+        else:
+            self.fields["seed_versions"].queryset = source.versions_for(user)
+            self.fields["seed_versions"].label_from_instance = source.label
         datasets = Dataset.objects.for_user(user).order_by("-created")
         self.fields["dataset"].queryset = datasets
         ready = datasets.filter(status=Dataset.Status.READY).first()
@@ -164,12 +168,7 @@ class ExperimentForm(TeamFormMixin, forms.Form):
                                   parallelism=data["parallelism"], config=self.config)
             versions = list(data.get("seed_versions") or [])
             if versions:
-                from webapp.architectures import jobs
-
-                if any(v.architecture.team_id != data["team"].pk for v in versions):
-                    raise services.StudioError("Seed versions must be of the search's team.", "seed_versions")
-                self.config.seeds = jobs.seeds_for(self.user, versions, dataset=data["dataset"], family=self.config.family,
-                                                   max_params=self.config.max_params, population=self.config.population)
+                self.config.seeds = seeds_for(self.user, versions, team=data["team"], dataset=data["dataset"], config=self.config)
         except services.StudioError as error:
             self.apply_studio_error(error)
         return data

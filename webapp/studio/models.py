@@ -1,4 +1,4 @@
-"""The studio's data: teams, datasets, experiments (searches), their candidates and events.
+"""The studio's data: datasets, experiments (searches), their candidates and events (teams: webapp.teams).
 
 Fat models: state questions (progress, ETA, what the engine needs to rebuild its state)
 are answered here; the services package changes state; tasks stay thin.
@@ -12,53 +12,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from webapp.teams.models import Team, TeamScopedQuerySet
+
 from .outcomes import accuracy_note
-
-
-class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    created = models.DateTimeField(auto_now_add=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
-    # Fair use of the workers (webapp.studio.services.limits), set by the site's admin; empty: the site's default.
-    max_steps = models.PositiveIntegerField(null=True, blank=True, help_text="Most steps one training may ask for")
-    max_batch_size = models.PositiveIntegerField(null=True, blank=True, help_text="Largest batch one training may ask for")
-    max_queued_trainings = models.PositiveIntegerField(null=True, blank=True,
-                                                       help_text="Most trainings queued or running at once on the train queue")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MEMBER = "member", "Member"
-        VIEWER = "viewer", "Viewer"  # reads and comments only (webapp.studio.roles)
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team")]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.team} ({self.role})"
-
-
-class TeamScopedQuerySet(models.QuerySet):
-    """Everything a user sees goes through ``for_user``: rows of the teams they belong to."""
-
-    team_path = "team"
-
-    def for_user(self, user) -> "TeamScopedQuerySet":
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(**{f"{self.team_path}__memberships__user": user})
 
 
 class DatasetQuerySet(TeamScopedQuerySet):

@@ -37,7 +37,7 @@ def give_up_reason(records: Iterable[dict[str, Any]], latency_budget_ms: float |
     if not tail:
         return "gave up"
     latencies = [r["latency_ms"] for r in tail if r.get("latency_ms") is not None]
-    over = latency_budget_ms is not None and len(latencies) == count and all(l > latency_budget_ms for l in latencies)
+    over = latency_budget_ms is not None and len(latencies) == count and all(latency > latency_budget_ms for latency in latencies)
     if over:
         return (f"gave up after {count} proposal{'s' * (count != 1)} over the {latency_budget_ms:g} ms budget: "
                 f"the fastest was {format_ms(min(latencies))} ms{after}")

@@ -1,10 +1,7 @@
 from django.urls import path
 
-from webapp.architectures.consumers import EvaluationConsumer
-
 from .consumers import ExperimentConsumer
 
 websocket_urlpatterns = [
     path("ws/experiments/<int:experiment_id>/", ExperimentConsumer.as_asgi()),
-    path("ws/evaluations/<int:evaluation_id>/", EvaluationConsumer.as_asgi()),
 ]

@@ -12,22 +12,21 @@ from django.dispatch import receiver
 from webapp.jobs.kinds import Shown
 from webapp.jobs.shown import show_running_with
 
-from .models import Membership
+from webapp.teams.models import Membership
+
+from . import services
 from .services import workers
 from .sockets import publish_membership_change
 
 log = logging.getLogger("webapp.studio")
 
 
-
 @signals.worker_ready.connect
 def resume_after_start(sender=None, **kwargs) -> None:
-    from . import services
-
     name = getattr(sender, "hostname", None)
     try:
         ids = services.recover(name)
-    except Exception:  # noqa: BLE001 - a worker without recovery still serves its queues
+    except Exception:  # a worker without recovery still serves its queues
         log.exception("recovery at worker start failed")
         return
     if ids:
@@ -40,7 +39,7 @@ def report_for_duty(sender=None, **kwargs) -> None:
     name = getattr(sender, "hostname", None) or "worker"
     try:
         workers.start_beacon(name, _queues(sender))
-    except Exception:  # noqa: BLE001 - a worker nobody lists still trains
+    except Exception:  # a worker nobody lists still trains
         log.exception("worker %s: its record for the workers page is not written", name)
 
 

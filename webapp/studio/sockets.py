@@ -6,7 +6,7 @@ anonymous user, 4404 for an object the user's teams cannot see (another team's l
 missing one, as in the API). Otherwise it joins its group and the group ``user.<id>`` of its
 user before it is accepted, so the client hears every change from the moment it is connected.
 
-Roles are decided by webapp.studio.roles, at connect and again whenever the user's memberships
+Roles are decided by webapp.teams.roles, at connect and again whenever the user's memberships
 change: a membership saved or deleted (a member removed, a role lowered or raised, a team
 deleted) sends ``membership.changed`` to ``user.<id>`` after its transaction commits, before the
 audit entry that announces it. The socket then asks the decision again: no longer allowed, it
@@ -23,7 +23,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from webapp.apikit.parsers import BodyError, loads_checked
 from webapp.jobs.publisher import MembershipChanged, send_on_commit, user_group
 
-from .roles import Decision, can, decide
+from webapp.teams.roles import Decision, can, decide
 
 FORBIDDEN = 4403
 NOT_FOUND = 4404

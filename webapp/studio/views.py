@@ -11,14 +11,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from webapp.architectures.services import with_learned_weights
-from webapp.architectures.views import drawing_boot
+from webapp.teams.permissions import role_required
+from webapp.teams.roles import can, require
 
 from . import services
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment, latency_label
 from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
-from .roles import can, require, role_required
 
 
 @login_required
@@ -217,9 +216,7 @@ def candidate_detail(request, pk: int):
         "children": candidate.children.order_by("index"),
         "spec_json": json.dumps(candidate.spec, indent=2),
         "metrics": sorted((candidate.metrics or {}).items()),
-        # The architecture drawn read-only (webapp.architectures), with an "Open in editor" action.
-        "drawing": drawing_boot(with_learned_weights(candidate.spec, candidate.edge_weights), candidate.experiment.family,
-                                f"{candidate.experiment.name}-{candidate.name}"),
+        # The architecture is drawn by the library's template tag (candidate_detail.html loads drawing_tags).
     })
 
 

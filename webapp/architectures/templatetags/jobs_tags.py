@@ -1,6 +1,7 @@
 """Template tags of the jobs: which saved versions a page may offer to a search."""
 from django import template
 
+from webapp.architectures.evaluations import Evaluation
 from webapp.architectures.models import ArchitectureVersion
 
 register = template.Library()
@@ -16,8 +17,6 @@ def versions_for_search(experiment, limit: int = 200):
 @register.simple_tag
 def evaluations_of(version, limit: int = 50):
     """A version's evaluations, newest first (what its page lists)."""
-    from webapp.architectures.evaluations import Evaluation
-
     return list(Evaluation.objects.filter(version=version).select_related("dataset", "created_by").order_by("-created", "-pk")[:limit])
 
 

@@ -10,8 +10,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..models import Dataset, Team
-from ..roles import require
+from webapp.teams.models import Team
+from webapp.teams.roles import require
+
+from ..models import Dataset
 from .errors import StudioError
 from .names import clean_name
 

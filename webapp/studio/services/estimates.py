@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 
+from celery import current_app as app  # the project's Celery app (webapp.celery), without importing the project
 from django.core.cache import cache
 from django.db.models import Min
 
@@ -107,8 +108,6 @@ def latency_budget_warning(config, dataset: Dataset, *, measure: bool = True) ->
 
 def _ask_train_workers() -> int | None:
     """Candidates the train queue's workers can take at once; None when no worker answered."""
-    from webapp.celery import app
-
     try:
         # A short poll: Redis replies are read with BRPOP, whose default 1 s wait would set the pace.
         with app.connection_for_write(transport_options={"polling_interval": 0.1}) as connection:

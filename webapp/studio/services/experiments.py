@@ -10,14 +10,17 @@ from django.db import connection, transaction
 
 from archsearch.config import FAMILIES, ConfigError, SearchConfig
 
-from ..models import Dataset, Experiment, Team
+from webapp.teams.models import Team
+from webapp.teams.roles import require
+
+from ..models import Dataset, Experiment
 from ..progress import record_event
-from ..roles import require
 from .errors import StudioError
 from .estimates import latency_budget_warning
 from .lifecycle import locked, start_experiment
 from .limits import check_budget, check_room, limits_of
 from .names import clean_name
+from .workers import WorkersUnknown, cuda_train_workers, list_workers
 
 log = logging.getLogger("webapp.studio")
 
@@ -72,8 +75,6 @@ def check_launch(*, team: Team, dataset: Dataset, family: str, parallelism: int,
 
 def check_gpu_latency() -> None:
     """Latency on the GPU is measured by the training workers: at least one must have a GPU."""
-    from .workers import WorkersUnknown, cuda_train_workers, list_workers
-
     try:
         workers = list_workers()
     except WorkersUnknown as error:
@@ -143,7 +144,7 @@ def check_latency_budget(experiment_id: int) -> None:
         warning = latency_budget_warning(experiment.search_config(), experiment.dataset)
         if warning:
             add_warning(experiment_id, warning)
-    except Exception:  # noqa: BLE001 - a warning is a courtesy; never let it take a thread's traceback to the user
+    except Exception:  # a warning is a courtesy; never let it take a thread's traceback to the user
         log.exception("experiment %s: latency budget not checked", experiment_id)
     finally:
         connection.close()

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 
-from ..models import Candidate, Experiment, Team
+from webapp.teams.models import Team
+
+from ..models import Candidate, Experiment
 from .errors import LimitError, StudioError
 
 ACTIVE_JOB = ("queued", "running")  # evaluations' and ensembles' statuses that hold a place on the train queue

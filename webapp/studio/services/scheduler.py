@@ -62,7 +62,7 @@ def advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
         return False
     try:
         engine = build_engine(experiment)
-    except Exception as error:  # noqa: BLE001 - e.g. the dataset's cache vanished: say so, keep the rows
+    except Exception as error:  # e.g. the dataset's cache vanished: say so, keep the rows
         log.exception("experiment %s: cannot rebuild the search", experiment.pk)
         experiment.error = f"{type(error).__name__}: {error}"
         experiment.save(update_fields=["error"])
@@ -160,7 +160,7 @@ def finish(experiment_id: int) -> None:
 
             ensemble = evaluate_ensemble(engine.trained, engine.space, Path(experiment.dataset.cache_path),
                                          k=engine.config.ensemble_size)
-        except Exception as error:  # noqa: BLE001 - the search itself is complete; report, do not fail it
+        except Exception as error:  # the search itself is complete; report, do not fail it
             log.exception("experiment %s: ensemble failed", experiment_id)
             ensemble = {"error": f"{type(error).__name__}: {error}"}
     with transaction.atomic():

@@ -178,7 +178,7 @@ def run_candidate(candidate_id: int, worker: str) -> str:
     except Interrupted as why:
         interrupt(job, str(why))
         return "interrupted"
-    except Exception as error:  # noqa: BLE001 - a broken candidate must not break the search
+    except Exception as error:  # a broken candidate must not break the search
         log.exception("candidate %s failed", job.name)
         record_result(job, {"status": "failed", "reason": f"{type(error).__name__}: {error}"})
         return "failed"

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.conf import settings
 
+from .teams import teams_of
+
 log = logging.getLogger("webapp.studio")
 
 KEY_PREFIX = "studio:worker:"
@@ -209,8 +211,6 @@ def cuda_train_workers(workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def workers_overview(user) -> dict[str, Any]:
     """The workers page's (and API's) data for ``user``."""
-    from .teams import teams_of
-
     try:
         workers = list_workers()
         known, problem = True, ""

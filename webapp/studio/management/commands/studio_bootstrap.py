@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from webapp.studio.models import Membership, Team
+from webapp.teams.models import Membership, Team
 
 
 class Command(BaseCommand):

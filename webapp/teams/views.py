@@ -1,4 +1,4 @@
-"""Review pages: teams (members, roles, invitations) and joining through an invitation."""
+"""Team pages: a user's teams, a team (members, roles, invitations) and joining through an invitation."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -8,13 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from webapp.studio.models import Membership, Team
-from webapp.studio.roles import OWNER, require, role_of
-from webapp.studio.services import limits_of, usage_of
-
-from . import services
+from . import invitations, members
+from .errors import TeamError
 from .forms import InvitationForm, MemberForm, RevokeForm, RoleForm, SignUpForm
-from .models import Invitation
+from .models import Invitation, Membership, Team
+from .roles import OWNER, require, role_of
+from .sections import render_team_sections
 
 
 @login_required
@@ -23,7 +22,7 @@ def teams(request):
     memberships = Membership.objects.filter(user=request.user).select_related("team").order_by("team__name")
     if len(memberships) == 1:
         return redirect("team-detail", memberships[0].team_id)
-    return render(request, "review/teams.html", {"memberships": memberships})
+    return render(request, "teams/teams.html", {"memberships": memberships})
 
 
 @login_required
@@ -39,13 +38,13 @@ def team_detail(request, pk: int):
         if status == 302:
             return redirect("team-detail", team.pk)
         invite_form = InvitationForm(request.POST, prefix="invite") if request.POST.get("action") == "invite" else invite_form
-    return render(request, "review/team.html", {
+    return render(request, "teams/team.html", {
         "team": team, "role": role, "is_owner": role == OWNER,
         "memberships": team.memberships.select_related("user").order_by("user__username"),
         "roles": Membership.Role.choices,
         "invitations": team.invitations.select_related("created_by", "used_by")[:100] if role == OWNER else [],
         "invite_form": invite_form,
-        "limits": limits_of(team), "usage": usage_of(team),
+        "sections": render_team_sections(request, team, role),
     }, status=status)
 
 
@@ -57,7 +56,7 @@ def _team_change(request, team: Team, invite_form) -> int:
             form = InvitationForm(request.POST, prefix="invite")
             if not form.is_valid():
                 return 400
-            _, token = services.create_invitation(team=team, by=request.user, role=form.cleaned_data["role"],
+            _, token = invitations.create_invitation(team=team, by=request.user, role=form.cleaned_data["role"],
                                                   days=form.cleaned_data["days"], note=form.cleaned_data["note"])
             link = request.build_absolute_uri(reverse("invitation", args=[token]))
             messages.success(request, f"Invitation link (shown once, works once): {link}", extra_tags="invitation-link")
@@ -69,17 +68,17 @@ def _team_change(request, team: Team, invite_form) -> int:
                 return 400
             membership = get_object_or_404(Membership, pk=form.cleaned_data["membership"], team=team)
             if action == "role":
-                services.set_role(team=team, by=request.user, membership=membership, role=form.cleaned_data["role"])
+                members.set_role(team=team, by=request.user, membership=membership, role=form.cleaned_data["role"])
             else:
-                services.remove_member(team=team, by=request.user, membership=membership)
+                members.remove_member(team=team, by=request.user, membership=membership)
             return 302
         if action == "revoke":
             form = RevokeForm(request.POST)
             if not form.is_valid():
                 return 400
-            services.revoke_invitation(get_object_or_404(Invitation, pk=form.cleaned_data["invitation"], team=team), request.user)
+            invitations.revoke_invitation(get_object_or_404(Invitation, pk=form.cleaned_data["invitation"], team=team), request.user)
             return 302
-    except services.ReviewError as error:
+    except TeamError as error:
         messages.error(request, str(error))
         return 400
     messages.error(request, "Unknown action.")
@@ -89,18 +88,18 @@ def _team_change(request, team: Team, invite_form) -> int:
 @require_http_methods(["GET", "POST"])
 def invitation(request, token: str):
     """Join a team: a signed-in user presses Join; a new user picks a username and password."""
-    found = services.find_invitation(token)
+    found = invitations.find_invitation(token)
     problem = "No such invitation: check the link." if found is None else found.problem()
     form = SignUpForm(request.POST or None) if not request.user.is_authenticated else None
     status = 200
     if problem:
-        return render(request, "review/invitation.html", {"problem": problem}, status=404 if found is None else 410)
+        return render(request, "teams/invitation.html", {"problem": problem}, status=404 if found is None else 410)
     if request.method == "POST":
         try:
             if request.user.is_authenticated:
-                services.accept_invitation(token, request.user)
+                invitations.accept_invitation(token, request.user)
             elif form.is_valid():
-                user = services.sign_up_with_invitation(token, username=form.cleaned_data["username"],
+                user = invitations.sign_up_with_invitation(token, username=form.cleaned_data["username"],
                                                         password=form.cleaned_data["password1"])
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
@@ -108,10 +107,10 @@ def invitation(request, token: str):
             if status == 200:
                 messages.success(request, f"Welcome to {found.team.name}.")
                 return redirect("team-detail", found.team_id)
-        except services.ReviewError as error:
+        except TeamError as error:
             if form is not None and error.field in form.fields:
                 form.add_error(error.field, str(error))
             else:
                 messages.error(request, str(error))
             status = 400
-    return render(request, "review/invitation.html", {"invitation": found, "form": form}, status=status)
+    return render(request, "teams/invitation.html", {"invitation": found, "form": form}, status=status)

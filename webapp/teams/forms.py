@@ -4,10 +4,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from webapp.studio.models import Membership
-
 from .accounts import confusable_with, normalize_username
-from .services import MAX_INVITATION_DAYS
+from .invitations import MAX_INVITATION_DAYS
+from .models import Membership
 
 
 class InvitationForm(forms.Form):
