@@ -17,7 +17,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from videomodels.archspec import ArchSpec, Edge
+from videomodels.archspec import ArchSpec, Edge, Node
+from videomodels.costcache import CountingLRU
+from videomodels.graphindex import Adjacency
 from videomodels.ops import WeightedFusion
 from videomodels.schema import NODE_TYPES, NodeType
 from videomodels.validation import Problem, SpecError, check_structure, topological_order
@@ -77,7 +79,8 @@ class BuildContext:
     node_id: str
     index: int
     edges: list[Edge]
-    shapes: dict[str, Shape]
+    shapes: dict[str, Shape]  # of the inputs and of every node computed before this one
+    nodes_by_id: dict[str, Node]
 
 
 def input_shape(spec: ArchSpec, input_id: str) -> Shape:
@@ -122,7 +125,8 @@ class GraphNet(nn.Module):
         self.spec_json = spec.to_json(indent=None)
         self.input_ids = [stream.id for stream in spec.inputs]
         self.order = list(analysis.order)
-        self.sources = {node_id: [edge.source for edge in spec.incoming(node_id)] for node_id in self.order}
+        incoming = Adjacency([node.id for node in spec.nodes], spec.edges, sources=self.input_ids).incoming
+        self.sources = {node_id: [edge.source for edge in incoming[node_id]] for node_id in self.order}
         self.list_input = {node.id for node in spec.nodes if NODE_TYPES[node.type].fuse == "list"}
         self.peers = peers
         self.blocks = nn.ModuleDict(blocks)
@@ -132,7 +136,9 @@ class GraphNet(nn.Module):
         for step, node_id in enumerate(self.order):
             for source in self.sources[node_id] + peers.get(node_id, []):
                 last_use[source] = step
-        self.release_after = {step: [k for k, v in last_use.items() if v == step] for step in range(len(self.order))}
+        self.release_after: dict[int, list[str]] = {}
+        for name, step in last_use.items():
+            self.release_after.setdefault(step, []).append(name)
 
     @property
     def spec(self) -> ArchSpec:
@@ -175,55 +181,88 @@ class GraphNet(nn.Module):
         return updated
 
 
-def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget, reference: Analysis | None):
-    """Create every node's modules in order; with ``measure`` run them on meta tensors."""
+class _OverBudget(Exception):
+    """A node's modules alone push the running parameter count over the budget."""
+
+    def __init__(self, node_params: int):
+        self.node_params = node_params
+
+
+def _make_modules(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext):
+    """(block, fusion or None, peer ids) of one node, on the current default device."""
+    fusion, peers = None, []
+    fused = in_shapes
+    if node_type.fuse == "weighted" and len(in_shapes) > 1:
+        make = node_type.make_fusion or default_fusion
+        fusion, peers = make(node_type, node.attrs, in_shapes, context)
+        fused = [(fusion.out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
+    block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
+    return block, fusion, peers
+
+
+# Per-node costs, (output shape, params, MACs), keyed by everything a node's modules depend
+# on: its type, attributes and input shapes, plus for a fused node what its fusion reads
+# (edge weights and flags, peers). A node whose key is unchanged is not rebuilt nor run, so
+# an edit re-costs only the edited node and the nodes whose inputs it changed.
+NODE_COSTS = CountingLRU(8192)
+
+
+def _node_key(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple | None:
+    key = (node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(in_shapes))
+    if node_type.fuse != "weighted" or len(in_shapes) < 2:
+        return key
+    if node_type.make_fusion is None:
+        return key + (tuple((edge.weight, edge.learnable) for edge in context.edges),)
+    if node_type.fusion_key is None:
+        return None  # a custom fusion that does not say what it reads: never reused
+    return key + (node_type.fusion_key(node.attrs, context),)
+
+
+def _price_node(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
+    block, fusion, peers = _make_modules(node, node_type, in_shapes, context)
+    node_params = _param_count(block, fusion)
+    if node_params > params_left:
+        raise _OverBudget(node_params)  # refused before even a meta forward pass through it
+    output_shape, node_macs = _measure(block, fusion, in_shapes, [context.shapes[p] for p in peers], node_type)
+    return output_shape, node_params, node_macs
+
+
+def _cost_walk(spec: ArchSpec, order: list[str], budget: Budget) -> Analysis:
+    """Shapes, params and MACs of every node in ``order``, reusing unchanged nodes' costs."""
     analysis = Analysis(spec=spec, order=order)
-    blocks: dict[str, nn.Module] = {}
-    fusions: dict[str, nn.Module] = {}
-    peers: dict[str, list[str]] = {}
+    graph = Adjacency([node.id for node in spec.nodes], spec.edges, sources=[stream.id for stream in spec.inputs])
+    nodes_by_id = {node.id: node for node in spec.nodes}
     shapes: dict[str, Shape] = {stream.id: input_shape(spec, stream.id) for stream in spec.inputs}
     problems: list[Problem] = []
     failed: set[str] = set()
     params = macs = 0
     for node_id in order:
-        index = spec.node_index(node_id)
-        node = spec.nodes[index]
+        index = graph.position[node_id]
+        node = nodes_by_id[node_id]
         node_type = NODE_TYPES[node.type]
-        edges = spec.incoming(node_id)
+        edges = graph.incoming[node_id]
         sources = [edge.source for edge in edges]
         where = f"nodes[{index}]"
         if any(source in failed for source in sources):
             failed.add(node_id)
             continue
         in_shapes = [shapes[source] for source in sources]
-        context = BuildContext(spec, node_id, index, edges, shapes)
-        try:
-            fusion = None
-            if node_type.fuse == "weighted" and len(sources) > 1:
-                make = node_type.make_fusion or default_fusion
-                fusion, peers[node_id] = make(node_type, node.attrs, in_shapes, context)
-                fused = [(fusion.out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
-            else:
-                fused = in_shapes
-            block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
-            node_params = _param_count(block, fusion)
-            if params + node_params > budget.max_params:
-                # Refuse before running even a meta forward pass through an oversized node.
-                raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + node_params:,} > {budget.max_params:,} after {node_id!r}")])
-            if measure:
-                output_shape, node_macs = _measured(node, block, fusion, in_shapes, [shapes[p] for p in peers.get(node_id, [])], node_type)
-            else:
-                output_shape, node_macs = reference.nodes[node_id].output_shape, reference.nodes[node_id].macs
-        except SpecError:
-            raise
-        except (RuntimeError, ValueError, ZeroDivisionError) as exc:
-            problems.append(Problem(where, f"{node.type} {node_id!r} does not fit its input {_fmt(in_shapes)}: {_first_line(exc)}"))
-            failed.add(node_id)
-            continue
+        context = BuildContext(spec, node_id, index, edges, shapes, nodes_by_id)
+        key = _node_key(node, node_type, in_shapes, context)
+        cost = NODE_COSTS.get(key) if key is not None else None
+        if cost is None:
+            try:
+                cost = _price_node(node, node_type, in_shapes, context, budget.max_params - params)
+            except _OverBudget as over:
+                raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + over.node_params:,} > {budget.max_params:,} after {node_id!r}")]) from None
+            except (RuntimeError, ValueError, ZeroDivisionError) as exc:
+                problems.append(Problem(where, f"{node.type} {node_id!r} does not fit its input {_fmt(in_shapes)}: {_first_line(exc)}"))
+                failed.add(node_id)
+                continue
+            if key is not None:
+                NODE_COSTS.put(key, cost)
+        output_shape, node_params, node_macs = cost
         shapes[node_id] = output_shape
-        blocks[node_id] = block
-        if fusion is not None:
-            fusions[node_id] = fusion
         analysis.nodes[node_id] = NodeCost(node_id, node.type, in_shapes, output_shape, node_params, node_macs)
         params += node_params
         macs += node_macs
@@ -233,29 +272,27 @@ def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget
             raise SpecError(problems + [Problem(where, f"multiply-add budget exceeded: {macs:,} > {budget.max_macs:,} per clip after {node_id!r}")])
     if problems:
         raise SpecError(problems)
-    return analysis, blocks, fusions, peers
+    return analysis
 
 
-# (type, attributes, input shapes) -> (output shape, MACs) of nodes without fusion: the meta-device
-# pass under the FLOP counter is most of an analysis, and a mutated child shares all but a node or
-# two with its parent. Valid because a node's module is a function of its attributes and input
-# shapes; only fusion (which reads its edges and peers through the BuildContext) is never cached.
-_NODE_COSTS: "OrderedDict[tuple, tuple[Shape, int]]" = OrderedDict()
-_NODE_CACHE_SIZE = 4096
-
-
-def _measured(node, block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
-    if fusion is not None or peer_shapes:
-        return _measure(block, fusion, in_shapes, peer_shapes, node_type)
-    key = (node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(map(tuple, in_shapes)))
-    cost = _NODE_COSTS.get(key)
-    if cost is None:
-        cost = _NODE_COSTS[key] = _measure(block, fusion, in_shapes, peer_shapes, node_type)
-        if len(_NODE_COSTS) > _NODE_CACHE_SIZE:
-            _NODE_COSTS.popitem(last=False)
-    else:
-        _NODE_COSTS.move_to_end(key)
-    return cost
+def _build_modules(analysis: Analysis):
+    """Every node's modules, on the current default device, at the shapes ``analysis`` found."""
+    spec = analysis.spec
+    graph = Adjacency([node.id for node in spec.nodes], spec.edges, sources=[stream.id for stream in spec.inputs])
+    nodes_by_id = {node.id: node for node in spec.nodes}
+    shapes: dict[str, Shape] = {stream.id: input_shape(spec, stream.id) for stream in spec.inputs}
+    blocks: dict[str, nn.Module] = {}
+    fusions: dict[str, nn.Module] = {}
+    peers: dict[str, list[str]] = {}
+    for node_id in analysis.order:
+        node = nodes_by_id[node_id]
+        cost = analysis.nodes[node_id]
+        context = BuildContext(spec, node_id, graph.position[node_id], graph.incoming[node_id], shapes, nodes_by_id)
+        blocks[node_id], fusion, node_peers = _make_modules(node, NODE_TYPES[node.type], cost.input_shapes, context)
+        if fusion is not None:
+            fusions[node_id], peers[node_id] = fusion, node_peers
+        shapes[node_id] = cost.output_shape
+    return blocks, fusions, peers
 
 
 def _measure(block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
@@ -316,8 +353,7 @@ def _analyze(spec: ArchSpec, *, num_classes: int | None, budget: Budget) -> Anal
         raise SpecError(problems)
     order = topological_order(clean)
     with torch.device("meta"):
-        analysis, *_ = _assemble(clean, order, measure=True, budget=budget, reference=None)
-    return analysis
+        return _cost_walk(clean, order, budget)
 
 
 def build_model(
@@ -332,9 +368,7 @@ def build_model(
     analysis = analysis or analyze(spec, num_classes=num_classes, budget=budget)
     device = torch.device(device or "cpu")
     with torch.device(device):
-        _, blocks, fusions, peers = _assemble(
-            analysis.spec, analysis.order, measure=False, budget=budget, reference=analysis
-        )
+        blocks, fusions, peers = _build_modules(analysis)
     return GraphNet(analysis, blocks, fusions, peers).to(device)
 
 
