@@ -188,43 +188,99 @@ class _OverBudget(Exception):
         self.node_params = node_params
 
 
+def _fuses(node_type: NodeType, in_shapes: list[Shape]) -> bool:
+    return node_type.fuse == "weighted" and len(in_shapes) > 1
+
+
+def _fused_shapes(out_channels: int, in_shapes: list[Shape]) -> list[Shape]:
+    return [(out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
+
+
 def _make_modules(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext):
     """(block, fusion or None, peer ids) of one node, on the current default device."""
     fusion, peers = None, []
     fused = in_shapes
-    if node_type.fuse == "weighted" and len(in_shapes) > 1:
-        make = node_type.make_fusion or default_fusion
-        fusion, peers = make(node_type, node.attrs, in_shapes, context)
-        fused = [(fusion.out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
+    if _fuses(node_type, in_shapes):
+        fusion, peers = _make_fusion(node, node_type, in_shapes, context)
+        fused = _fused_shapes(fusion.out_channels, in_shapes)
     block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
     return block, fusion, peers
 
 
-# Per-node costs, (output shape, params, MACs), keyed by everything a node's modules depend
-# on: its type, attributes and input shapes, plus for a fused node what its fusion reads
-# (edge weights and flags, peers). A node whose key is unchanged is not rebuilt nor run, so
-# an edit re-costs only the edited node and the nodes whose inputs it changed.
+def _make_fusion(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext):
+    return (node_type.make_fusion or default_fusion)(node_type, node.attrs, in_shapes, context)
+
+
+# Costs of fusions and of blocks, keyed by everything their modules depend on, so a node
+# whose key is unchanged is neither rebuilt nor run: an edit re-costs only the edited node
+# and the nodes whose inputs it changed. Fusion and block are priced apart because a block
+# reads only its attributes and its fused input shape: a block equal to one seen anywhere
+# before (another node, another spec) costs nothing, whatever its edges.
 NODE_COSTS = CountingLRU(8192)
 
 
-def _node_key(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple | None:
-    key = (node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(in_shapes))
-    if node_type.fuse != "weighted" or len(in_shapes) < 2:
-        return key
+def _fusion_key(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple | None:
     if node_type.make_fusion is None:
-        return key + (tuple((edge.weight, edge.learnable) for edge in context.edges),)
-    if node_type.fusion_key is None:
+        reads = tuple((edge.weight, edge.learnable) for edge in context.edges)
+    elif node_type.fusion_key is None:
         return None  # a custom fusion that does not say what it reads: never reused
-    return key + (node_type.fusion_key(node.attrs, context),)
+    else:
+        reads = node_type.fusion_key(node.attrs, context)
+    return ("fusion", node.type, tuple(in_shapes), reads)
 
 
-def _price_node(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
-    block, fusion, peers = _make_modules(node, node_type, in_shapes, context)
-    node_params = _param_count(block, fusion)
+def _block_key(node, fused: list[Shape]) -> tuple:
+    return ("block", node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(fused))
+
+
+def _price_fusion(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple[int, int, int]:
+    """(output channels, params, MACs) of a node's input fusion."""
+    fusion, peers = _make_fusion(node, node_type, in_shapes, context)
+    xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
+    peer_xs = [torch.empty((1, *context.shapes[peer]), device="meta") for peer in peers]
+    with FlopCounterMode(display=False) as counter:
+        fusion(xs, peer_xs)
+    return fusion.out_channels, _param_count(fusion), counter.get_total_flops() // 2
+
+
+def _price_block(node, node_type: NodeType, fused: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
+    """(output shape, params, MACs) of a node's block at its fused input shape(s)."""
+    block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
+    block_params = _param_count(block)
+    if block_params > params_left:
+        raise _OverBudget(block_params)  # refused before even a meta forward pass through it
+    xs = [torch.empty((1, *shape), device="meta") for shape in fused]
+    with FlopCounterMode(display=False) as counter:
+        out = block(xs if node_type.fuse == "list" else xs[0])
+    return tuple(int(d) for d in out.shape[1:]), block_params, counter.get_total_flops() // 2
+
+
+def _cached(key: tuple | None, price):
+    cost = NODE_COSTS.get(key) if key is not None else None
+    if cost is None:
+        cost = price()
+        if key is not None:
+            NODE_COSTS.put(key, cost)
+    return cost
+
+
+def _node_cost(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
+    """(output shape, params, MACs) of one node, its fusion included."""
+    fusion_params = fusion_macs = 0
+    fused = in_shapes
+    if _fuses(node_type, in_shapes):
+        out_channels, fusion_params, fusion_macs = _cached(
+            _fusion_key(node, node_type, in_shapes, context), lambda: _price_fusion(node, node_type, in_shapes, context))
+        fused = _fused_shapes(out_channels, in_shapes)
+    try:
+        output_shape, block_params, block_macs = _cached(
+            _block_key(node, fused), lambda: _price_block(node, node_type, fused, context, params_left - fusion_params))
+    except _OverBudget as over:
+        raise _OverBudget(fusion_params + over.node_params) from None
+    node_params = fusion_params + block_params
     if node_params > params_left:
-        raise _OverBudget(node_params)  # refused before even a meta forward pass through it
-    output_shape, node_macs = _measure(block, fusion, in_shapes, [context.shapes[p] for p in peers], node_type)
-    return output_shape, node_params, node_macs
+        raise _OverBudget(node_params)
+    return output_shape, node_params, fusion_macs + block_macs
 
 
 def _cost_walk(spec: ArchSpec, order: list[str], budget: Budget) -> Analysis:
@@ -239,7 +295,6 @@ def _cost_walk(spec: ArchSpec, order: list[str], budget: Budget) -> Analysis:
     for node_id in order:
         index = graph.position[node_id]
         node = nodes_by_id[node_id]
-        node_type = NODE_TYPES[node.type]
         edges = graph.incoming[node_id]
         sources = [edge.source for edge in edges]
         where = f"nodes[{index}]"
@@ -248,20 +303,14 @@ def _cost_walk(spec: ArchSpec, order: list[str], budget: Budget) -> Analysis:
             continue
         in_shapes = [shapes[source] for source in sources]
         context = BuildContext(spec, node_id, index, edges, shapes, nodes_by_id)
-        key = _node_key(node, node_type, in_shapes, context)
-        cost = NODE_COSTS.get(key) if key is not None else None
-        if cost is None:
-            try:
-                cost = _price_node(node, node_type, in_shapes, context, budget.max_params - params)
-            except _OverBudget as over:
-                raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + over.node_params:,} > {budget.max_params:,} after {node_id!r}")]) from None
-            except (RuntimeError, ValueError, ZeroDivisionError) as exc:
-                problems.append(Problem(where, f"{node.type} {node_id!r} does not fit its input {_fmt(in_shapes)}: {_first_line(exc)}"))
-                failed.add(node_id)
-                continue
-            if key is not None:
-                NODE_COSTS.put(key, cost)
-        output_shape, node_params, node_macs = cost
+        try:
+            output_shape, node_params, node_macs = _node_cost(node, NODE_TYPES[node.type], in_shapes, context, budget.max_params - params)
+        except _OverBudget as over:
+            raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + over.node_params:,} > {budget.max_params:,} after {node_id!r}")]) from None
+        except (RuntimeError, ValueError, ZeroDivisionError) as exc:
+            problems.append(Problem(where, f"{node.type} {node_id!r} does not fit its input {_fmt(in_shapes)}: {_first_line(exc)}"))
+            failed.add(node_id)
+            continue
         shapes[node_id] = output_shape
         analysis.nodes[node_id] = NodeCost(node_id, node.type, in_shapes, output_shape, node_params, node_macs)
         params += node_params
@@ -293,17 +342,6 @@ def _build_modules(analysis: Analysis):
             fusions[node_id], peers[node_id] = fusion, node_peers
         shapes[node_id] = cost.output_shape
     return blocks, fusions, peers
-
-
-def _measure(block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
-    xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
-    peers = [torch.empty((1, *shape), device="meta") for shape in peer_shapes]
-    with FlopCounterMode(display=False) as counter:
-        if fusion is not None:
-            x = fusion(xs, peers)
-            xs = [x]
-        out = block(xs if node_type.fuse == "list" else xs[0])
-    return tuple(int(d) for d in out.shape[1:]), counter.get_total_flops() // 2
 
 
 def _fmt(shapes: list[Shape]) -> str:
