@@ -3,7 +3,8 @@
 Shapes, parameters and multiply-adds come from building each node on PyTorch's
 ``meta`` device, where no tensor memory is allocated: the same builder code that
 trains also prices the spec, and an oversized spec is refused before any real
-allocation.
+allocation. ``analyze`` is the project's one cost walk (the editor, the search spaces
+and the builder all use it), and it is incremental: see ``NODE_COSTS``.
 """
 from __future__ import annotations
 
@@ -360,8 +361,10 @@ _CACHE_SIZE = 256
 def analyze(spec: ArchSpec, *, num_classes: int | None = None, budget: Budget = DEFAULT_BUDGET) -> Analysis:
     """Validate ``spec`` fully (structure, shapes, budget) without allocating tensors.
 
-    Results are memoised by content hash: a search prices the same child in the
-    space and again in the engine. Treat the returned Analysis as read-only.
+    Whole results are memoised by content hash (a search prices the same child in the
+    space and again in the engine), and node costs by what each node depends on, so a
+    spec that differs from one seen before (an edit, a mutated child) re-costs only the
+    nodes whose attributes or inputs differ. Treat the returned Analysis as read-only.
     """
     # Keyed without the budget: a spec that passed one budget passes any budget its totals fit
     # (the budget check is on running sums, which only grow); one that does not is re-analysed

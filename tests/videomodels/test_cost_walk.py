@@ -134,3 +134,13 @@ def test_a_fused_node_is_recosted_when_what_its_fusion_reads_changes(empty_cache
     spec.node("n4").attrs["filters"] = 16
     assert "n8" in recost(spec)[0]
     assert costs(analyze(spec)) == costs(from_scratch(spec))
+
+
+def test_the_node_cost_cache_is_bounded_and_evicts_the_least_recently_used():
+    cache = CountingLRU(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # now "b" is the least recently used
+    cache.put("c", 3)
+    assert (cache.get("b"), cache.get("a"), cache.get("c"), len(cache)) == (None, 1, 3, 2)
+    assert (cache.hits, cache.misses) == (3, 1)
