@@ -3,7 +3,8 @@
 Shapes, parameters and multiply-adds come from building each node on PyTorch's
 ``meta`` device, where no tensor memory is allocated: the same builder code that
 trains also prices the spec, and an oversized spec is refused before any real
-allocation.
+allocation. ``analyze`` is the project's one cost walk (the editor, the search spaces
+and the builder all use it), and it is incremental: see ``NODE_COSTS``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from videomodels.archspec import ArchSpec, Edge
+from videomodels.archspec import ArchSpec, Edge, Node
+from videomodels.costcache import CountingLRU
+from videomodels.graphindex import Adjacency
 from videomodels.ops import WeightedFusion
 from videomodels.schema import NODE_TYPES, NodeType
 from videomodels.validation import Problem, SpecError, check_structure, topological_order
@@ -77,7 +80,8 @@ class BuildContext:
     node_id: str
     index: int
     edges: list[Edge]
-    shapes: dict[str, Shape]
+    shapes: dict[str, Shape]  # of the inputs and of every node computed before this one
+    nodes_by_id: dict[str, Node]
 
 
 def input_shape(spec: ArchSpec, input_id: str) -> Shape:
@@ -122,7 +126,8 @@ class GraphNet(nn.Module):
         self.spec_json = spec.to_json(indent=None)
         self.input_ids = [stream.id for stream in spec.inputs]
         self.order = list(analysis.order)
-        self.sources = {node_id: [edge.source for edge in spec.incoming(node_id)] for node_id in self.order}
+        incoming = Adjacency([node.id for node in spec.nodes], spec.edges, sources=self.input_ids).incoming
+        self.sources = {node_id: [edge.source for edge in incoming[node_id]] for node_id in self.order}
         self.list_input = {node.id for node in spec.nodes if NODE_TYPES[node.type].fuse == "list"}
         self.peers = peers
         self.blocks = nn.ModuleDict(blocks)
@@ -132,7 +137,9 @@ class GraphNet(nn.Module):
         for step, node_id in enumerate(self.order):
             for source in self.sources[node_id] + peers.get(node_id, []):
                 last_use[source] = step
-        self.release_after = {step: [k for k, v in last_use.items() if v == step] for step in range(len(self.order))}
+        self.release_after: dict[int, list[str]] = {}
+        for name, step in last_use.items():
+            self.release_after.setdefault(step, []).append(name)
 
     @property
     def spec(self) -> ArchSpec:
@@ -175,55 +182,137 @@ class GraphNet(nn.Module):
         return updated
 
 
-def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget, reference: Analysis | None):
-    """Create every node's modules in order; with ``measure`` run them on meta tensors."""
+class _OverBudget(Exception):
+    """A node's modules alone push the running parameter count over the budget."""
+
+    def __init__(self, node_params: int):
+        self.node_params = node_params
+
+
+def _fuses(node_type: NodeType, in_shapes: list[Shape]) -> bool:
+    return node_type.fuse == "weighted" and len(in_shapes) > 1
+
+
+def _fused_shapes(out_channels: int, in_shapes: list[Shape]) -> list[Shape]:
+    return [(out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
+
+
+def _make_modules(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext):
+    """(block, fusion or None, peer ids) of one node, on the current default device."""
+    fusion, peers = None, []
+    fused = in_shapes
+    if _fuses(node_type, in_shapes):
+        fusion, peers = _make_fusion(node, node_type, in_shapes, context)
+        fused = _fused_shapes(fusion.out_channels, in_shapes)
+    block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
+    return block, fusion, peers
+
+
+def _make_fusion(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext):
+    return (node_type.make_fusion or default_fusion)(node_type, node.attrs, in_shapes, context)
+
+
+# Costs of fusions and of blocks, keyed by everything their modules depend on, so a node
+# whose key is unchanged is neither rebuilt nor run: an edit re-costs only the edited node
+# and the nodes whose inputs it changed. Fusion and block are priced apart because a block
+# reads only its attributes and its fused input shape: a block equal to one seen anywhere
+# before (another node, another spec) costs nothing, whatever its edges.
+NODE_COSTS = CountingLRU(8192)
+
+
+def _fusion_key(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple | None:
+    if node_type.make_fusion is None:
+        reads = tuple((edge.weight, edge.learnable) for edge in context.edges)
+    elif node_type.fusion_key is None:
+        return None  # a custom fusion that does not say what it reads: never reused
+    else:
+        reads = node_type.fusion_key(node.attrs, context)
+    return ("fusion", node.type, tuple(in_shapes), reads)
+
+
+def _block_key(node, fused: list[Shape]) -> tuple:
+    return ("block", node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(fused))
+
+
+def _price_fusion(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple[int, int, int]:
+    """(output channels, params, MACs) of a node's input fusion."""
+    fusion, peers = _make_fusion(node, node_type, in_shapes, context)
+    xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
+    peer_xs = [torch.empty((1, *context.shapes[peer]), device="meta") for peer in peers]
+    with FlopCounterMode(display=False) as counter:
+        fusion(xs, peer_xs)
+    return fusion.out_channels, _param_count(fusion), counter.get_total_flops() // 2
+
+
+def _price_block(node, node_type: NodeType, fused: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
+    """(output shape, params, MACs) of a node's block at its fused input shape(s)."""
+    block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
+    block_params = _param_count(block)
+    if block_params > params_left:
+        raise _OverBudget(block_params)  # refused before even a meta forward pass through it
+    xs = [torch.empty((1, *shape), device="meta") for shape in fused]
+    with FlopCounterMode(display=False) as counter:
+        out = block(xs if node_type.fuse == "list" else xs[0])
+    return tuple(int(d) for d in out.shape[1:]), block_params, counter.get_total_flops() // 2
+
+
+def _cached(key: tuple | None, price):
+    cost = NODE_COSTS.get(key) if key is not None else None
+    if cost is None:
+        cost = price()
+        if key is not None:
+            NODE_COSTS.put(key, cost)
+    return cost
+
+
+def _node_cost(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
+    """(output shape, params, MACs) of one node, its fusion included."""
+    fusion_params = fusion_macs = 0
+    fused = in_shapes
+    if _fuses(node_type, in_shapes):
+        out_channels, fusion_params, fusion_macs = _cached(
+            _fusion_key(node, node_type, in_shapes, context), lambda: _price_fusion(node, node_type, in_shapes, context))
+        fused = _fused_shapes(out_channels, in_shapes)
+    try:
+        output_shape, block_params, block_macs = _cached(
+            _block_key(node, fused), lambda: _price_block(node, node_type, fused, context, params_left - fusion_params))
+    except _OverBudget as over:
+        raise _OverBudget(fusion_params + over.node_params) from None
+    node_params = fusion_params + block_params
+    if node_params > params_left:
+        raise _OverBudget(node_params)
+    return output_shape, node_params, fusion_macs + block_macs
+
+
+def _cost_walk(spec: ArchSpec, order: list[str], budget: Budget) -> Analysis:
+    """Shapes, params and MACs of every node in ``order``, reusing unchanged nodes' costs."""
     analysis = Analysis(spec=spec, order=order)
-    blocks: dict[str, nn.Module] = {}
-    fusions: dict[str, nn.Module] = {}
-    peers: dict[str, list[str]] = {}
+    graph = Adjacency([node.id for node in spec.nodes], spec.edges, sources=[stream.id for stream in spec.inputs])
+    nodes_by_id = {node.id: node for node in spec.nodes}
     shapes: dict[str, Shape] = {stream.id: input_shape(spec, stream.id) for stream in spec.inputs}
     problems: list[Problem] = []
     failed: set[str] = set()
     params = macs = 0
     for node_id in order:
-        index = spec.node_index(node_id)
-        node = spec.nodes[index]
-        node_type = NODE_TYPES[node.type]
-        edges = spec.incoming(node_id)
+        index = graph.position[node_id]
+        node = nodes_by_id[node_id]
+        edges = graph.incoming[node_id]
         sources = [edge.source for edge in edges]
         where = f"nodes[{index}]"
         if any(source in failed for source in sources):
             failed.add(node_id)
             continue
         in_shapes = [shapes[source] for source in sources]
-        context = BuildContext(spec, node_id, index, edges, shapes)
+        context = BuildContext(spec, node_id, index, edges, shapes, nodes_by_id)
         try:
-            fusion = None
-            if node_type.fuse == "weighted" and len(sources) > 1:
-                make = node_type.make_fusion or default_fusion
-                fusion, peers[node_id] = make(node_type, node.attrs, in_shapes, context)
-                fused = [(fusion.out_channels, *(min(s[a] for s in in_shapes) for a in (1, 2, 3)))]
-            else:
-                fused = in_shapes
-            block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
-            node_params = _param_count(block, fusion)
-            if params + node_params > budget.max_params:
-                # Refuse before running even a meta forward pass through an oversized node.
-                raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + node_params:,} > {budget.max_params:,} after {node_id!r}")])
-            if measure:
-                output_shape, node_macs = _measured(node, block, fusion, in_shapes, [shapes[p] for p in peers.get(node_id, [])], node_type)
-            else:
-                output_shape, node_macs = reference.nodes[node_id].output_shape, reference.nodes[node_id].macs
-        except SpecError:
-            raise
+            output_shape, node_params, node_macs = _node_cost(node, NODE_TYPES[node.type], in_shapes, context, budget.max_params - params)
+        except _OverBudget as over:
+            raise SpecError(problems + [Problem(where, f"parameter budget exceeded: {params + over.node_params:,} > {budget.max_params:,} after {node_id!r}")]) from None
         except (RuntimeError, ValueError, ZeroDivisionError) as exc:
             problems.append(Problem(where, f"{node.type} {node_id!r} does not fit its input {_fmt(in_shapes)}: {_first_line(exc)}"))
             failed.add(node_id)
             continue
         shapes[node_id] = output_shape
-        blocks[node_id] = block
-        if fusion is not None:
-            fusions[node_id] = fusion
         analysis.nodes[node_id] = NodeCost(node_id, node.type, in_shapes, output_shape, node_params, node_macs)
         params += node_params
         macs += node_macs
@@ -233,40 +322,27 @@ def _assemble(spec: ArchSpec, order: list[str], *, measure: bool, budget: Budget
             raise SpecError(problems + [Problem(where, f"multiply-add budget exceeded: {macs:,} > {budget.max_macs:,} per clip after {node_id!r}")])
     if problems:
         raise SpecError(problems)
-    return analysis, blocks, fusions, peers
+    return analysis
 
 
-# (type, attributes, input shapes) -> (output shape, MACs) of nodes without fusion: the meta-device
-# pass under the FLOP counter is most of an analysis, and a mutated child shares all but a node or
-# two with its parent. Valid because a node's module is a function of its attributes and input
-# shapes; only fusion (which reads its edges and peers through the BuildContext) is never cached.
-_NODE_COSTS: "OrderedDict[tuple, tuple[Shape, int]]" = OrderedDict()
-_NODE_CACHE_SIZE = 4096
-
-
-def _measured(node, block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
-    if fusion is not None or peer_shapes:
-        return _measure(block, fusion, in_shapes, peer_shapes, node_type)
-    key = (node.type, json.dumps(node.attrs, sort_keys=True, default=str), tuple(map(tuple, in_shapes)))
-    cost = _NODE_COSTS.get(key)
-    if cost is None:
-        cost = _NODE_COSTS[key] = _measure(block, fusion, in_shapes, peer_shapes, node_type)
-        if len(_NODE_COSTS) > _NODE_CACHE_SIZE:
-            _NODE_COSTS.popitem(last=False)
-    else:
-        _NODE_COSTS.move_to_end(key)
-    return cost
-
-
-def _measure(block, fusion, in_shapes, peer_shapes, node_type) -> tuple[Shape, int]:
-    xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
-    peers = [torch.empty((1, *shape), device="meta") for shape in peer_shapes]
-    with FlopCounterMode(display=False) as counter:
+def _build_modules(analysis: Analysis):
+    """Every node's modules, on the current default device, at the shapes ``analysis`` found."""
+    spec = analysis.spec
+    graph = Adjacency([node.id for node in spec.nodes], spec.edges, sources=[stream.id for stream in spec.inputs])
+    nodes_by_id = {node.id: node for node in spec.nodes}
+    shapes: dict[str, Shape] = {stream.id: input_shape(spec, stream.id) for stream in spec.inputs}
+    blocks: dict[str, nn.Module] = {}
+    fusions: dict[str, nn.Module] = {}
+    peers: dict[str, list[str]] = {}
+    for node_id in analysis.order:
+        node = nodes_by_id[node_id]
+        cost = analysis.nodes[node_id]
+        context = BuildContext(spec, node_id, graph.position[node_id], graph.incoming[node_id], shapes, nodes_by_id)
+        blocks[node_id], fusion, node_peers = _make_modules(node, NODE_TYPES[node.type], cost.input_shapes, context)
         if fusion is not None:
-            x = fusion(xs, peers)
-            xs = [x]
-        out = block(xs if node_type.fuse == "list" else xs[0])
-    return tuple(int(d) for d in out.shape[1:]), counter.get_total_flops() // 2
+            fusions[node_id], peers[node_id] = fusion, node_peers
+        shapes[node_id] = cost.output_shape
+    return blocks, fusions, peers
 
 
 def _fmt(shapes: list[Shape]) -> str:
@@ -285,8 +361,10 @@ _CACHE_SIZE = 256
 def analyze(spec: ArchSpec, *, num_classes: int | None = None, budget: Budget = DEFAULT_BUDGET) -> Analysis:
     """Validate ``spec`` fully (structure, shapes, budget) without allocating tensors.
 
-    Results are memoised by content hash: a search prices the same child in the
-    space and again in the engine. Treat the returned Analysis as read-only.
+    Whole results are memoised by content hash (a search prices the same child in the
+    space and again in the engine), and node costs by what each node depends on, so a
+    spec that differs from one seen before (an edit, a mutated child) re-costs only the
+    nodes whose attributes or inputs differ. Treat the returned Analysis as read-only.
     """
     # Keyed without the budget: a spec that passed one budget passes any budget its totals fit
     # (the budget check is on running sums, which only grow); one that does not is re-analysed
@@ -316,8 +394,7 @@ def _analyze(spec: ArchSpec, *, num_classes: int | None, budget: Budget) -> Anal
         raise SpecError(problems)
     order = topological_order(clean)
     with torch.device("meta"):
-        analysis, *_ = _assemble(clean, order, measure=True, budget=budget, reference=None)
-    return analysis
+        return _cost_walk(clean, order, budget)
 
 
 def build_model(
@@ -332,9 +409,7 @@ def build_model(
     analysis = analysis or analyze(spec, num_classes=num_classes, budget=budget)
     device = torch.device(device or "cpu")
     with torch.device(device):
-        _, blocks, fusions, peers = _assemble(
-            analysis.spec, analysis.order, measure=False, budget=budget, reference=analysis
-        )
+        blocks, fusions, peers = _build_modules(analysis)
     return GraphNet(analysis, blocks, fusions, peers).to(device)
 
 

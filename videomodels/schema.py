@@ -123,6 +123,9 @@ class NodeType:
     fuse: str = "weighted"  # "weighted": one fused tensor; "list": the module takes every input
     check: Callable[[dict[str, Any], str], list[tuple[str, str]]] | None = None
     make_fusion: Callable[..., Any] | None = None
+    # What a custom ``make_fusion`` reads from its BuildContext, as a hashable key, so the
+    # cost walk can reuse a fused node's cost; required with a custom make_fusion.
+    fusion_key: Callable[..., Any] | None = None
     is_head: bool = False
 
     def describe(self) -> dict[str, Any]:

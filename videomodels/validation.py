@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from videomodels.archspec import FORMAT, MODALITIES, ArchSpec, Edge, InputStream, Node
+from videomodels.graphindex import Adjacency, nodes_on_cycles, order_nodes, reachable
 from videomodels.schema import Attr, check_attrs, key_location, load_families
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
@@ -203,23 +204,25 @@ def check_structure(spec: ArchSpec) -> tuple[ArchSpec, list[Problem]]:
 
     by_id = {node.id: (index, node) for index, node in enumerate(clean_nodes)}
     node_types = family.node_types if family else {}
+    graph = Adjacency([node.id for node in clean_nodes], good_edges, sources=input_ids)
     for node_id, (index, node) in by_id.items():
         node_type = node_types.get(node.type)
         if node_type is None:
             continue
-        count = sum(1 for edge in good_edges if edge.target == node_id)
+        count = len(graph.incoming[node_id])
         if count < node_type.min_inputs:
             problems.append(Problem(f"nodes[{index}]", f"{node.type} {node_id!r} needs at least {node_type.min_inputs} input(s), has {count}"))
         if node_type.max_inputs is not None and count > node_type.max_inputs:
             problems.append(Problem(f"nodes[{index}]", f"{node.type} {node_id!r} takes at most {node_type.max_inputs} input(s), has {count}"))
 
-    cyclic = _nodes_on_cycles([node.id for node in clean_nodes], good_edges)
-    for node_id in cyclic:
-        problems.append(Problem(f"nodes[{by_id[node_id][0]}]", f"{node_id!r} is part of a cycle"))
-
-    reachable = _reachable(input_ids, good_edges)
+    cyclic = nodes_on_cycles(graph)
     for node_id, (index, node) in by_id.items():
-        if node_id not in reachable and node_id not in cyclic:
+        if node_id in cyclic:
+            problems.append(Problem(f"nodes[{index}]", f"{node_id!r} is part of a cycle"))
+
+    reached = reachable(graph, input_ids)
+    for node_id, (index, node) in by_id.items():
+        if node_id not in reached and node_id not in cyclic:
             problems.append(Problem(f"nodes[{index}]", f"{node_id!r} is unreachable from the network inputs"))
 
     heads = [node for node in clean_nodes if node_types.get(node.type) and node_types[node.type].is_head]
@@ -245,64 +248,6 @@ def check_structure(spec: ArchSpec) -> tuple[ArchSpec, list[Problem]]:
     return clean, problems
 
 
-def _nodes_on_cycles(node_ids: list[str], edges: list[Edge]) -> set[str]:
-    """Kahn's algorithm; whatever cannot be ordered lies on or behind a cycle."""
-    indegree = {node_id: 0 for node_id in node_ids}
-    for edge in edges:
-        if edge.target in indegree and edge.source in indegree:
-            indegree[edge.target] += 1
-    ready = [node_id for node_id, degree in indegree.items() if degree == 0]
-    ordered = set()
-    while ready:
-        current = ready.pop()
-        ordered.add(current)
-        for edge in edges:
-            if edge.source == current and edge.target in indegree:
-                indegree[edge.target] -= 1
-                if indegree[edge.target] == 0:
-                    ready.append(edge.target)
-    blocked = set(indegree) - ordered
-    # Report only nodes that are truly on a cycle, not everything downstream of one.
-    on_cycle = set()
-    for node_id in blocked:
-        if node_id in _reachable({e.target for e in edges if e.source == node_id} & blocked, [e for e in edges if e.source in blocked and e.target in blocked]):
-            on_cycle.add(node_id)
-    return on_cycle or blocked
-
-
-def _reachable(starts: set[str], edges: list[Edge]) -> set[str]:
-    seen = set(starts)
-    frontier = list(starts)
-    while frontier:
-        current = frontier.pop()
-        for edge in edges:
-            if edge.source == current and edge.target not in seen:
-                seen.add(edge.target)
-                frontier.append(edge.target)
-    return seen
-
-
 def topological_order(spec: ArchSpec) -> list[str]:
     """Node ids in an order where every node comes after its inputs (spec order breaks ties)."""
     return order_nodes([node.id for node in spec.nodes], spec.edges)
-
-
-def order_nodes(node_ids: list[str], edges: list[Edge]) -> list[str]:
-    """Kahn's algorithm, earliest listed first among the ready; nodes on a cycle are left out."""
-    position = {node_id: index for index, node_id in enumerate(node_ids)}
-    indegree = {node_id: 0 for node_id in node_ids}
-    for edge in edges:
-        if edge.target in indegree and edge.source in indegree:
-            indegree[edge.target] += 1
-    ready = sorted((node_id for node_id, degree in indegree.items() if degree == 0), key=position.get)
-    order: list[str] = []
-    while ready:
-        current = ready.pop(0)
-        order.append(current)
-        for edge in edges:
-            if edge.source == current and edge.target in indegree:
-                indegree[edge.target] -= 1
-                if indegree[edge.target] == 0:
-                    ready.append(edge.target)
-                    ready.sort(key=position.get)
-    return order

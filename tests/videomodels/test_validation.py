@@ -177,7 +177,7 @@ def test_node_cost_cache_gives_the_same_analysis_as_a_cold_one():
             graph._ANALYSES.clear()
             warm = analyze(spec, num_classes=4)
             graph._ANALYSES.clear()
-            graph._NODE_COSTS.clear()
+            graph.NODE_COSTS.clear()
             cold = analyze(spec, num_classes=4)
             assert (warm.params, warm.macs, warm.output_shape) == (cold.params, cold.macs, cold.output_shape)
             assert {n: (c.output_shape, c.macs) for n, c in warm.nodes.items()} == {n: (c.output_shape, c.macs) for n, c in cold.nodes.items()}

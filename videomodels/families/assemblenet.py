@@ -93,7 +93,10 @@ class BlockGroup(nn.Sequential):
 
 def node_level(spec, node_id: str) -> int | None:
     """Stems are level -1; blocks have their level; anything else has none."""
-    node = spec.node(node_id)
+    return _level(spec.node(node_id))
+
+
+def _level(node) -> int | None:
     if node.type == "asn_stem":
         return -1
     if node.type == "asn_block":
@@ -101,40 +104,45 @@ def node_level(spec, node_id: str) -> int | None:
     return None
 
 
-def _is_object(spec, node_id: str) -> bool:
-    if any(stream.id == node_id for stream in spec.inputs):
-        return spec.input(node_id).modality == "segmentation"
-    node = spec.node(node_id)
+def _is_object(context, source: str) -> bool:
+    node = context.nodes_by_id.get(source)
+    if node is None:
+        return context.spec.input(source).modality == "segmentation"
     return node.type == "asn_stem" and node.attrs.get("modality") == "object"
 
 
 def peer_uses(spec) -> set[str]:
     """Nodes read only as attention peers: every stem/block below the highest level
     that fuses its inputs with peer-attention. They have no outgoing edge yet are used."""
+    inputs: dict[str, int] = {}
+    for edge in spec.edges:  # counted once: a scan per node would be quadratic
+        inputs[edge.target] = inputs.get(edge.target, 0) + 1
     levels = [
         node.attrs.get("level", 0)
         for node in spec.nodes
-        if node.type == "asn_block" and node.attrs.get("attention") == "peer" and len(spec.incoming(node.id)) > 1
+        if node.type == "asn_block" and node.attrs.get("attention") == "peer" and inputs.get(node.id, 0) > 1
     ]
     if not levels:
         return set()
     top = max(levels)
-    return {node.id for node in spec.nodes if (level := node_level(spec, node.id)) is not None and level < top}
+    return {node.id for node in spec.nodes if (level := _level(node)) is not None and level < top}
+
+
+def _peers(attrs, context) -> list[str]:
+    """Peer-attention reads every stem and block below this level computed before it."""
+    if attrs["attention"] != "peer":
+        return []
+    return [node.id for node in context.spec.nodes
+            if node.id in context.shapes and (level := _level(node)) is not None and level < attrs["level"]]
 
 
 def _make_fusion(node_type, attrs, in_shapes, context):
-    spec = context.spec
-    excluded = [_is_object(spec, edge.source) for edge in context.edges]
-    peers: list[str] = []
+    excluded = [_is_object(context, edge.source) for edge in context.edges]
+    peers = _peers(attrs, context)
     attention = None
-    if attrs["attention"] == "peer":
-        for node in spec.nodes:
-            level = node_level(spec, node.id)
-            if node.id in context.shapes and level is not None and level < attrs["level"]:
-                peers.append(node.id)
-        if peers:
-            peer_channels = [context.shapes[peer][0] for peer in peers]
-            attention = PeerAttention(peer_channels, [shape[0] for shape in in_shapes])
+    if peers:
+        peer_channels = [context.shapes[peer][0] for peer in peers]
+        attention = PeerAttention(peer_channels, [shape[0] for shape in in_shapes])
     fusion = WeightedFusion(
         [shape[0] for shape in in_shapes],
         [edge.weight for edge in context.edges],
@@ -142,7 +150,15 @@ def _make_fusion(node_type, attrs, in_shapes, context):
         excluded_from_width=excluded,
         attention=attention,
     )
-    return fusion, peers if attention else []
+    return fusion, peers
+
+
+def _fusion_key(attrs, context) -> tuple:
+    """Everything ``_make_fusion`` reads besides the attributes and input shapes."""
+    return (
+        tuple((edge.weight, edge.learnable, _is_object(context, edge.source)) for edge in context.edges),
+        tuple((peer, context.shapes[peer]) for peer in _peers(attrs, context)),
+    )
 
 
 register(
@@ -160,6 +176,7 @@ register(
         },
         build=lambda attrs, shape, context: BlockGroup(attrs, shape[0]),
         make_fusion=_make_fusion,
+        fusion_key=_fusion_key,
         max_inputs=None,
     )
 )
