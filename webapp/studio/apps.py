@@ -8,4 +8,9 @@ class StudioConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from webapp.jobs.kinds import register
+
         from . import signals  # noqa: F401 - worker start-up recovery, membership changes to sockets
+        from .preparation_job import PREPARATION
+
+        register(PREPARATION)  # the runtime runs, recovers and records dataset preparations

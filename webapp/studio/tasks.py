@@ -8,11 +8,6 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="studio.prepare_dataset")
-def prepare_dataset_task(dataset_id: int) -> str:
-    return services.prepare_dataset(dataset_id).status
-
-
 @shared_task(name="studio.advance_experiment")
 def advance_experiment_task(experiment_id: int, requeue: bool = False) -> None:
     services.advance(experiment_id, requeue=requeue)
