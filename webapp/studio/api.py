@@ -113,7 +113,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DatasetSerializer
 
     def get_queryset(self):
-        return Dataset.objects.for_user(self.request.user).select_related("team")
+        return Dataset.objects.for_user(self.request.user).select_related("team").prefetch_related("preparations")
 
 
 # ---------------------------------------------------------------------- experiments

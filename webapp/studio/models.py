@@ -119,8 +119,8 @@ class Dataset(models.Model):
 
     @property
     def preparation(self) -> "DatasetPreparation | None":
-        """The latest preparation (its stage and progress while it runs)."""
-        return self.preparations.order_by("-pk").first()
+        """The latest preparation (its stage and progress while it runs); lists prefetch them all."""
+        return max(self.preparations.all(), key=lambda job: job.pk, default=None)
 
     @property
     def bad_files(self) -> list[dict[str, str]]:
