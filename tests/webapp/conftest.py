@@ -99,6 +99,21 @@ def ready_dataset(teams, tiny_cache):
 
 
 @pytest.fixture
+def prepare():
+    """``prepare(dataset)``: run its queued preparation job here, as a worker would, and return the
+    dataset as it is after. No heartbeat in between (a test's rows are not visible to another connection)."""
+    from webapp.jobs.runner import run_job
+
+    def run(dataset):
+        job = dataset.preparations.get(status="queued")
+        assert run_job("dataset-preparation", job.pk, worker="test:1", beat_seconds=3600) == "recorded"
+        dataset.refresh_from_db()
+        return dataset
+
+    return run
+
+
+@pytest.fixture
 def launch(teams, ready_dataset):
     """``launch(start=..., parallelism=..., **search settings)``: a tiny TVN search of team A on the fixture data."""
     from archsearch.config import SearchConfig

@@ -1,24 +1,28 @@
 """The studio's Celery app for the kill tests (``celery -A slow_jobs_app``, with tests/webapp on the
-path): every ensemble member takes a few seconds longer to score, so a test can kill the worker while
-an ensemble is surely being evaluated. Scoring a tiny ensemble is over in a blink otherwise."""
+path): every ensemble member takes a few seconds longer to score, and every video a dataset's
+preparation decodes a second longer, so a test can kill the worker while an ensemble is surely being
+evaluated or a dataset decoded. Both are over in a blink otherwise."""
 from __future__ import annotations
 
 import functools
 import time
 
 import archsearch.ensemble
+import videomodels.data.cache
 from webapp.celery import app  # noqa: F401 - what celery -A runs
 
 SECONDS_PER_MEMBER = 3.0
+SECONDS_PER_VIDEO = 1.0
 
 
-def _slowed(score):
-    @functools.wraps(score)
+def _slowed(work, seconds):
+    @functools.wraps(work)
     def slow(*args, **kwargs):
-        time.sleep(SECONDS_PER_MEMBER)
-        return score(*args, **kwargs)
+        time.sleep(seconds)
+        return work(*args, **kwargs)
 
     return slow
 
 
-archsearch.ensemble.val_logits = _slowed(archsearch.ensemble.val_logits)
+archsearch.ensemble.val_logits = _slowed(archsearch.ensemble.val_logits, SECONDS_PER_MEMBER)
+videomodels.data.cache._load_video = _slowed(videomodels.data.cache._load_video, SECONDS_PER_VIDEO)

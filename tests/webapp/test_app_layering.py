@@ -24,21 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
 
-# Left to right: an app may import the apps before it in this list. jobs is the job runtime
-# (built in parallel): like teams it sits at the bottom; it may ask the decision (teams).
+# Left to right: an app may import the apps before it in this list. jobs is the job runtime: like
+# teams it sits at the bottom; it may ask the decision (teams).
 CHAIN = ["teams", "jobs", "studio", "architectures", "review"]
 LIBRARIES = {"apikit"}  # shared code every app may import; it imports no app
 
-# (module, imported module) -> why the import stays inside a function. Each is a cycle between an
-# app's Celery task module (which calls the app's services) and the service that queues the task;
-# the job runtime (webapp/jobs/: queue on commit, claim, record) replaces this queueing, and these
-# entries go with it. A listed import that no longer exists fails the test, so the list only shrinks.
-TASK_QUEUEING = "queues its Celery task, whose module calls back into this one (replaced by the webapp/jobs runtime)"
-LAZY_ALLOWED = {
-    ("webapp.studio.services.datasets", "webapp.studio.tasks"): TASK_QUEUEING,
-    ("webapp.studio.services.lifecycle", "webapp.studio.tasks"): TASK_QUEUEING,
-    ("webapp.studio.services.scheduler", "webapp.studio.tasks"): TASK_QUEUEING,
-}
+# (module, imported module) -> why the import must stay inside a function. Empty: services send
+# their Celery tasks by name (webapp.studio.services.task_names) or through the job runtime. A
+# listed import that no longer exists fails the test, so the list can only shrink.
+LAZY_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

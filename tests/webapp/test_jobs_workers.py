@@ -3,8 +3,9 @@ processes (solo pool), the test database in a file. The worker is SIGKILLed whil
 another starts: the job is redone once (attempt 2) and recorded once.
 
 What "surely running" means differs by kind: an evaluation has reported training steps, an export's
-child process has reported a stage, an ensemble has started scoring a member (slowed for the test by
-slow_jobs_app, or it would be over before anyone could kill it)."""
+child process has reported a stage, an ensemble has started scoring a member, a dataset's preparation
+is decoding its videos (both slowed for the test by slow_jobs_app, or they would be over before anyone
+could kill them)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,7 +46,16 @@ def export_job(w):
     return export, lambda row: row.stage not in ("", "starting", "queued"), "ready"
 
 
-KINDS = {"evaluation": evaluation_job, "ensemble": ensemble_job, "export": export_job}
+def dataset_preparation_job(w):
+    from webapp.studio import services
+
+    dataset = services.register_dataset(team=w["a"], user=w["alice"], name="to prepare", kind="synthetic", clips_per_class=4,
+                                        classes=["move_left", "move_right"], frames=4, size=16)
+    return dataset.preparations.get(), lambda row: row.stage == "decoding videos", "ready"
+
+
+KINDS = {"evaluation": evaluation_job, "ensemble": ensemble_job, "export": export_job,
+         "dataset-preparation": dataset_preparation_job}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -69,3 +79,6 @@ def test_a_worker_killed_mid_job_redoes_it_once_and_records_it_once(kind, traine
     wait_until(lambda: "'recorded'" in again.output(), 30, "the task's result in the log", [again])
     log = again.output()
     assert log.count("'recorded'") == 1 and "'discarded'" not in log
+    if kind == "dataset-preparation":  # the dataset follows its job, and its cache is whole
+        dataset = row.dataset
+        assert dataset.status == "ready" and dataset.report["num_prepared"] == 8, dataset.error

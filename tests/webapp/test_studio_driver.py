@@ -18,7 +18,7 @@ def queue(monkeypatch, redis_server):
     from webapp.studio import tasks
 
     calls = []
-    for task in (tasks.advance_experiment_task, tasks.evaluate_candidate_task, tasks.watchdog_task, tasks.prepare_dataset_task):
+    for task in (tasks.advance_experiment_task, tasks.evaluate_candidate_task, tasks.watchdog_task):
         monkeypatch.setattr(task, "delay", lambda *args, _name=task.name: calls.append((_name, args)))
         monkeypatch.setattr(task, "apply_async", lambda args=(), _name=task.name, **kw: calls.append((_name, tuple(args))))
     return calls

@@ -65,7 +65,7 @@ def test_a_symlink_into_the_data_folder_is_refused(teams, alice, studio_data_dir
 
 
 def test_files_linked_out_of_the_allowed_roots_are_listed_as_bad_and_not_prepared(teams, studio_data_dir, tiny_cache,
-                                                                                    dataset_root, tmp_path):
+                                                                                    dataset_root, tmp_path, prepare):
     from videomodels.data import synthesize
     from webapp.studio import services
 
@@ -78,7 +78,7 @@ def test_files_linked_out_of_the_allowed_roots_are_listed_as_bad_and_not_prepare
     (dataset_root / "mine" / "move_right" / "loop.mp4").symlink_to(dataset_root / "mine" / "move_right" / "loop.mp4")
     dataset = services.register_dataset(team=teams["a"], user=teams["alice"], name="mine", kind="folder",
                                         source_path=str(dataset_root / "mine"))
-    dataset = services.prepare_dataset(dataset.pk)
+    dataset = prepare(dataset)
     assert dataset.status == "ready", dataset.error
     bad = {Path(item["path"]).name: item["reason"] for item in dataset.report["bad_files"]}
     assert "linked_into_data.mp4" in bad and "linked_outside.mp4" in bad, bad
@@ -86,7 +86,7 @@ def test_files_linked_out_of_the_allowed_roots_are_listed_as_bad_and_not_prepare
     assert all(str(studio_data_dir) not in reason and str(tmp_path / "elsewhere") not in reason for reason in bad.values())
 
 
-def test_a_manifest_naming_files_outside_the_roots_gets_them_refused(teams, tiny_cache, dataset_root):
+def test_a_manifest_naming_files_outside_the_roots_gets_them_refused(teams, tiny_cache, dataset_root, prepare):
     from videomodels.data import synthesize
     from webapp.studio import services
 
@@ -97,7 +97,7 @@ def test_a_manifest_naming_files_outside_the_roots_gets_them_refused(teams, tiny
     (dataset_root / "list.csv").write_text("\n".join(rows) + "\n")
     dataset = services.register_dataset(team=teams["a"], user=teams["alice"], name="listed", kind="folder",
                                         source_path=str(dataset_root / "list.csv"))
-    dataset = services.prepare_dataset(dataset.pk)
+    dataset = prepare(dataset)
     assert dataset.status == "ready", dataset.error
     refused = {item["path"] for item in dataset.report["bad_files"]}
     assert {str(p) for p in stolen} <= refused

@@ -129,9 +129,9 @@ def test_api_dataset_missing_folder_and_duplicate_name(teams, ready_dataset, sha
 
 
 def test_dataset_pages_register_and_prepare_with_bad_files(teams, shared_videos, tiny_cache, client_for,
-                                                          django_capture_on_commit_callbacks, monkeypatch):
+                                                          django_capture_on_commit_callbacks, monkeypatch, prepare):
     """A server folder with one broken video: prepared, and the broken file listed with its reason."""
-    from webapp.studio import services, tasks
+    from webapp.jobs import queueing
     from webapp.studio.models import Dataset
 
     source = shared_videos / "uploads" / "two-classes"
@@ -140,8 +140,8 @@ def test_dataset_pages_register_and_prepare_with_bad_files(teams, shared_videos,
         for video in sorted((tiny_cache.parent / "videos" / label).iterdir())[:4]:
             shutil.copy(video, source / label / video.name)
     (source / "zoom_in" / "broken.mp4").write_bytes(b"this is not a video")
-    prepared = []
-    monkeypatch.setattr(tasks.prepare_dataset_task, "delay", lambda pk: prepared.append(services.prepare_dataset(pk)))
+    sent = []
+    monkeypatch.setattr(queueing, "dispatch", lambda kind, job_id, queue: sent.append((kind, queue)))
     client = client_for(teams["bob"])
     form = {"folder-team": teams["a"].pk, "folder-name": "uploads", "folder-source_path": str(source), "folder-frames": 8,
             "folder-size": 32}
@@ -149,6 +149,8 @@ def test_dataset_pages_register_and_prepare_with_bad_files(teams, shared_videos,
         response = client.post("/datasets/", form)
     dataset = Dataset.objects.get(name="uploads")
     assert response.status_code == 302 and response["Location"] == f"/datasets/{dataset.pk}/"
+    assert sent == [("dataset-preparation", "default")] and dataset.status == "pending"  # sent once the row commits
+    dataset = prepare(dataset)
     assert dataset.status == "ready", dataset.error
     assert dataset.num_classes == 2 and dataset.report["num_prepared"] == 8
     assert [b["path"].endswith("broken.mp4") for b in dataset.bad_files] == [True]
@@ -159,8 +161,7 @@ def test_dataset_pages_register_and_prepare_with_bad_files(teams, shared_videos,
     assert response.status_code == 400 and "already has a dataset called" in response.content.decode()
 
 
-def test_synthetic_dataset_is_generated_and_prepared(teams, studio_data_dir, client_for):
-    from webapp.studio import services
+def test_synthetic_dataset_is_generated_and_prepared(teams, studio_data_dir, client_for, prepare):
     from webapp.studio.models import Dataset
 
     response = client_for(teams["alice"]).post("/api/datasets/", {
@@ -168,7 +169,7 @@ def test_synthetic_dataset_is_generated_and_prepared(teams, studio_data_dir, cli
         content_type="application/json")
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "pending"
-    dataset = services.prepare_dataset(response.json()["id"])
+    dataset = prepare(Dataset.objects.get(pk=response.json()["id"]))
     assert dataset.status == Dataset.Status.READY, dataset.error
     assert dataset.class_names == ["move_left", "move_right"] and dataset.frames == 4
     assert dataset.report["num_prepared"] == 6 and dataset.bad_files == []

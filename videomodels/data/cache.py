@@ -329,6 +329,7 @@ def prepare_cache(
     force: bool = False,
     workers: int = 0,
     refuse: Callable[[Path], str | None] | None = None,
+    on_video: Callable[[int, int], None] | None = None,
 ) -> PrepareReport:
     """Decode every video of `source` once into a clip cache at `out_dir`.
 
@@ -339,7 +340,8 @@ def prepare_cache(
     the same source files with the same parameters is reused unless `force`.
     `workers` > 0 decodes in that many processes. `refuse(path)` may name a reason to leave a
     file out (for example: it links outside the folders a user may read); such files are
-    reported as bad and never opened.
+    reported as bad and never opened. `on_video(done, total)` is called after each video is decoded
+    (or found bad); an exception it raises stops the preparation and leaves no partial cache.
     """
     started = time.monotonic()
     if frames < 1 or size < 1:
@@ -396,7 +398,7 @@ def prepare_cache(
     tmp_dir = out_dir.parent / f".{out_dir.name}{_PARTIAL_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp_dir.mkdir()
     try:
-        report = _build(index, tmp_dir, out_dir, params, progress=progress, workers=workers, refused=refused)
+        report = _build(index, tmp_dir, out_dir, params, progress=progress, workers=workers, refused=refused, on_video=on_video)
         trash = None
         if out_dir.exists():
             # Named like a partial dir so a prepare killed right here gets cleaned up later.
@@ -419,7 +421,7 @@ def prepare_cache(
 
 def _build(
     index: VideoIndex, tmp_dir: Path, out_dir: Path, params: dict[str, Any], *, progress: bool, workers: int,
-    refused: list[BadFile] = (),
+    refused: list[BadFile] = (), on_video: Callable[[int, int], None] | None = None,
 ) -> PrepareReport:
     frames, size, want_flow = params["frames"], params["size"], params["flow"]
     capacity = len(index.entries)
@@ -436,8 +438,10 @@ def _build(
     paths = [str(entry.path) for entry in index.entries]
     show = progress and sys.stderr.isatty()
     with tqdm(total=capacity, desc="preparing videos", unit="video", disable=not show) as bar:
-        for entry, (status, payload) in zip(index.entries, _results(paths, worker, workers)):
+        for done, (entry, (status, payload)) in enumerate(zip(index.entries, _results(paths, worker, workers)), start=1):
             bar.update(1)
+            if on_video is not None:
+                on_video(done, capacity)
             if status == "bad":
                 bad.append(BadFile(str(entry.path), payload))
                 continue

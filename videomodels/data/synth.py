@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -281,6 +282,7 @@ def synthesize(
     container: str = "mp4",
     codec: str | None = None,
     classes: tuple[str, ...] = MOTION_CLASSES,
+    on_clip: Callable[[int, int], None] | None = None,
 ) -> SynthResult:
     """Write the motion benchmark as encoded videos under `out_dir`.
 
@@ -289,6 +291,7 @@ def synthesize(
     their own ways and `out_dir/manifest.csv` (path,labels; labels joined by ';');
     there are clips_per_class * len(classes) clips and every class is the first
     object's motion in clips_per_class of them. Output is deterministic given `seed`.
+    `on_clip(done, total)` is called after each clip is written.
     """
     out_dir = Path(out_dir)
     if seed < 0:
@@ -320,6 +323,8 @@ def synthesize(
                 write_video(path, render_clip([name], rng, frames=frames, size=size), fps=fps, codec=codec)
                 files.append(path)
                 labels.append((name,))
+                if on_clip is not None:
+                    on_clip(len(files), clips_per_class * len(classes))
         return SynthResult(out_dir, sorted(classes), files, labels, None, codec)
 
     (out_dir / "videos").mkdir()
@@ -333,6 +338,8 @@ def synthesize(
         write_video(path, render_clip(motions, rng, frames=frames, size=size), fps=fps, codec=codec)
         clip_labels = tuple(sorted(set(motions)))
         files.append(path)
+        if on_clip is not None:
+            on_clip(len(files), clips_per_class * len(classes))
         labels.append(clip_labels)
         rows.append((path.relative_to(out_dir).as_posix(), ";".join(clip_labels)))
     with manifest.open("w", newline="", encoding="utf-8") as handle:

@@ -76,14 +76,23 @@ class DatasetSerializer(serializers.ModelSerializer):
     clips_per_class = serializers.IntegerField(required=False, allow_null=True)
     bad_files = serializers.ListField(child=serializers.DictField(), read_only=True)
     flow = StrictBooleanField(required=False, help_text="compute optical flow (AssembleNet needs it)")
+    preparation = serializers.SerializerMethodField(help_text="the latest preparation job: stage, progress, attempt, reason")
 
     class Meta:
         model = Dataset
         fields = ["id", "team", "name", "kind", "source_path", "status", "frames", "size", "flow", "clips_per_class", "classes",
-                  "seed", "cache_path", "has_flow", "num_classes", "class_names", "report", "bad_files", "error", "created", "updated"]
+                  "seed", "cache_path", "has_flow", "num_classes", "class_names", "report", "bad_files", "error", "preparation",
+                  "created", "updated"]
         read_only_fields = ["status", "cache_path", "has_flow", "num_classes", "class_names", "report", "error", "created", "updated"]
         # The per-team name check is the service's, with a clearer message.
         validators = []
+
+    def get_preparation(self, dataset) -> dict | None:
+        job = dataset.preparation
+        if job is None:
+            return None
+        return {"status": job.status, "stage": job.stage, "progress": round(job.progress, 3), "attempt": job.attempt,
+                "reason": job.reason}
 
     def validate(self, attrs):
         try:
@@ -108,7 +117,7 @@ class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DatasetSerializer
 
     def get_queryset(self):
-        return Dataset.objects.for_user(self.request.user).select_related("team")
+        return Dataset.objects.for_user(self.request.user).select_related("team").prefetch_related("preparations")
 
 
 # ---------------------------------------------------------------------- experiments

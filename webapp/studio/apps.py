@@ -9,9 +9,12 @@ class StudioConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported once the app registry is ready (they use the models): a Django rule, not a cycle.
+        from webapp.jobs.kinds import register
         from webapp.teams.sections import add_team_section
 
         from . import signals  # noqa: F401 - worker start-up recovery, membership changes to sockets
+        from .preparation_job import PREPARATION
         from .team_section import TEMPLATE, team_limits_context
 
         add_team_section("studio.limits", TEMPLATE, team_limits_context)
+        register(PREPARATION)  # the runtime runs, recovers and records dataset preparations

@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from webapp.jobs.models import Job
 from webapp.teams.models import Team, TeamScopedQuerySet
 
 from .outcomes import accuracy_note
@@ -72,6 +73,11 @@ class Dataset(models.Model):
         return self.status == self.Status.READY
 
     @property
+    def preparation(self) -> "DatasetPreparation | None":
+        """The latest preparation (its stage and progress while it runs); lists prefetch them all."""
+        return max(self.preparations.all(), key=lambda job: job.pk, default=None)
+
+    @property
     def bad_files(self) -> list[dict[str, str]]:
         return list(self.report.get("bad_files") or [])
 
@@ -89,6 +95,28 @@ class Dataset(models.Model):
     def accuracy_note(self) -> str:
         """Why accuracies on this dataset move in big steps, or '' when they do not."""
         return accuracy_note(self.val_clips)
+
+
+class DatasetPreparation(Job):
+    """One preparation of a dataset into its clip cache: a job of webapp.jobs (claimed, beaten, handed
+    back, recorded once, redone if its worker dies). The dataset's own status follows it (queued is
+    the dataset's pending, running its preparing); what the preparation found is written on the dataset."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Preparing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="preparations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"preparation {self.pk} of {self.dataset}"
 
 
 class ExperimentQuerySet(TeamScopedQuerySet):

@@ -15,7 +15,7 @@ on any machine carry on where another stopped:
 Heavy imports (torch, the engine) happen inside the functions that need them, so the web
 process never loads them. Callers import from this package, not from its modules.
 """
-from .datasets import check_source_path, data_dir, prepare_dataset, queue_dataset_preparation, register_dataset
+from .datasets import check_source_path, data_dir, register_dataset
 from .errors import LimitError, StudioError, TransitionError
 from .estimates import latency_budget_warning, latency_floor_ms, train_workers
 from .experiments import FORM_FIELDS, build_config, check_launch, config_errors, create_experiment
@@ -29,8 +29,7 @@ from .workers import WorkersUnknown, list_workers, workers_overview
 __all__ = [
     "FAILURES_IN_A_ROW", "FORM_FIELDS", "Interrupted", "Job", "LimitError", "StudioError", "TransitionError", "Watch", "advance",
     "build_config", "build_engine", "cancel_experiment", "check_launch", "check_source_path", "claim", "config_errors",
-    "create_experiment", "data_dir", "default_team", "finish", "interrupt", "prepare_dataset",
-    "queue_dataset_preparation", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
+    "create_experiment", "data_dir", "default_team", "finish", "interrupt", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
     "start_experiment", "stop_experiment", "team_for", "teams_of", "wait_for", "watchdog",
     "latency_budget_warning", "latency_floor_ms", "train_workers", "WorkersUnknown", "list_workers",
     "workers_overview", "check_budget", "check_room", "limits_of", "trainings_in_use", "usage_of",

@@ -1,19 +1,20 @@
-"""Register a team's videos and prepare them into a clip cache."""
+"""Register a team's videos; their preparation into a clip cache is a job (webapp.studio.preparation_job)."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from webapp.teams.models import Team
 from webapp.teams.roles import require
 
-from ..models import Dataset
+from webapp.jobs.claims import queue
+from webapp.jobs.kinds import kind_named
+
+from ..models import Dataset, DatasetPreparation
 from .errors import StudioError
 from .names import clean_name
 
@@ -132,53 +133,17 @@ def register_dataset(*, team: Team, user, name: str, kind: str, source_path: str
         with transaction.atomic():
             dataset = Dataset.objects.create(team=team, name=name, kind=kind, frames=frames, size=size, flow=flow,
                                              created_by=user, **fields)
-            queue_dataset_preparation(dataset.pk)
+            queue_preparation(dataset)
     except IntegrityError:  # another request registered the same name a moment ago
         raise StudioError(f"Your team already has a dataset called {name!r}.", "name") from None
     return dataset
 
 
-def queue_dataset_preparation(dataset_id: int) -> None:
-    from ..tasks import prepare_dataset_task
-
-    transaction.on_commit(lambda: prepare_dataset_task.delay(dataset_id))
+PREPARATION_KIND = "dataset-preparation"  # registered by webapp.studio.preparation_job, which imports this module
 
 
-def prepare_dataset(dataset_id: int) -> Dataset:
-    """Generate (synthetic) and decode the videos into a clip cache; record what was bad."""
-    from videomodels.data import CacheError, DataError, NothingPreparedError, prepare_cache, synthesize
-
-    with transaction.atomic():
-        dataset = Dataset.objects.select_for_update().get(pk=dataset_id)
-        if dataset.status == Dataset.Status.READY:
-            return dataset
-        dataset.status, dataset.error = Dataset.Status.PREPARING, ""
-        dataset.save(update_fields=["status", "error", "updated"])
-    root = data_dir() / "datasets" / str(dataset.pk)
-    fields: dict[str, Any] = {}
-    try:
-        refuse = None
-        if dataset.kind == Dataset.Kind.FOLDER:
-            # Checked again now: the folder may have become a link since it was registered.
-            source, refuse = check_source_path(dataset.source_path), refusal
-        else:
-            source = root / "videos"
-        if dataset.kind == Dataset.Kind.SYNTHETIC:
-            shutil.rmtree(source, ignore_errors=True)  # a killed earlier attempt may have left half of it
-            synthesize(source, clips_per_class=dataset.clips_per_class, seed=dataset.seed, frames=max(16, dataset.frames * 2),
-                       size=max(48, dataset.size + 16), classes=tuple(dataset.synthetic_classes))
-        report = prepare_cache(source, root / "cache", frames=dataset.frames, size=dataset.size, flow=dataset.flow, progress=False,
-                               refuse=refuse)
-    except NothingPreparedError as error:
-        fields = {"status": Dataset.Status.FAILED, "error": str(error), "report": error.report.to_dict()}
-    except (DataError, CacheError, OSError, ValueError) as error:  # StudioError too: the folder is no longer allowed
-        fields = {"status": Dataset.Status.FAILED, "error": str(error)}
-    else:
-        info = report.to_dict()
-        fields = {"status": Dataset.Status.READY, "report": info, "cache_path": str(report.cache_dir), "has_flow": report.has_flow,
-                  "class_names": list(report.class_names), "num_classes": len(report.class_names), "error": ""}
-    Dataset.objects.filter(pk=dataset.pk).update(updated=timezone.now(), **fields)
-    dataset.refresh_from_db()
-    return dataset
-
-
+def queue_preparation(dataset: Dataset) -> DatasetPreparation:
+    """A new preparation of ``dataset``, sent to a worker once the transaction commits."""
+    preparation = DatasetPreparation.objects.create(dataset=dataset, stage="queued")
+    queue(kind_named(PREPARATION_KIND), preparation.pk)
+    return preparation

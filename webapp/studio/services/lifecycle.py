@@ -10,6 +10,7 @@ from ..models import Candidate, Experiment
 from ..progress import record_event
 from .errors import TransitionError
 from .limits import check_room
+from .task_names import ADVANCE_EXPERIMENT, send_on_commit
 
 Status = Experiment.Status
 CStatus = Candidate.Status
@@ -41,9 +42,7 @@ def set_status(experiment: Experiment, status: str, **payload: Any) -> None:
 
 
 def queue_advance(experiment_id: int, *, requeue: bool = False) -> None:
-    from ..tasks import advance_experiment_task
-
-    transaction.on_commit(lambda: advance_experiment_task.delay(experiment_id, requeue))
+    send_on_commit(ADVANCE_EXPERIMENT, experiment_id, requeue)
 
 
 def start_experiment(experiment_id: int) -> Experiment:

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from ..models import Candidate, Dataset, Experiment
+from ..models import Candidate, Experiment
 from ..outcomes import give_up_reason
 from ..progress import record_event
-from .datasets import queue_dataset_preparation
 from .lifecycle import locked, queue_advance, set_status, settle_stopping
+from .task_names import EVALUATE_CANDIDATE, WATCHDOG, send_on_commit
 
 log = logging.getLogger("webapp.studio")
 
@@ -99,10 +99,8 @@ def advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
 
 
 def queue_evaluations(candidate_ids: list[int]) -> None:
-    from ..tasks import evaluate_candidate_task
-
     for pk in candidate_ids:
-        transaction.on_commit(lambda pk=pk: evaluate_candidate_task.delay(pk))
+        send_on_commit(EVALUATE_CANDIDATE, pk)
 
 
 def _release_stale(experiment: Experiment) -> set[int]:
@@ -133,9 +131,7 @@ def _schedule_watchdog(experiment: Experiment) -> None:
     delay = settings.STUDIO_HEARTBEAT_TIMEOUT + 5
     experiment.watchdog_due = now + timedelta(seconds=delay)
     experiment.save(update_fields=["watchdog_due"])
-    from ..tasks import watchdog_task
-
-    transaction.on_commit(lambda: watchdog_task.apply_async((experiment.pk,), countdown=delay))
+    send_on_commit(WATCHDOG, experiment.pk, countdown=delay)
 
 
 def watchdog(experiment_id: int) -> None:
@@ -189,8 +185,8 @@ def finish(experiment_id: int) -> None:
 
 def recover(worker_name: str | None = None) -> list[int]:
     """After a restart: candidates claimed by this (dead) worker go back to proposed, every
-    running experiment is advanced with its proposed candidates queued again, and datasets
-    left half-prepared are queued again. Returns the experiments advanced."""
+    running experiment is advanced with its proposed candidates queued again (datasets left
+    half-prepared are the job runtime's to recover). Returns the experiments advanced."""
     with transaction.atomic():
         if worker_name:
             for candidate in Candidate.objects.filter(status=CStatus.RUNNING, claimed_by__startswith=f"{worker_name}:"):
@@ -198,8 +194,6 @@ def recover(worker_name: str | None = None) -> list[int]:
                 candidate.refresh_from_db()
                 if candidate.status == CStatus.RUNNING and candidate.claimed_by.startswith(f"{worker_name}:"):
                     release(experiment, candidate, f"worker {worker_name} restarted")
-        for dataset_id in Dataset.objects.filter(status__in=[Dataset.Status.PENDING, Dataset.Status.PREPARING]).values_list("pk", flat=True):
-            queue_dataset_preparation(dataset_id)
     ids = list(Experiment.objects.filter(status__in=[Status.RUNNING, Status.STOPPING]).values_list("pk", flat=True))
     for experiment_id in ids:
         with transaction.atomic():
