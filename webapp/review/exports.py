@@ -89,15 +89,17 @@ def export_view(request, kind: str, pk: int, what: str):
     source = training_checkpoint(subject.candidate)
     if source is None:
         return JsonResponse({"detail": "This candidate's trained checkpoint is not on the server any more."}, status=409)
-    return _checkpoint_export(subject.candidate, source, name)
+    c = subject.candidate
+    return checkpoint_download(source, name, list(c.experiment.dataset.class_names or []),
+                               {"candidate": c.name, "experiment": c.experiment.name, "accuracy": c.accuracy})
 
 
-def _checkpoint_export(candidate: Candidate, source: Path, name: str):
+def checkpoint_download(source: Path, name: str, class_names: list[str], meta: dict):
+    """A weights_only-loadable checkpoint of the trained network at ``source``, streamed as ``<name>.pt``."""
     from videomodels.export import ExportError, export_checkpoint
 
     folder = Path(tempfile.mkdtemp(prefix="export-"))
-    class_names = list(candidate.experiment.dataset.class_names or []) or None
-    meta = {"candidate": candidate.name, "experiment": candidate.experiment.name, "accuracy": candidate.accuracy}
+    class_names = class_names or None
     try:
         path = export_checkpoint(str(source), folder / f"{name}.pt", class_names=class_names, metadata=meta)
         handle = open(path, "rb")  # the open handle keeps the data until the response is sent

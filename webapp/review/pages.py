@@ -123,10 +123,20 @@ def model_page(request, kind: str, pk: int):
         "lineage_url": reverse("lineage-page", args=[pk]) if kind == "candidate" else None,
         "exports": export_links(subject),
         "onnx": onnx_exports(subject),
+        "job": job_status(subject),
         "drawing": drawing_boot(view.spec_drawn, view.family, view.title) if view.spec_drawn else None,
         "review_boot": {"api": api, "summary": summary, "evaluation": view.evaluation, "user": request.user.username,
                         "teamId": subject.team_id},
     })
+
+
+def job_status(subject: Subject) -> dict | None:
+    """An ensemble is a job: where it is now, and the socket its page follows until it is done."""
+    if subject.kind != Subject.Kind.ENSEMBLE:
+        return None
+    e = subject.ensemble
+    return {"ws": f"/ws/jobs/ensemble/{e.pk}/", "status": e.status, "status_label": e.get_status_display(), "stage": e.stage,
+            "progress": e.progress}
 
 
 def export_links(subject: Subject) -> list[tuple[str, str]]:
