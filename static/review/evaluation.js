@@ -24,8 +24,9 @@ function showState(s) {
   badge.dataset.status = s.status;
   $("eval-step").textContent = String(s.step);
   $("eval-progress").value = s.step;
-  $("eval-line").firstChild.textContent = FINISHED.includes(s.status) ? "Finished: step "
+  $("eval-line").firstChild.textContent = s.status === "failed" ? "Failed at step " : s.status === "evaluated" ? "Finished: step "
     : `${s.status === "running" ? (s.stage || "training") : "queued"}: step `;
+  $("exports-note").hidden = s.status === "evaluated";
   $("eval-reason").hidden = s.status !== "failed";
   $("eval-reason").textContent = s.status === "failed" ? s.reason : "";
 }

@@ -120,8 +120,15 @@ afterLoad(() => drawEvaluation(boot.evaluation || {}));
 function exportRow(e) {
   const detail = e.status === "ready"
     ? [h("a", {href: e.download_url, "data-export": "ONNX"}, e.filename), ` (${e.size}, opset ${e.opset})`]
-    : e.status === "failed" ? [e.reason] : [`${e.stage} (${percent(e.progress, 0)})`];
+    : e.status === "failed" ? [e.reason, " ", retryButton(e)] : [`${e.stage} (${percent(e.progress, 0)})`];
   return h("tr", {"data-export-id": String(e.id), "data-status": e.status}, h("td", {}, e.status_label), h("td", {}, ...detail));
+}
+
+// A failed export runs again as its next attempt; the table follows it like a new one.
+function retryButton(e) {
+  return h("button", {type: "button", class: "small secondary", "data-retry-export": String(e.id), onclick: async () => {
+    if (await act(postJSON(e.retry_url, {}))) await followExports();
+  }}, "Run again");
 }
 
 function showExports(rows) {

@@ -166,6 +166,7 @@ RULES: dict[str, Route] = {
     "model-export": route({**CAND, "what": "spec"}, get=READ),
     "model-export-job": route(TRAINED, post=Use(EXPORT, {"format": "onnx"}, form=True, writes=True)),
     "export-download": route({"pk": "$export"}, get=READ),
+    "export-retry": route({"pk": "$failed_export"}, post=Use(EXPORT, form=True, writes=True)),
     "lineage-page": route({"pk": "$parent"}, get=READ),
     "diff-page": route(query={"a": "candidate:$parent", "b": "candidate:$child"}, get=READ),
     # the admin site: staff only, but its own login and logout
@@ -241,11 +242,13 @@ def full_world(trained, studio_data_dir):
     (studio_data_dir / "parent.onnx").write_bytes(b"onnx")
     export = Export.objects.create(subject=subject, created_by=world["dave"], filename="parent.onnx", status=Export.Status.READY,
                                    path=str(studio_data_dir / "parent.onnx"), size_bytes=4)
+    failed_export = Export.objects.create(subject=subject, created_by=world["dave"], filename="parent.onnx", status=Export.Status.FAILED,
+                                          reason="the export process exited with 1", attempt=1)
     _, token = services.create_invitation(team=world["a"], by=world["alice"], role="viewer")
     spec2 = small_spec()
     spec2["nodes"][0]["attrs"]["filters"] = 32
     return {**world, "erin": erin, "running": running, "evaluation": evaluation, "failed_evaluation": failed_evaluation, "ensemble": ensemble, "comment": comment,
-            "export": export, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
+            "export": export, "failed_export": failed_export, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
 
 
 def value(raw, w):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("models/<str:kind>/<int:pk>/export/<str:what>/", exports.export_view, name="model-export"),
     path("models/<str:kind>/<int:pk>/exports/", exports.export_job_page, name="model-export-job"),
     path("exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("exports/<int:pk>/retry/", exports.export_retry, name="export-retry"),
     path("evaluations/<int:pk>/", evaluation_pages.evaluation_page, name="evaluation-page"),
     path("evaluations/<int:pk>/report/", evaluation_pages.evaluation_report, name="evaluation-report"),
     path("evaluations/<int:pk>/retry/", evaluation_pages.evaluation_retry, name="evaluation-retry"),
