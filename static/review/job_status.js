@@ -3,6 +3,7 @@
 // the page never shows a status older than its last connection, without a reload.
 import {$} from "../common/dom.js";
 import {percent} from "../common/format.js";
+import {rereadParts} from "../common/reread.js";
 import {liveSocket} from "../common/socket.js";
 import {exposeForTests} from "../common/testhook.js";
 
@@ -12,20 +13,14 @@ const job = exposeForTests("job", {status: box.dataset.status, reads: 0, socket:
 
 function show(state) {
   job.status = box.dataset.status = state.status;
+  box.className = `badge ${state.status}`;
   box.textContent = state.status === "running" && state.stage
     ? `${state.status_label}: ${state.stage} (${percent(state.progress, 0)})` : state.status_label;
 }
 
-// The facts as the server renders them now (the same template as the first load).
 async function rereadFacts() {
   try {
-    const response = await fetch(location.href, {credentials: "same-origin", headers: {Accept: "text/html"}});
-    if (!response.ok) return;
-    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-    for (const id of ["facts", "job-status"]) {
-      const from = fresh.getElementById(id);
-      if (from && $(id)) { $(id).replaceChildren(...from.childNodes); Object.assign($(id).dataset, from.dataset); }
-    }
+    if (!(await rereadParts(["facts", "job-status"]))) return;
     job.status = box.dataset.status;
     job.reads += 1;
   } catch { /* the next connection reads again */ }
