@@ -39,8 +39,14 @@ function showReport(report) {
   $("facts").replaceChildren(...report.facts.flatMap(([label, value]) => [h("dt", {}, label), h("dd", {}, value === null ? "–" : String(value))]));
   $("exports").replaceChildren(...report.exports.map((e) => h("li", {}, h("a", {href: e.url, "data-export": e.label}, e.label))));
   $("retry-form").hidden = !report.retry_url;
-  drawEvaluation(report.evaluation);
+  draw(report.evaluation);
   if (viewer.drawing && report.edge_weights.length) showRecords(viewer.drawing, report.edge_weights);
+}
+
+// The charts show once there is something to draw (a run that failed before its first step has none).
+function draw(evaluation) {
+  $("charts").hidden = !(evaluation.loss_curve || []).length;
+  if (!$("charts").hidden) drawEvaluation(evaluation);
 }
 
 async function readReport() {
@@ -60,7 +66,7 @@ function onState(s) {
   showState(s);
   if (s.loss !== null && s.loss !== undefined && s.step > (page.curve.at(-1)?.[0] ?? -1)) {
     page.curve.push([s.step, s.loss]);
-    drawEvaluation({...page.report.evaluation, loss_curve: page.curve});
+    draw({...page.report.evaluation, loss_curve: page.curve});
   }
   $("live-note").textContent = s.loss !== null && s.loss !== undefined ? `latest training loss ${fixed(s.loss, 4)}` : "";
 }
@@ -77,4 +83,4 @@ page.socket = liveSocket(boot.ws, {
   onState(state) { if (state === "reconnecting") $("live-note").textContent = "Reconnecting…"; },
 });
 
-afterLoad(() => drawEvaluation(boot.evaluation));
+afterLoad(() => draw(boot.evaluation));
