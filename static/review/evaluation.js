@@ -25,7 +25,7 @@ function showState(s) {
   $("eval-step").textContent = String(s.step);
   $("eval-progress").value = s.step;
   $("eval-line").firstChild.textContent = s.status === "failed" ? "Failed at step " : s.status === "evaluated" ? "Finished: step "
-    : `${s.status === "running" ? (s.stage || "training") : "queued"}: step `;
+    : `${s.status === "running" ? "Training" : "Queued"}: step `;
   $("exports-note").hidden = s.status === "evaluated";
   $("eval-reason").hidden = s.status !== "failed";
   $("eval-reason").textContent = s.status === "failed" ? s.reason : "";
