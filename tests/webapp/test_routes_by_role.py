@@ -166,6 +166,7 @@ RULES: dict[str, Route] = {
     "model-export": route({**CAND, "what": "spec"}, get=READ),
     "model-export-job": route(TRAINED, post=Use(EXPORT, {"format": "onnx"}, form=True, writes=True)),
     "export-download": route({"pk": "$export"}, get=READ),
+    "ensemble-retry": route({"pk": "$failed_ensemble"}, post=Use(MEMBER, form=True, writes=True)),
     "export-retry": route({"pk": "$failed_export"}, post=Use(EXPORT, form=True, writes=True)),
     "lineage-page": route({"pk": "$parent"}, get=READ),
     "diff-page": route(query={"a": "candidate:$parent", "b": "candidate:$child"}, get=READ),
@@ -236,6 +237,8 @@ def full_world(trained, studio_data_dir):
     failed_evaluation = jobs.create_evaluation(user=world["bob"], version=world["v1"], dataset=world["dataset"], steps=2, batch_size=4)
     type(failed_evaluation).objects.filter(pk=failed_evaluation.pk).update(status="failed", reason="its worker stopped")
     ensemble = ensembles.create_ensemble(user=world["bob"], candidate_ids=[world["parent"].pk, world["child"].pk])
+    failed_ensemble = ensembles.create_ensemble(user=world["bob"], candidate_ids=[world["parent"].pk, world["child"].pk])
+    type(failed_ensemble).objects.filter(pk=failed_ensemble.pk).update(status="failed", reason="a member's checkpoint is gone")
     subject = services.subject_for_candidate(world["parent"])
     comment = services.add_comment(subject, world["dave"], "a thread")
     services.add_tag(subject, world["bob"], "seed")
@@ -248,7 +251,7 @@ def full_world(trained, studio_data_dir):
     spec2 = small_spec()
     spec2["nodes"][0]["attrs"]["filters"] = 32
     return {**world, "erin": erin, "running": running, "evaluation": evaluation, "failed_evaluation": failed_evaluation, "ensemble": ensemble, "comment": comment,
-            "export": export, "failed_export": failed_export, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
+            "export": export, "failed_export": failed_export, "failed_ensemble": failed_ensemble, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
 
 
 def value(raw, w):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import evaluation_pages, exports, pages, views
+from . import ensemble_pages, evaluation_pages, exports, pages, views
 
 urlpatterns = [
     path("teams/", views.teams, name="teams"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("evaluations/<int:pk>/report/", evaluation_pages.evaluation_report, name="evaluation-report"),
     path("evaluations/<int:pk>/retry/", evaluation_pages.evaluation_retry, name="evaluation-retry"),
     path("evaluations/<int:pk>/export/<str:what>/", evaluation_pages.evaluation_export, name="evaluation-export"),
+    path("ensembles/<int:pk>/retry/", ensemble_pages.ensemble_retry, name="ensemble-retry"),
     path("lineage/<int:pk>/", pages.lineage_page, name="lineage-page"),
     path("diff/", pages.diff_page, name="diff-page"),
 ]
