@@ -69,6 +69,7 @@ $("evaluate").addEventListener("click", async () => {
     return;
   }
   show("queued…");
+  Object.assign($("eval-page"), {href: panel.dataset.pageUrl.replace("/0/", `/${state.id}/`), hidden: false});
   follow(state.id);
 });
 

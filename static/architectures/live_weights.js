@@ -3,6 +3,7 @@
 // arrives, the stored final weights are drawn and stay. The page's drawing is viewer.js's.
 import {$} from "../common/dom.js";
 import {getJSON} from "../common/http.js";
+import {rereadParts} from "../common/reread.js";
 import {liveSocket} from "../common/socket.js";
 import {exposeForTests} from "../common/testhook.js";
 import {viewer} from "./viewer.js";
@@ -18,6 +19,7 @@ async function readCandidate() {
   if (viewer.drawing && Array.isArray(data.edge_weights)) showRecords(viewer.drawing, data.edge_weights);
   live.final = true;
   box.textContent = "final learned weights";
+  await rereadParts(["candidate-status", "result"]).catch(() => false);  // its status and scores as recorded
   live.socket.close();
   return true;
 }

@@ -83,5 +83,8 @@ def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(s
     drawn = page.evaluate("""() => __studioTest.cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
     assert drawn and all(abs(w - learned[(s, t)]) < 1e-9 for s, t, w in drawn if (s, t) in learned)
     assert page.text_content("#live-weights") == "final learned weights"
+    # Its status and scores as recorded, without a reload (the page once said "Training" long after).
+    wait_for_js(page, "document.getElementById('candidate-status').textContent.trim() === 'Evaluated'")
+    assert page.text_content("#accuracy") == f"{candidate.accuracy:.4f}"
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "candidate-live-weights.png"), full_page=True)

@@ -51,6 +51,8 @@ def test_every_message_has_a_kind_a_group_and_a_body():
 
     messages = [v for v in vars(publisher).values() if dataclasses.is_dataclass(v) and isinstance(v, type)]
     assert {m.kind for m in messages} == {"experiment.event", "experiment.weights", "evaluation.state", "evaluation.weights",
-                                          "team.activity", "membership.changed"}
+                                          "job.state", "team.activity", "membership.changed"}
+    state = publisher.JobState("ensemble", 4, {"status": "queued"})
+    assert (state.group, state.body()) == ("job.ensemble.4", {"state": {"status": "queued"}})
     sample = publisher.ExperimentWeights(3, 7, 2, [0.5])
     assert (sample.group, sample.body()) == ("experiment.3", {"candidate": 7, "step": 2, "weights": [0.5]})

@@ -20,8 +20,17 @@ SHOTS = Path(os.environ["FRONTEND_SCREENSHOTS"]) if os.environ.get("FRONTEND_SCR
 
 @pytest.fixture
 def site(world, redis_server, studio_data_dir, processes):  # noqa: F811 - the world fixture
+    from webapp.architectures.evaluations import Evaluation
+    from webapp.review.models import Ensemble
+    from webapp.review.services import subject_for_ensemble
+
     daphne, base = processes.daphne(redis_server.url, studio_data_dir)
-    return {**world, "base": base}
+    v1 = world["v1"]
+    # Jobs nobody runs here (no worker): their pages show them queued and follow them.
+    evaluation = Evaluation.objects.create(version=v1, dataset=world["dataset"], steps=4, batch_size=4, spec=v1.spec)
+    ensemble = Ensemble.objects.create(team=world["a"], created_by=world["bob"], name="pair")
+    subject_for_ensemble(ensemble)
+    return {**world, "base": base, "evaluation": evaluation, "ensemble": ensemble}
 
 
 def pages(site):
@@ -36,6 +45,8 @@ def pages(site):
         ("pareto", "/leaderboard/pareto/", "__studioTest.pareto.chart"),
         ("activity", f"/teams/{site['a'].pk}/activity/", "__studioTest.activity.live"),
         ("architecture", f"/architectures/{v1.architecture_id}/", "__studioTest.viewer.analyzed"),
+        ("evaluation", f"/evaluations/{site['evaluation'].pk}/", "__studioTest.evaluationPage.reads >= 1 && __studioTest.viewer.analyzed"),
+        ("ensemble", f"/models/ensemble/{site['ensemble'].pk}/", "__studioTest.job && __studioTest.job.reads >= 1"),
         ("editor", f"/architectures/editor/?version={v1.pk}",
          "__studioTest.editor.checks > 0 && !__studioTest.editor.validator.pending"),
     ]
@@ -66,3 +77,19 @@ def test_the_activity_feed_reads_what_it_missed_after_a_reconnect(site, browser)
     wait_for_js(page, f"__studioTest.activity.connection.connections >= 2 && document.querySelector('#feed li[data-id=\"{missed.pk}\"]')")
     assert "while-away" in page.text_content(f"#feed li[data-id='{missed.pk}']")
     assert page.errors == []
+
+
+def test_the_evaluation_page_reads_what_it_missed_after_a_reconnect(site, browser):
+    """A change stored but never pushed (its message lost while the socket was down) shows once the page reconnects."""
+    from webapp.architectures.evaluations import Evaluation
+
+    evaluation = site["evaluation"]
+    page = signed_in_page(browser, site, "bob")
+    page.goto(site["base"] + f"/evaluations/{evaluation.pk}/")
+    wait_for_js(page, "__studioTest.evaluationPage.reads >= 1")
+    page.evaluate("window.__sameDocument = true")
+    Evaluation.objects.filter(pk=evaluation.pk).update(status="failed", reason="lost while away", attempt=2)  # published to nobody
+    page.evaluate("__studioTest.evaluationPage.socket.socket.close()")
+    wait_for_js(page, "__studioTest.evaluationPage.socket.connections >= 2 && __studioTest.evaluationPage.status === 'failed'")
+    assert page.text_content("#eval-reason") == "lost while away" and page.is_visible("#retry")
+    assert page.evaluate("window.__sameDocument") is True and page.errors == []

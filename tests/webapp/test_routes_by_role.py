@@ -165,9 +165,15 @@ RULES: dict[str, Route] = {
     "leaderboard-page": route(get=ANY),
     "pareto-page": route(get=ANY),
     "model-page": route(CAND, get=READ),
+    "evaluation-page": route({"pk": "$evaluation"}, get=READ),
+    "evaluation-report": route({"pk": "$evaluation"}, get=READ),
+    "evaluation-retry": route({"pk": "$failed_evaluation"}, post=Use(MEMBER, form=True, writes=True)),
+    "evaluation-export": route({"pk": "$evaluation", "what": "spec"}, get=EXPORT),
     "model-export": route({**CAND, "what": "spec"}, get=READ),
     "model-export-job": route(TRAINED, post=Use(EXPORT, {"format": "onnx"}, form=True, writes=True)),
     "export-download": route({"pk": "$export"}, get=READ),
+    "ensemble-retry": route({"pk": "$failed_ensemble"}, post=Use(MEMBER, form=True, writes=True)),
+    "export-retry": route({"pk": "$failed_export"}, post=Use(EXPORT, form=True, writes=True)),
     "lineage-page": route({"pk": "$parent"}, get=READ),
     "diff-page": route(query={"a": "candidate:$parent", "b": "candidate:$child"}, get=READ),
     # the admin site: staff only, but its own login and logout
@@ -236,18 +242,25 @@ def full_world(trained, studio_data_dir):
                                        config=SearchConfig(family="tvn", population=2, rounds=1, low_steps=2, high_steps=0),
                                        start=True)
     evaluation = jobs.create_evaluation(user=world["bob"], version=world["v1"], dataset=world["dataset"], steps=2, batch_size=4)
+    failed_evaluation = jobs.create_evaluation(user=world["bob"], version=world["v1"], dataset=world["dataset"], steps=2, batch_size=4)
+    type(failed_evaluation).objects.filter(pk=failed_evaluation.pk).update(status="failed", reason="its worker stopped")
     ensemble = ensembles.create_ensemble(user=world["bob"], candidate_ids=[world["parent"].pk, world["child"].pk])
+    failed_ensemble = ensembles.create_ensemble(user=world["bob"], candidate_ids=[world["parent"].pk, world["child"].pk])
+    type(failed_ensemble).objects.filter(pk=failed_ensemble.pk).update(status="failed", reason="a member's checkpoint is gone")
     subject = services.subject_for_candidate(world["parent"])
     comment = services.add_comment(subject, world["dave"], "a thread")
     services.add_tag(subject, world["bob"], "seed")
     (studio_data_dir / "parent.onnx").write_bytes(b"onnx")
     export = Export.objects.create(subject=subject, created_by=world["dave"], filename="parent.onnx", status=Export.Status.READY,
                                    path=str(studio_data_dir / "parent.onnx"), size_bytes=4)
+    failed_export = Export.objects.create(subject=subject, created_by=world["dave"], filename="parent.onnx", status=Export.Status.FAILED,
+                                          reason="the export process exited with 1", attempt=1)
     invitation, token = invitations.create_invitation(team=world["a"], by=world["alice"], role="viewer")
     spec2 = small_spec()
     spec2["nodes"][0]["attrs"]["filters"] = 32
-    return {**world, "erin": erin, "running": running, "evaluation": evaluation, "ensemble": ensemble, "comment": comment,
-            "export": export, "invitation": invitation, "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
+    return {**world, "erin": erin, "running": running, "evaluation": evaluation, "failed_evaluation": failed_evaluation, "ensemble": ensemble,
+            "comment": comment, "export": export, "failed_export": failed_export, "failed_ensemble": failed_ensemble, "invitation": invitation,
+            "token": token, "spec": small_spec(), "spec2": spec2, "spec_text": json.dumps(small_spec())}
 
 
 def value(raw, w):

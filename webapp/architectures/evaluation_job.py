@@ -8,6 +8,7 @@ no replay. While an AssembleNet trains, its learned edge weights go to them too.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,24 @@ from webapp.studio.services import data_dir, workers
 from .evaluations import Evaluation
 
 RESULT_FIELDS = ("accuracy", "latency_ms", "params", "macs", "seconds")
+
+
+def run_dir(evaluation: Evaluation) -> Path:
+    """Where the evaluation's current attempt trains (its checkpoint.pt and metrics.json under low/ or high/)."""
+    return data_dir() / "evaluations" / str(evaluation.pk) / f"attempt{evaluation.attempt}"
+
+
+def trained_checkpoint(evaluation: Evaluation) -> Path | None:
+    """The evaluated network's checkpoint, found from the recorded attempt as a candidate's is from its row; read
+    only from inside the studio's data folder. None before it is evaluated or once the file is gone."""
+    if evaluation.status != Evaluation.Status.EVALUATED:
+        return None
+    root = Path(settings.STUDIO_DATA_DIR).resolve()
+    for fidelity in ("high", "low"):
+        path = (run_dir(evaluation) / fidelity / "checkpoint.pt").resolve()
+        if path.is_relative_to(root) and path.is_file():
+            return path
+    return None
 
 
 def publish_state(evaluation: Evaluation) -> None:
@@ -53,7 +72,7 @@ class EvaluationKind(JobKind):
     def shown(self, job: Evaluation) -> Shown:
         version = job.version
         return Shown(f"evaluation {job.pk}: {version.architecture.name} v{version.number}",
-                     reverse("architecture-detail", args=[version.architecture_id]), version.architecture.team_id)
+                     reverse("evaluation-page", args=[job.pk]), version.architecture.team_id)
 
     def run(self, job: Evaluation, reporter: Reporter) -> dict[str, Any]:
         from archsearch.evaluate import EvalBudget, evaluate_candidate  # torch loads with it: only in workers
@@ -63,8 +82,7 @@ class EvaluationKind(JobKind):
         live = LiveWeights(job.spec, lambda vector, step: send(EvaluationWeights(job.pk, step, vector)),
                            interval=settings.STUDIO_LIVE_WEIGHTS_INTERVAL)
         workers.prepare_device()
-        out_dir = data_dir() / "evaluations" / str(job.pk) / f"attempt{job.attempt}"
-        return evaluate_candidate(job.spec, job.dataset.cache_path, budget.to_dict(), job.seed, out_dir=str(out_dir),
+        return evaluate_candidate(job.spec, job.dataset.cache_path, budget.to_dict(), job.seed, out_dir=str(run_dir(job)),
                                   stop=TrainingSteps(reporter), watchers=[live])
 
     def record(self, job: Evaluation, result: dict[str, Any]) -> None:

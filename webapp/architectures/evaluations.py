@@ -59,7 +59,8 @@ class Evaluation(Job):
 
     def state(self) -> dict:
         """What a viewer is sent (small: no spec, no per-step losses beyond the last few)."""
-        return {"kind": "evaluation", "id": self.pk, "status": self.status, "step": self.step, "steps": self.steps,
+        return {"kind": "evaluation", "id": self.pk, "status": self.status, "status_label": self.get_status_display(),
+                "stage": self.stage, "step": self.step, "steps": self.steps,
                 "loss": self.losses[-1][1] if self.losses else None, "accuracy": self.accuracy, "latency_ms": self.latency_ms,
                 "params": self.params, "macs": self.macs, "edge_weights": self.edge_weights if self.status == "evaluated" else [],
                 "reason": self.reason, "attempt": self.attempt}

@@ -14,6 +14,7 @@ from django.db.models import Max
 from archsearch.config import ConfigError, SearchConfig
 from archsearch.seeding import SeedError, fit_spec, hand_edited
 from webapp.jobs.claims import queue
+from webapp.jobs.retrying import retry
 from webapp.studio.models import Candidate, Dataset, Experiment
 from webapp.studio.progress import record_event
 from webapp.teams.roles import require
@@ -87,6 +88,15 @@ def create_evaluation(*, user, version: ArchitectureVersion, dataset: Dataset, s
                                                batch_size=config.batch_size, seed=config.seed, spec=spec, notes=notes)
         queue(EVALUATION, evaluation.pk)
     return evaluation
+
+
+def retry_evaluation(*, user, evaluation: Evaluation) -> bool:
+    """A failed evaluation queued again as its next attempt (the member role, as for a new one); False when it
+    is not failed."""
+    require(user, "train", evaluation)
+    with transaction.atomic():
+        check_room(evaluation.version.architecture.team, 1)
+        return retry(EVALUATION, evaluation.pk, f"run again by {user.username}")
 
 
 # ---------------------------------------------------------------------- seed and inject

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 from .models import Job
+from .publisher import JobState, send_on_commit
 from .reporting import Reporter
 
 
@@ -47,7 +48,15 @@ class JobKind(abc.ABC):
         """A new attempt starts (inside the claim's transaction): clear what the last attempt left."""
 
     def changed(self, job: Job) -> None:
-        """Its state changed (inside the transaction that changed it): tell its viewers, if it has any."""
+        """Its state changed (inside the transaction that changed it): its page hears where it is now, once the
+        transaction commits. Every kind's page listens (/ws/jobs/<kind>/<id>/), so none stays on a stale status."""
+        send_on_commit(JobState(self.name, job.pk, self.state(job)))
+
+    def state(self, job: Job) -> dict[str, Any]:
+        """What its page hears at each change (small: the page reads results over HTTP)."""
+        label = getattr(job, "get_status_display", lambda: job.status)()
+        return {"kind": "job", "job": self.name, "id": job.pk, "status": job.status, "status_label": label, "stage": job.stage,
+                "progress": round(job.progress, 3), "reason": job.reason, "attempt": job.attempt}
 
     def clean_up(self, job: Job, attempt: int) -> None:
         """After an attempt ends, recorded or not: remove what it left behind."""

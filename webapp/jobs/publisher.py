@@ -30,6 +30,10 @@ def evaluation_group(evaluation_id: int) -> str:
     return f"evaluation.{evaluation_id}"
 
 
+def job_group(kind_name: str, job_id: int) -> str:
+    return f"job.{kind_name}.{job_id}"
+
+
 def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
@@ -110,6 +114,22 @@ class EvaluationWeights:
 
     def body(self) -> dict[str, Any]:
         return {"step": self.step, "weights": self.weights}
+
+
+@dataclasses.dataclass(frozen=True)
+class JobState:
+    """Where a job of any kind is now (status, stage, progress, reason): its page re-reads the rest over HTTP."""
+    kind: ClassVar[str] = "job.state"
+    kind_name: str
+    job_id: int
+    state: dict
+
+    @property
+    def group(self) -> str:
+        return job_group(self.kind_name, self.job_id)
+
+    def body(self) -> dict[str, Any]:
+        return {"state": self.state}
 
 
 @dataclasses.dataclass(frozen=True)

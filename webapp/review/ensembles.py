@@ -12,6 +12,7 @@ from django.urls import reverse
 from webapp.jobs.claims import queue
 from webapp.jobs.kinds import JobKind, Shown
 from webapp.jobs.reporting import Reporter
+from webapp.jobs.retrying import retry
 from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError, check_room
 from webapp.teams.roles import require
@@ -43,6 +44,15 @@ def create_ensemble(*, user, candidate_ids: list[int], name: str = "") -> Ensemb
         audit(ensemble.team_id, user, "ensemble.created", subject, members=[m.pk for m in members])
         queue(ENSEMBLE, ensemble.pk)
     return ensemble
+
+
+def retry_ensemble(ensemble: Ensemble, user) -> bool:
+    """A failed ensemble evaluated again as its next attempt (the member role, as for a new one); False when it is
+    not failed."""
+    require(user, "train", ensemble)
+    with transaction.atomic():
+        check_room(ensemble.team, 1)
+        return retry(ENSEMBLE, ensemble.pk, f"run again by {user.username}")
 
 
 class EnsembleKind(JobKind):

@@ -31,6 +31,7 @@ from django.urls import reverse
 from webapp.jobs.claims import queue
 from webapp.jobs.kinds import JobKind, Shown
 from webapp.jobs.reporting import Interrupted, Reporter
+from webapp.jobs.retrying import retry
 from webapp.studio.models import Candidate
 from webapp.studio.services import LimitError, StudioError, data_dir
 from webapp.teams.roles import require
@@ -85,6 +86,20 @@ def create_export(subject: Subject, user, fmt: str = "onnx") -> tuple[Export, bo
                                        filename=filename_for(f"{c.experiment.name} · {c.name}") + ".onnx")
         queue(EXPORT, export.pk)
     return export, True
+
+
+def retry_export(export: Export, user) -> bool:
+    """A failed export run again as its next attempt, by whoever may start one (the same action: viewers export
+    too), within the team's limit; False when it is not failed."""
+    require(user, "export", export)  # a checkpoint gone since fails the new attempt with that reason
+    limit = settings.STUDIO_TEAM_MAX_ACTIVE_EXPORTS
+    with transaction.atomic():
+        Subject.objects.select_for_update().filter(pk=export.subject_id).first()
+        active = Export.objects.filter(subject__team_id=export.subject.team_id, status__in=Export.ACTIVE).count()
+        if active >= limit:
+            raise LimitError(f"Your team has {active} export(s) in progress, the most at once "
+                             f"(max_active_exports = {limit}): wait for one to finish.", "max_active_exports")
+        return retry(EXPORT, export.pk, f"run again by {user.username}")
 
 
 # ---------------------------------------------------------------------- running one
@@ -203,6 +218,7 @@ def export_row(export: Export) -> dict:
             "stage": export.stage, "progress": round(export.progress, 3), "filename": export.filename,
             "size_bytes": export.size_bytes, "size": human_size(export.size_bytes) if ready else None,
             "download_url": reverse("export-download", args=[export.pk]) if ready else None,
+            "retry_url": reverse("export-retry", args=[export.pk]) if export.status == Status.FAILED else None,
             "opset": (export.report or {}).get("opset"), "max_abs_diff": (export.report or {}).get("max_abs_diff"),
             "reason": export.reason, "created_by": export.created_by.username if export.created_by_id else None,
             "created": export.created.isoformat(), "finished_at": export.finished_at.isoformat() if export.finished_at else None,

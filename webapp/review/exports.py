@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError
 
-from .export_jobs import create_export, filename_for as _filename, training_checkpoint
+from .export_jobs import create_export, export_row, filename_for as _filename, retry_export, training_checkpoint
 from .models import AuditEntry, Export, Subject
 from .models_view import evaluation_file, lineage_tree, model_view, ref_url
 from .pages import _subject_or_404
@@ -89,15 +89,17 @@ def export_view(request, kind: str, pk: int, what: str):
     source = training_checkpoint(subject.candidate)
     if source is None:
         return JsonResponse({"detail": "This candidate's trained checkpoint is not on the server any more."}, status=409)
-    return _checkpoint_export(subject.candidate, source, name)
+    c = subject.candidate
+    return checkpoint_download(source, name, list(c.experiment.dataset.class_names or []),
+                               {"candidate": c.name, "experiment": c.experiment.name, "accuracy": c.accuracy})
 
 
-def _checkpoint_export(candidate: Candidate, source: Path, name: str):
+def checkpoint_download(source: Path, name: str, class_names: list[str], meta: dict):
+    """A weights_only-loadable checkpoint of the trained network at ``source``, streamed as ``<name>.pt``."""
     from videomodels.export import ExportError, export_checkpoint
 
     folder = Path(tempfile.mkdtemp(prefix="export-"))
-    class_names = list(candidate.experiment.dataset.class_names or []) or None
-    meta = {"candidate": candidate.name, "experiment": candidate.experiment.name, "accuracy": candidate.accuracy}
+    class_names = class_names or None
     try:
         path = export_checkpoint(str(source), folder / f"{name}.pt", class_names=class_names, metadata=meta)
         handle = open(path, "rb")  # the open handle keeps the data until the response is sent
@@ -136,3 +138,26 @@ def export_download(request, pk: int):
     response["X-Onnx-Opset"] = str(report.get("opset"))
     response["X-Onnx-Max-Abs-Diff"] = repr(report.get("max_abs_diff"))
     return response
+
+
+@login_required
+@require_POST
+def export_retry(request, pk: int):
+    """A failed ONNX export's "Run again" (without JavaScript): a new attempt, back to the model page."""
+    export = get_object_or_404(Export.objects.for_user(request.user).select_related("subject"), pk=min(pk, 2**62))
+    wants_json = "application/json" in request.headers.get("Accept", "")  # the page's own button, not the form
+    try:
+        queued = retry_export(export, request.user)
+    except StudioError as error:
+        if wants_json:
+            return JsonResponse({"detail": str(error)}, status=409)
+        messages.error(request, str(error))
+    else:
+        if not queued:
+            return JsonResponse({"detail": f"Only a failed export runs again; this one is {export.get_status_display().lower()}."},
+                                status=409)
+        if wants_json:
+            export.refresh_from_db()
+            return JsonResponse(export_row(export))
+        messages.success(request, "ONNX export queued again: its progress shows under Export.")
+    return redirect(ref_url(export.subject) + "#exports")

@@ -45,11 +45,16 @@ def ref_url(subject: Subject) -> str:
 
 def evaluation_file(candidate: Candidate) -> dict:
     """The candidate's metrics.json (curves, per-class, confusion), or {} when absent or outside the data folder."""
-    if not candidate.checkpoint:
+    return report_beside(candidate.checkpoint)
+
+
+def report_beside(checkpoint) -> dict:
+    """The metrics.json a training wrote beside ``checkpoint``, or {} when absent, too large or outside the data folder."""
+    if not checkpoint:
         return {}
     try:
         root = Path(settings.STUDIO_DATA_DIR).resolve()
-        path = (Path(candidate.checkpoint).parent / "metrics.json").resolve()
+        path = (Path(checkpoint).parent / "metrics.json").resolve()
         if not path.is_relative_to(root) or not path.is_file() or path.stat().st_size > MAX_METRICS_BYTES:
             return {}
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -59,10 +64,15 @@ def evaluation_file(candidate: Candidate) -> dict:
 
 
 def candidate_evaluation(candidate: Candidate, class_names: list[str]) -> dict:
-    report = evaluation_file(candidate)
-    metrics = {**(report.get("metrics") or {}), **{k: v for k, v in (candidate.metrics or {}).items() if k not in ("history",)}}
-    history = report.get("history") or candidate.metrics.get("history") or []
-    loss_curve = report.get("loss_curve") or candidate.metrics.get("loss_curve") or []
+    return training_charts(evaluation_file(candidate), candidate.metrics or {}, class_names)
+
+
+def training_charts(report: dict, row_metrics: dict, class_names: list[str], losses: list | None = None) -> dict:
+    """What the curves, per-class chart and confusion matrix draw: from a training's metrics.json, else from the
+    scalars its row kept (``losses``: the per-step losses a job recorded while it trained)."""
+    metrics = {**(report.get("metrics") or {}), **{k: v for k, v in row_metrics.items() if k not in ("history",)}}
+    history = report.get("history") or row_metrics.get("history") or []
+    loss_curve = report.get("loss_curve") or row_metrics.get("loss_curve") or losses or []
     per_class = metrics.get("per_class_accuracy") or {}
     return {
         "loss_curve": [p for p in loss_curve if isinstance(p, list) and len(p) == 2][:5000],

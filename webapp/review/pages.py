@@ -124,10 +124,21 @@ def model_page(request, kind: str, pk: int):
         "lineage_url": reverse("lineage-page", args=[pk]) if kind == "candidate" else None,
         "exports": export_links(subject),
         "onnx": onnx_exports(subject),
+        "job": job_status(subject, request.user),
         "drawing": drawing_boot(view.spec_drawn, view.family, view.title) if view.spec_drawn else None,
         "review_boot": {"api": api, "summary": summary, "evaluation": view.evaluation, "user": request.user.username,
                         "teamId": subject.team_id},
     })
+
+
+def job_status(subject: Subject, user) -> dict | None:
+    """An ensemble is a job: where it is now, the socket its page follows until it is done, and a retry once it failed."""
+    if subject.kind != Subject.Kind.ENSEMBLE:
+        return None
+    e = subject.ensemble
+    failed = e.status == e.Status.FAILED and can(user, "train", e)
+    return {"ws": f"/ws/jobs/ensemble/{e.pk}/", "status": e.status, "status_label": e.get_status_display(), "stage": e.stage,
+            "progress": e.progress, "retry": reverse("ensemble-retry", args=[e.pk]) if failed else None}
 
 
 def export_links(subject: Subject) -> list[tuple[str, str]]:
