@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from review_world import small_spec
+
 from webapp.localredis import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +126,123 @@ def client_for():
         return client
 
     return make
+
+
+# ---------------------------------------------------------------------- shared data of several modules
+# The review tests' world: team A (alice owner, bob member, dave viewer), team B (charlie), a search of
+# team A with a parent/child pair of candidates, and team A's architecture.
+@pytest.fixture
+def world(teams, ready_dataset):
+    from django.contrib.auth.models import User
+
+    from archsearch.config import SearchConfig
+    from webapp.architectures import services as arch_services
+    from webapp.studio import services
+    from webapp.studio.models import Candidate, Dataset, Membership
+
+    dave = User.objects.create_user("dave", password="dave-pass-123")
+    Membership.objects.create(user=dave, team=teams["a"], role=Membership.Role.VIEWER)
+    experiment = services.create_experiment(team=teams["a"], user=teams["alice"], name="alpha", dataset=ready_dataset,
+                                            config=SearchConfig(family="tvn", population=2, rounds=1), start=False)
+    spec = small_spec()
+    parent = Candidate.objects.create(experiment=experiment, index=0, name="c0000", spec=spec, spec_hash="h0", params=1000,
+                                      macs=5000, status=Candidate.Status.EVALUATED, accuracy=0.5, latency_ms=3.0, completion_order=1)
+    child_spec = small_spec()
+    child_spec["nodes"][0]["attrs"]["filters"] = 24
+    child = Candidate.objects.create(experiment=experiment, index=1, name="c0001", spec=child_spec, spec_hash="h1", parent=parent,
+                                     mutation="b0 filters 16->24", params=2000, macs=9000, status=Candidate.Status.EVALUATED,
+                                     accuracy=0.75, latency_ms=5.0, completion_order=2)
+    v1 = arch_services.create_architecture(user=teams["alice"], team=teams["a"], name="tiny tvn", spec=small_spec(),
+                                           origin="preset", preset="tvn-small")
+    other_dataset = Dataset.objects.create(team=teams["b"], name="motion-b", kind=Dataset.Kind.SYNTHETIC)
+    return {**teams, "dave": dave, "dataset": ready_dataset, "experiment": experiment, "parent": parent, "child": child,
+            "candidate": parent, "architecture": v1.architecture, "v1": v1, "other_dataset": other_dataset}
+
+
+@pytest.fixture(scope="session")
+def trained_result(studio_data_dir, tiny_cache):
+    """One real, tiny evaluation of the child's architecture (2 steps), shared by the tests that export it."""
+    from archsearch.evaluate import EvalBudget, evaluate_candidate
+
+    spec = small_spec()
+    spec["nodes"][0]["attrs"]["filters"] = 24
+    result = evaluate_candidate(spec, tiny_cache, EvalBudget(low_steps=2, high_steps=0, batch_size=8, num_threads=1,
+                                                             latency_runs=2), 0, out_dir=studio_data_dir / "review-trained")
+    assert result["status"] == "evaluated", result
+    return result
+
+
+@pytest.fixture
+def trained(world, trained_result):
+    """The world with its child candidate really trained (checkpoint and metrics.json in the data folder)."""
+    child = world["child"]
+    for key in ("accuracy", "latency_ms", "params", "macs", "fidelity", "metrics", "edge_weights", "checkpoint"):
+        setattr(child, key, trained_result.get(key))
+    child.save()
+    return world
+
+
+@pytest.fixture(scope="session")
+def flow_cache(tiny_cache):
+    """The fixture videos again, with optical flow (what AssembleNet reads)."""
+    from videomodels.data import prepare_cache
+
+    root = tiny_cache.parent
+    report = prepare_cache(root / "videos", root / "cache-flow", frames=8, size=32, flow=True, progress=False)
+    assert report.num_prepared == 24
+    return root / "cache-flow"
+
+
+@pytest.fixture
+def flow_dataset(teams, flow_cache):
+    from webapp.studio.models import Dataset
+
+    return Dataset.objects.create(team=teams["a"], name="motion-flow", kind="synthetic", status="ready", frames=8, size=32,
+                                  flow=True, has_flow=True, cache_path=str(flow_cache), num_classes=4,
+                                  class_names=["move_left", "move_right", "rotate_cw", "zoom_in"],
+                                  report={"split_counts": {"train": 19, "val": 5}})
+
+
+@pytest.fixture
+def queue(monkeypatch, redis_server):
+    """Task calls made after commits, as (task name, args)."""
+    from webapp.studio import tasks
+
+    calls = []
+    for task in (tasks.advance_experiment_task, tasks.evaluate_candidate_task, tasks.watchdog_task, tasks.prepare_dataset_task):
+        monkeypatch.setattr(task, "delay", lambda *args, _name=task.name: calls.append((_name, args)))
+        monkeypatch.setattr(task, "apply_async", lambda args=(), _name=task.name, **kw: calls.append((_name, tuple(args))))
+    return calls
+
+
+@pytest.fixture
+def experiment(teams, ready_dataset, redis_server):
+    from archsearch.config import SearchConfig
+    from webapp.studio import services
+
+    return services.create_experiment(team=teams["a"], user=teams["alice"], name="ws", dataset=ready_dataset,
+                                      config=SearchConfig(family="tvn", population=2, rounds=1), start=False)
+
+
+def session_cookie(user) -> bytes:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@pytest.fixture
+def cookies(teams):
+    """Session cookies of alice, bob and charlie (made before any event loop runs)."""
+    return {name: session_cookie(teams[name]) for name in ("alice", "bob", "charlie")}
+
+
+@pytest.fixture
+def site(teams, redis_server, studio_data_dir, processes):
+    """Team A and B's users and a Daphne serving the test database (``base``: its URL)."""
+    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
+    return {**teams, "base": base, "daphne": daphne}
 
 
 # ---------------------------------------------------------------------- services

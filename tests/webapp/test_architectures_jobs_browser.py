@@ -6,10 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from browsing import wait_for_js
-
-from test_architectures_browser import SHOTS, signed_in_page, site  # noqa: F401 - fixtures
-from test_architectures_jobs_workers import flow_cache, flow_dataset  # noqa: F401 - fixtures
+from browsing import EDITOR_SHOTS as SHOTS
+from browsing import signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 

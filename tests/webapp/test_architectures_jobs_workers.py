@@ -30,27 +30,6 @@ def wait_until(predicate, timeout, what, processes=()):
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(420)]
 
 
-@pytest.fixture(scope="session")
-def flow_cache(tiny_cache):
-    """The fixture videos again, with optical flow (what AssembleNet reads)."""
-    from videomodels.data import prepare_cache
-
-    root = tiny_cache.parent
-    report = prepare_cache(root / "videos", root / "cache-flow", frames=8, size=32, flow=True, progress=False)
-    assert report.num_prepared == 24
-    return root / "cache-flow"
-
-
-@pytest.fixture
-def flow_dataset(teams, flow_cache):
-    from webapp.studio.models import Dataset
-
-    return Dataset.objects.create(team=teams["a"], name="motion-flow", kind="synthetic", status="ready", frames=8, size=32,
-                                  flow=True, has_flow=True, cache_path=str(flow_cache), num_classes=4,
-                                  class_names=["move_left", "move_right", "rotate_cw", "zoom_in"],
-                                  report={"split_counts": {"train": 19, "val": 5}})
-
-
 def save(teams, preset: str, name: str):
     from webapp.architectures import services
 

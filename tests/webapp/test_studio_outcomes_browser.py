@@ -28,7 +28,7 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
-def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, studio_data_dir, processes, browser, tmp_path):  # noqa: F811
+def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, studio_data_dir, processes, browser, tmp_path):
     from playwright.sync_api import expect
 
     from archsearch.config import SearchConfig
