@@ -23,9 +23,8 @@ def shot(page, name, tmp_path):
 
 
 @pytest.fixture
-def site(trained, redis_server, studio_data_dir, processes):
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
-    return {**trained, "base": base}
+def site(trained, daphne):
+    return {**trained, "base": daphne.base}
 
 
 def test_review_flow_in_the_browser(site, browser, tmp_path):
