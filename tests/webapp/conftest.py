@@ -433,7 +433,7 @@ class Kept:
             self.worker.wait_for_output("ready.", timeout=90)
         return self.worker
 
-    def settle_worker(self, timeout: float = 30) -> None:
+    def settle_worker(self, timeout: float = 10) -> None:
         from webapp.celery import app
 
         deadline = time.monotonic() + timeout
