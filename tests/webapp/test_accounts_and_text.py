@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-from review_world import world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 STRONG = "violet-kettle-harbour-91"

@@ -315,7 +315,7 @@ def test_hostile_input_is_a_located_4xx(case, teams, client_for):
         body = json.dumps(spec).encode()
     else:
         body = b'{"family": "\xff\xfe"}'
-    for url in ("/api/analyze/", f"/api/architectures/import/"):
+    for url in ("/api/analyze/", "/api/architectures/import/"):
         payload = body if url == "/api/analyze/" else (b'{"config": ' + body + b"}" if case not in ("malformed", "not_utf8") else body)
         response = client.post(url, payload, content_type="application/json")
         assert 400 <= response.status_code < 500, (case, url, response.status_code)

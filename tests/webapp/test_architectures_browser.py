@@ -8,38 +8,13 @@ three families.
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from browsing import wait_for_js
+from browsing import EDITOR_SHOTS as SHOTS
+from browsing import signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
-
-SHOTS = Path(os.environ.get("EDITOR_SCREENSHOTS", "")) if os.environ.get("EDITOR_SCREENSHOTS") else None
-
-
-@pytest.fixture
-def site(teams, redis_server, studio_data_dir, processes):
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
-    return {**teams, "base": base, "daphne": daphne}
-
-
-def signed_in_page(browser, site, user):
-    """A page whose session cookie is the user's (logged in by the test client, stored in the test database)."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(site[user])
-    context = browser.new_context(viewport={"width": 1500, "height": 950})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site["base"]}])
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    return page
 
 
 def wait_checked(page, after: int = 0):

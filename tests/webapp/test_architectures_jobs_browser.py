@@ -3,23 +3,17 @@ worker, and see progress, the result and the learned edge weights arrive on the 
 (Daphne + Celery worker + headless Chromium)."""
 from __future__ import annotations
 
-import time
-
 import pytest
-from browsing import wait_for_js
-
-from test_architectures_browser import SHOTS, signed_in_page, site  # noqa: F401 - fixtures
-from test_architectures_jobs_workers import flow_cache, flow_dataset  # noqa: F401 - fixtures
+from browsing import EDITOR_SHOTS as SHOTS
+from browsing import signed_in_page, wait_for_js
+from waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, redis_server, studio_data_dir, processes,
-                                                  monkeypatch, tmp_path):
+def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, worker, tmp_path):
     from webapp.architectures.evaluations import Evaluation
 
-    monkeypatch.setenv("STUDIO_LIVE_WEIGHTS_INTERVAL", "0.1")
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
     page = signed_in_page(browser, site, "alice")
     page.goto(f"{site['base']}/architectures/editor/?preset=assemblenet-small")
     wait_for_js(page, "window.__studioTest.editor && window.__studioTest.editor.checks > 0 && !window.__studioTest.editor.validator.pending")
@@ -56,22 +50,17 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, r
     page.screenshot(path=str((SHOTS or tmp_path) / "version-evaluated.png"), full_page=True)
 
 
-def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(site, browser, flow_dataset, redis_server,
-                                                                              studio_data_dir, processes, monkeypatch, tmp_path):
+def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(site, browser, flow_dataset, worker, tmp_path):
     from archsearch.config import SearchConfig
     from webapp.studio import services
     from webapp.studio.models import Candidate
 
-    monkeypatch.setenv("STUDIO_LIVE_WEIGHTS_INTERVAL", "0.1")
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
     experiment = services.create_experiment(
         team=site["a"], user=site["alice"], name="asn live", dataset=flow_dataset, parallelism=1,
         config=SearchConfig(family="assemblenet", population=2, rounds=0, low_steps=60, high_steps=0, batch_size=4,
                             num_threads=1, latency_runs=2))
-    deadline = time.monotonic() + 120
-    while not Candidate.objects.filter(experiment=experiment, status="running").exists():
-        assert time.monotonic() < deadline, worker.output()[-3000:]
-        time.sleep(0.1)
+    wait_until(lambda: Candidate.objects.filter(experiment=experiment, status="running").exists(), 120, "a candidate in training",
+               [worker], interval=0.1)
     candidate = Candidate.objects.get(experiment=experiment, status="running")
     page = signed_in_page(browser, site, "bob")
     page.goto(f"{site['base']}/candidates/{candidate.pk}/")

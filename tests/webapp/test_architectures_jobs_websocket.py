@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from videomodels.presets import get_preset
 
-from test_studio_websocket import cookies, experiment, refused_with  # noqa: F401 - fixtures and helpers
+from test_studio_websocket import refused_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

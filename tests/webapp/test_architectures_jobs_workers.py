@@ -10,46 +10,15 @@ with every other kind of job.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from waiting import training_now, wait_until
 
 from videomodels.presets import get_preset
 
 
-def wait_until(predicate, timeout, what, processes=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    logs = "\n".join(f"----- {p.name} -----\n{p.output()[-3000:]}" for p in processes)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
-
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(420)]
-
-
-@pytest.fixture(scope="session")
-def flow_cache(tiny_cache):
-    """The fixture videos again, with optical flow (what AssembleNet reads)."""
-    from videomodels.data import prepare_cache
-
-    root = tiny_cache.parent
-    report = prepare_cache(root / "videos", root / "cache-flow", frames=8, size=32, flow=True, progress=False)
-    assert report.num_prepared == 24
-    return root / "cache-flow"
-
-
-@pytest.fixture
-def flow_dataset(teams, flow_cache):
-    from webapp.studio.models import Dataset
-
-    return Dataset.objects.create(team=teams["a"], name="motion-flow", kind="synthetic", status="ready", frames=8, size=32,
-                                  flow=True, has_flow=True, cache_path=str(flow_cache), num_classes=4,
-                                  class_names=["move_left", "move_right", "rotate_cw", "zoom_in"],
-                                  report={"split_counts": {"train": 19, "val": 5}})
 
 
 def save(teams, preset: str, name: str):
@@ -67,15 +36,12 @@ def cookie_of(user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def test_evaluate_a_version_live_progress_weights_and_result(teams, flow_dataset, redis_server, studio_data_dir, processes,
-                                                            monkeypatch):
+def test_evaluate_a_version_live_progress_weights_and_result(teams, flow_dataset, worker):
     from webapp.architectures import jobs
     from webapp.architectures.evaluations import Evaluation
     from webapp.asgi import application
 
-    monkeypatch.setenv("STUDIO_LIVE_WEIGHTS_INTERVAL", "0.1")  # the worker pushes weights often, so a short run shows several
-    version = save(teams, "assemblenet-small", "asn")
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
+    version = save(teams, "assemblenet-small", "asn")  # the shared worker pushes weights every 0.1 s: a short run shows several
     cookie = cookie_of(teams["alice"])
 
     async def watch(evaluation_id):
@@ -115,11 +81,10 @@ def test_evaluate_a_version_live_progress_weights_and_result(teams, flow_dataset
     assert vectors[0] != vectors[-1]
 
 
-def test_seed_a_version_into_a_new_search(teams, ready_dataset, redis_server, studio_data_dir, processes, launch):
+def test_seed_a_version_into_a_new_search(teams, ready_dataset, worker, launch):
     from webapp.architectures import jobs
 
     version = save(teams, "tvn-small", "mine")
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
     seeds = jobs.seeds_for(teams["alice"], [version], dataset=ready_dataset, family="tvn", max_params=2_000_000, population=2)
     experiment = launch(seeds=seeds)
     wait_until(lambda: type(experiment).objects.get(pk=experiment.pk).status == "finished", 240, "the search to finish", [worker])
@@ -142,7 +107,7 @@ def test_inject_into_a_running_search_with_a_worker_killed_meanwhile(teams, redi
     injected = jobs.inject_version(user=teams["alice"], experiment_id=experiment.pk, version=version)
     training = Candidate.objects.filter(pk=injected.pk, status="running")
     wait_until(lambda: training.exists(), 240, "the injected candidate in training", [worker])
-    time.sleep(0.5)
+    wait_until(lambda: training_now("candidate", injected.pk), 60, "the worker busy with it", [worker])
     worker.kill()
     again = processes.worker("w1", redis_server.url, studio_data_dir)
     wait_until(lambda: type(experiment).objects.get(pk=experiment.pk).status == "finished", 300, "the search to finish", [again])
@@ -162,14 +127,11 @@ def test_inject_into_a_running_search_with_a_worker_killed_meanwhile(teams, redi
     assert first.propose(index=nxt) == second.propose(index=nxt)
 
 
-def test_an_assemblenet_candidate_pushes_its_learned_weights_live(teams, flow_dataset, redis_server, studio_data_dir, processes,
-                                                                 monkeypatch):
+def test_an_assemblenet_candidate_pushes_its_learned_weights_live(teams, flow_dataset, worker):
     from archsearch.config import SearchConfig
     from webapp.asgi import application
     from webapp.studio import services
 
-    monkeypatch.setenv("STUDIO_LIVE_WEIGHTS_INTERVAL", "0.1")
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
     experiment = services.create_experiment(
         team=teams["a"], user=teams["alice"], name="asn", dataset=flow_dataset, parallelism=1, start=False,
         config=SearchConfig(family="assemblenet", population=2, rounds=0, low_steps=6, high_steps=0, batch_size=4, num_threads=1,

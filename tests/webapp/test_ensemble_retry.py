@@ -3,7 +3,6 @@ is refused, an outsider sees nothing, and only a failed one is run again."""
 from __future__ import annotations
 
 import pytest
-from review_world import trained, trained_result, world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

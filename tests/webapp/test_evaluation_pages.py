@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from review_world import trained_result, world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

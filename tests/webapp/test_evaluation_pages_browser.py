@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from browsing import wait_for_js
 
-from test_architectures_browser import SHOTS, signed_in_page, site  # noqa: F401 - fixtures
-from test_architectures_jobs_workers import flow_cache, flow_dataset, save  # noqa: F401 - fixtures
+from browsing import EDITOR_SHOTS as SHOTS, signed_in_page
+from test_architectures_jobs_workers import save
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 

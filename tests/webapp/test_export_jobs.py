@@ -7,7 +7,6 @@ import json
 import threading
 
 import pytest
-from review_world import trained, trained_result, world  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -3,7 +3,6 @@ retry it, an outsider sees nothing, and only a failed export is run again."""
 from __future__ import annotations
 
 import pytest
-from review_world import trained, trained_result, world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_world import world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
 from test_architectures_jobs_websocket import socket
-from test_studio_websocket import cookies, refused_with  # noqa: F401 - fixtures and helpers
+from test_studio_websocket import refused_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

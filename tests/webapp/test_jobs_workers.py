@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from review_world import trained, trained_result, world  # noqa: F401 - fixtures
-
-from test_architectures_jobs_workers import wait_until
+from waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(600)]
 

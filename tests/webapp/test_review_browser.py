@@ -10,9 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from review_world import trained, trained_result, world  # noqa: F401 - fixtures
-from browsing import wait_for_js
-from test_architectures_browser import signed_in_page
+from browsing import signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 SHOTS = Path(os.environ["REVIEW_SCREENSHOTS"]) if os.environ.get("REVIEW_SCREENSHOTS") else None
@@ -25,12 +23,11 @@ def shot(page, name, tmp_path):
 
 
 @pytest.fixture
-def site(trained, redis_server, studio_data_dir, processes):
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
-    return {**trained, "base": base}
+def site(trained, daphne):
+    return {**trained, "base": daphne.base}
 
 
-def test_review_flow_in_the_browser(site, browser, tmp_path):  # noqa: F811 - the browser fixture
+def test_review_flow_in_the_browser(site, browser, tmp_path):
     from webapp.studio.models import Candidate
 
     child = site["child"]

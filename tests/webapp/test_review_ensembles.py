@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_world import trained, trained_result, world  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 

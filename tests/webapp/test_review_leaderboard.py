@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from review_world import world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from review_world import small_spec, world  # noqa: F401 - fixture
+from review_world import small_spec
 
 pytestmark = pytest.mark.django_db
 MEMBERS = ["alice", "bob"]

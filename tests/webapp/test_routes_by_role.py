@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from review_world import small_spec, trained, trained_result, world  # noqa: F401 - fixtures
+from review_world import small_spec
 
 pytestmark = pytest.mark.django_db
 

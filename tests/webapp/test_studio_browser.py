@@ -13,13 +13,12 @@ from browsing import log_in, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(480)]
 
-def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, redis_server, studio_data_dir, processes, browser, tmp_path):
+def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, worker, daphne, browser, tmp_path):
     from playwright.sync_api import expect
 
     from webapp.studio.models import Experiment
 
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
+    base = daphne.base
     page = browser.new_page()
     page.set_default_timeout(60_000)
     blocked = []  # what the Content Security Policy refused: nothing may be

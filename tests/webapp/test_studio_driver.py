@@ -12,18 +12,6 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def queue(monkeypatch, redis_server):
-    """Task calls made after commits, as (task name, args)."""
-    from webapp.studio import tasks
-
-    calls = []
-    for task in (tasks.advance_experiment_task, tasks.evaluate_candidate_task, tasks.watchdog_task):
-        monkeypatch.setattr(task, "delay", lambda *args, _name=task.name: calls.append((_name, args)))
-        monkeypatch.setattr(task, "apply_async", lambda args=(), _name=task.name, **kw: calls.append((_name, tuple(args))))
-    return calls
-
-
 def drain(queue, worker="w1@test:1", limit=60):
     """Run queued tasks inline (as one worker would) until none is left."""
     from webapp.studio import services

@@ -4,10 +4,10 @@ view, GPU latency refused without a GPU worker, and the workers page with a real
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import torch
+from waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,13 +211,10 @@ def test_the_workers_page_lists_each_worker_its_device_and_what_it_trains(teams,
     assert set(record["queues"]) == {"default", "train"}
 
     experiment = launch(parallelism=1, low_steps=60, population=2, rounds=0)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not Candidate.objects.filter(experiment=experiment, status="running").exists():
-        time.sleep(0.25)
+    wait_until(lambda: Candidate.objects.filter(experiment=experiment, status="running").exists(), 120, "a candidate in training",
+               [worker])
     training = Candidate.objects.get(experiment=experiment, status="running")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not alice.get("/api/workers/").json()["workers"][0]["busy"]:
-        time.sleep(0.25)
+    wait_until(lambda: alice.get("/api/workers/").json()["workers"][0]["busy"], 30, "the worker listed busy", [worker])
     (busy,) = alice.get("/api/workers/").json()["workers"]
     assert busy["busy"] and busy["task"]["kind"] == "candidate" and busy["task"]["id"] == training.pk
     assert busy["task"]["label"] == f"tiny · {training.name}" and busy["task"]["url"] == f"/candidates/{training.pk}/"
@@ -231,16 +228,10 @@ def test_the_workers_page_lists_each_worker_its_device_and_what_it_trains(teams,
     assert client_for(None).get("/api/workers/").status_code in (401, 403)
     assert client_for(None).get("/workers/").status_code == 302
 
-    deadline = time.monotonic() + 200
-    while time.monotonic() < deadline:
-        experiment.refresh_from_db()
-        if experiment.status == "finished":
-            break
-        time.sleep(0.5)
+    wait_until(lambda: type(experiment).objects.get(pk=experiment.pk).status == "finished", 200, "the search to finish", [worker])
+    experiment.refresh_from_db()
     assert experiment.status == "finished", worker.output()[-3000:]
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and alice.get("/api/workers/").json()["workers"][0]["busy"]:
-        time.sleep(0.25)
+    wait_until(lambda: not alice.get("/api/workers/").json()["workers"][0]["busy"], 15, "the worker listed idle", [worker])
     (idle,) = alice.get("/api/workers/").json()["workers"]
     assert not idle["busy"] and idle["task"] is None and idle["tasks_done"] >= 2
     worker.stop()

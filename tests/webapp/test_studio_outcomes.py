@@ -10,7 +10,7 @@ import re
 import threading
 
 import pytest
-from test_studio_driver import drain, queue  # noqa: F401 - the captured task queue and its inline runner
+from test_studio_driver import drain  # the captured task queue's inline runner (the queue fixture is in conftest)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +18,7 @@ TINY = {"population": 2, "rounds": 1, "low_steps": 2, "high_steps": 0, "batch_si
 
 
 # ---------------------------------------------------------------------- giving up
-def test_a_search_whose_every_proposal_is_over_budget_gives_up_and_says_why(launch, queue, client_for, teams):  # noqa: F811
+def test_a_search_whose_every_proposal_is_over_budget_gives_up_and_says_why(launch, queue, client_for, teams):
     from webapp.studio import services
     from webapp.studio.models import Experiment
 
@@ -91,7 +91,7 @@ def test_a_budget_below_the_familys_fastest_network_is_warned_about_at_launch(re
 
 
 # ---------------------------------------------------------------------- the end of a search
-def test_a_finished_evanet_search_shows_its_pareto_front_ensemble_and_last_generation(ready_dataset, queue,  # noqa: F811
+def test_a_finished_evanet_search_shows_its_pareto_front_ensemble_and_last_generation(ready_dataset, queue,
                                                                                       client_for, teams):
     from archsearch.config import SearchConfig
     from webapp.studio import services

@@ -28,7 +28,7 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
-def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, studio_data_dir, processes, browser, tmp_path):  # noqa: F811
+def test_outcomes_read_right_in_a_browser(teams, ready_dataset, worker, daphne, browser, tmp_path):
     from playwright.sync_api import expect
 
     from archsearch.config import SearchConfig
@@ -37,8 +37,7 @@ def test_outcomes_read_right_in_a_browser(teams, ready_dataset, redis_server, st
 
     shots = Path(os.environ.get("STUDIO_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    worker = processes.worker("w1", redis_server.url, studio_data_dir)
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
+    base = daphne.base
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(WATCH_COUNTER)
     page = context.new_page()

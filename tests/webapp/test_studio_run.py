@@ -9,13 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from webapp.localredis import free_port
 
@@ -51,10 +51,11 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "scripts/run_studio.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 150
-        while "The studio is at" not in log.read_text() and time.monotonic() < deadline:
+        def announced() -> bool:
             assert proc.poll() is None, log.read_text()
-            time.sleep(0.3)
+            return "The studio is at" in log.read_text()
+
+        wait_until(announced, 150, "the studio's address in the log", interval=0.3)
         text = log.read_text()
         assert f"The studio is at http://127.0.0.1:{port}" in text, text
         credentials = tmp_path / "var" / "admin-credentials.txt"
@@ -92,9 +93,7 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
         assert refused.value.code == 400
         assert opener.open(f"{base}/static/vendor/chartjs/chart.umd.min.js").status == 200
         # Wait for the worker too, then Ctrl-C.
-        deadline = time.monotonic() + 60
-        while " ready." not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.3)
+        wait_until(lambda: " ready." in log.read_text(), 60, "the worker ready", interval=0.3)
         assert " ready." in log.read_text()
         assert "Workers: 1 training worker on the CPU (no GPU visible)" in log.read_text()
         workers = opener.open(f"{base}/workers/").read().decode()  # the worker reported itself when it was ready
@@ -103,7 +102,7 @@ def test_make_run_serves_the_studio_and_ctrl_c_stops_everything(tmp_path):
         assert len(started) >= 3  # redis-server, the worker, Daphne
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
-        time.sleep(0.5)
+        wait_until(lambda: not any(alive(pid) for pid in started), 10, "every child gone", interval=0.1)
         assert [pid for pid in started if alive(pid)] == []
         assert log.read_text().rstrip().endswith("Stopped.")
         assert "Traceback" not in log.read_text() and "Invalid HTTP_HOST header" in log.read_text()

@@ -11,29 +11,6 @@ from channels.testing import WebsocketCommunicator
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def experiment(teams, ready_dataset, redis_server):
-    from archsearch.config import SearchConfig
-    from webapp.studio import services
-
-    return services.create_experiment(team=teams["a"], user=teams["alice"], name="ws", dataset=ready_dataset,
-                                      config=SearchConfig(family="tvn", population=2, rounds=1), start=False)
-
-
-def session_cookie(user) -> bytes:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-@pytest.fixture
-def cookies(teams):
-    """Session cookies of alice, bob and charlie (made before any event loop runs)."""
-    return {name: session_cookie(teams[name]) for name in ("alice", "bob", "charlie")}
-
-
 def communicator(experiment_id, cookie=None, origin=b"http://127.0.0.1:8000"):
     from webapp.asgi import application
 

@@ -3,23 +3,12 @@ in a file. Events go worker -> Redis -> the consumer; a worker killed with SIGKI
 loses nothing and duplicates nothing."""
 from __future__ import annotations
 
-import time
-
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
+from waiting import training_now, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(420)]
-
-
-def wait_until(predicate, timeout, what, processes=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    logs = "\n".join(f"----- {p.name} -----\n{p.output()[-3000:]}" for p in processes)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
 
 
 def test_two_workers_run_a_search_and_a_viewer_sees_every_event_once(teams, launch, redis_server, studio_data_dir,
@@ -80,7 +69,7 @@ def test_a_worker_killed_mid_candidate_loses_nothing(launch, redis_server, studi
     training = Candidate.objects.filter(experiment=experiment, status="running")
     wait_until(lambda: training.exists(), 120, "a candidate in training", [worker])
     victim = training.get()
-    time.sleep(0.5)  # into training (latency is measured first)
+    wait_until(lambda: training_now("candidate", victim.pk), 60, "the worker busy with it", [worker])
     worker.kill()  # SIGKILL: no clean-up, the message stays unacknowledged
     victim.refresh_from_db()
     assert victim.status == "running" and victim.claimed_by.startswith("w1@")
