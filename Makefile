@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) scripts/run_studio.py
 
-## Every test; installs Debian's chromium for the browser tests first when it can.
+## The linter (rules in pyproject.toml), then every test; installs Debian's chromium for the browser tests first when it can.
 test: $(STAMP)
+	$(PY) -m ruff check .
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
