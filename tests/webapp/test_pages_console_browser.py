@@ -10,16 +10,14 @@ import os
 from pathlib import Path
 
 import pytest
-from review_world import world  # noqa: F401 - fixture
-from browsing import wait_for_js
-from test_architectures_browser import signed_in_page
+from browsing import signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 SHOTS = Path(os.environ["FRONTEND_SCREENSHOTS"]) if os.environ.get("FRONTEND_SCREENSHOTS") else None
 
 
 @pytest.fixture
-def site(world, redis_server, studio_data_dir, processes):  # noqa: F811 - the world fixture
+def site(world, redis_server, studio_data_dir, processes):
     from webapp.architectures.evaluations import Evaluation
     from webapp.review.models import Ensemble
     from webapp.review.services import subject_for_ensemble
