@@ -222,12 +222,10 @@ def flow_dataset(teams, flow_cache):
 @pytest.fixture
 def queue(monkeypatch, redis_server):
     """Task calls made after commits, as (task name, args)."""
-    from webapp.studio import tasks
+    from webapp.studio.services import task_names
 
     calls = []
-    for task in (tasks.advance_experiment_task, tasks.evaluate_candidate_task, tasks.watchdog_task):
-        monkeypatch.setattr(task, "delay", lambda *args, _name=task.name: calls.append((_name, args)))
-        monkeypatch.setattr(task, "apply_async", lambda args=(), _name=task.name, **kw: calls.append((_name, tuple(args))))
+    monkeypatch.setattr(task_names, "send", lambda name, args, countdown=None: calls.append((name, tuple(args))))
     return calls
 
 

@@ -17,12 +17,10 @@ OOM = "CUDA out of memory. Tried to allocate 3.00 GiB (GPU 0; 15.7 GiB total cap
 @pytest.fixture
 def queue(monkeypatch, redis_server):
     """Task calls captured instead of sent (as in test_studio_driver)."""
-    from webapp.studio import tasks
+    from webapp.studio.services import task_names
 
     calls = []
-    for task in (tasks.advance_experiment_task, tasks.evaluate_candidate_task, tasks.watchdog_task):
-        monkeypatch.setattr(task, "delay", lambda *args, _name=task.name: calls.append((_name, args)))
-        monkeypatch.setattr(task, "apply_async", lambda args=(), _name=task.name, **kw: calls.append((_name, tuple(args))))
+    monkeypatch.setattr(task_names, "send", lambda name, args, countdown=None: calls.append((name, tuple(args))))
     return calls
 
 

@@ -63,10 +63,10 @@ def test_api_launch_stores_the_search_config_and_queues(teams, ready_dataset, cl
 
 
 def test_api_start_queues_the_driver_after_commit(teams, ready_dataset, client_for, django_capture_on_commit_callbacks, monkeypatch):
-    from webapp.studio import tasks
+    from webapp.studio.services import task_names
 
     queued = []
-    monkeypatch.setattr(tasks.advance_experiment_task, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(task_names, "send", lambda name, args, countdown=None: queued.append(tuple(args)) if name == task_names.ADVANCE_EXPERIMENT else None)
     client = client_for(teams["alice"])
     experiment = launch(client, dataset=ready_dataset.pk).json()
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
-"""Names of the studio's Celery tasks (webapp.studio.tasks). Services look the tasks up by name in the
-Celery app's registry: the tasks module imports the services, so importing it back would be a cycle."""
+"""Names of the studio's Celery tasks (webapp.studio.tasks). Services send them by name: the tasks module
+imports the services, so importing it back would be a cycle, and the web process never loads it (the
+Celery app discovers task modules only in workers)."""
 from __future__ import annotations
 
 from celery import current_app
@@ -10,13 +11,11 @@ WATCHDOG = "studio.watchdog"
 EVALUATE_CANDIDATE = "studio.evaluate_candidate"
 
 
-def send_on_commit(name: str, *args, countdown: float | None = None) -> None:
-    """Queue the task (JSON arguments; routed by name, see CELERY_TASK_ROUTES) once the transaction commits."""
-    def send() -> None:
-        task = current_app.tasks[name]  # registered when the app autodiscovers webapp.studio.tasks
-        if countdown is None:
-            task.delay(*args)
-        else:
-            task.apply_async(args, countdown=countdown)
+def send(name: str, args: tuple, countdown: float | None = None) -> None:
+    """To the broker now (JSON arguments; routed by name, see CELERY_TASK_ROUTES)."""
+    current_app.send_task(name, args=list(args), countdown=countdown)
 
-    transaction.on_commit(send)
+
+def send_on_commit(name: str, *args, countdown: float | None = None) -> None:
+    """Once the transaction commits: a worker must find the rows the task reads."""
+    transaction.on_commit(lambda: send(name, args, countdown))
