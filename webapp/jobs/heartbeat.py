@@ -13,13 +13,16 @@ from .reporting import Reporter
 log = logging.getLogger("webapp.jobs")
 
 
-class Heartbeat(threading.Thread):
-    """Every ``interval`` s: heartbeat_at, plus what the job reported since; notes a lost claim on the reporter."""
+class Beating(threading.Thread):
+    """Calls ``beat()`` every ``interval`` s on its own database connection until ``close()``."""
 
-    def __init__(self, kind: JobKind, claim: Claim, reporter: Reporter, interval: float = 1.0):
-        super().__init__(name=f"heartbeat-{kind.name}-{claim.job_id}", daemon=True)
-        self.kind, self.claim, self.reporter, self.interval = kind, claim, reporter, interval
+    def __init__(self, name: str, interval: float):
+        super().__init__(name=name, daemon=True)
+        self.interval = interval
         self.done = threading.Event()
+
+    def beat(self) -> None:
+        raise NotImplementedError
 
     def run(self) -> None:
         try:
@@ -27,6 +30,19 @@ class Heartbeat(threading.Thread):
                 self.beat()
         finally:
             connection.close()
+
+    def close(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join(timeout=30)
+
+
+class Heartbeat(Beating):
+    """Every ``interval`` s: heartbeat_at, plus what the job reported since; notes a lost claim on the reporter."""
+
+    def __init__(self, kind: JobKind, claim: Claim, reporter: Reporter, interval: float = 1.0):
+        super().__init__(f"heartbeat-{kind.name}-{claim.job_id}", interval)
+        self.kind, self.claim, self.reporter = kind, claim, reporter
 
     def beat(self) -> None:
         changes = self.reporter.take_changes()
@@ -37,8 +53,3 @@ class Heartbeat(threading.Thread):
             log.warning("heartbeat of %s %s failed: %s", self.kind.name, self.claim.job_id, error)
             if changes:
                 self.reporter.report()  # not written: the next beat writes the latest values again
-
-    def close(self) -> None:
-        self.done.set()
-        if self.is_alive():
-            self.join(timeout=30)

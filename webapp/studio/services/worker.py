@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from webapp.jobs.publisher import ExperimentWeights, send
+from webapp.jobs.heartbeat import Beating
 from webapp.jobs.reporting import worker_shutting_down
 
 from ..models import Candidate, Experiment
@@ -88,32 +88,7 @@ def claim(candidate_id: int, worker: str) -> Job | None:
                    f"{experiment.name} · {candidate.name}")
 
 
-class Heartbeat(threading.Thread):
-    """A thread that calls ``beat()`` every ``interval`` seconds while a job trains, on its own
-    database connection, until ``close()``. (Jobs of webapp.jobs have that runtime's own.)"""
-
-    def __init__(self, name: str, interval: float):
-        super().__init__(name=name, daemon=True)
-        self.interval = interval
-        self.done = threading.Event()
-
-    def beat(self) -> None:
-        raise NotImplementedError
-
-    def run(self) -> None:
-        try:
-            while not self.done.wait(self.interval):
-                self.beat()
-        finally:
-            connection.close()
-
-    def close(self) -> None:
-        self.done.set()
-        if self.is_alive():
-            self.join(timeout=30)
-
-
-class Watch(Heartbeat):
+class Watch(Beating):
     """While a candidate trains: heartbeat every few seconds, and note when it must stop.
 
     It doubles as the training callback: ``on_step`` raises Interrupted once a reason is set,
