@@ -289,8 +289,8 @@ LOGGING = {
         # A bad Host header is the client's mistake: one warning line, no traceback.
         "django.security.DisallowedHost": {"handlers": ["console_brief"], "level": "WARNING", "propagate": False},
         "axes": {"handlers": ["console_brief"], "level": "WARNING", "propagate": False},
-        # A refused request (403, 404, 400) is the server answering, not failing: one line, no traceback.
+        # A refused request (403, 404, 400) is the server answering, not failing: one line, no traceback
+        # (a logger's filter sees only what is logged on it: Django logs every response it refuses here).
         "django.request": {"filters": ["refusals_without_traceback"]},
-        "django.security": {"filters": ["refusals_without_traceback"]},
     },
 }
