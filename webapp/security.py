@@ -36,6 +36,21 @@ class WithoutTraceback(logging.Filter):
         return True
 
 
+class RefusalsWithoutTraceback(logging.Filter):
+    """A refused request (a 4xx: a role too low, a missing object, a bad request) is one log line.
+
+    Django logs a PermissionDenied or a SuspiciousOperation with the exception attached, and so a
+    traceback, as if the server had failed; the refusal is the server working. Server errors (5xx)
+    keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True
+
+
 class RefuseNulInText:
     """On the pages, a NUL character in a query parameter or a form field is a 400, before any view sees it.
 

@@ -278,7 +278,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"without_traceback": {"()": "webapp.security.WithoutTraceback"}},
+    "filters": {"without_traceback": {"()": "webapp.security.WithoutTraceback"},
+                "refusals_without_traceback": {"()": "webapp.security.RefusalsWithoutTraceback"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "console_brief": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["without_traceback"]},
@@ -288,5 +289,8 @@ LOGGING = {
         # A bad Host header is the client's mistake: one warning line, no traceback.
         "django.security.DisallowedHost": {"handlers": ["console_brief"], "level": "WARNING", "propagate": False},
         "axes": {"handlers": ["console_brief"], "level": "WARNING", "propagate": False},
+        # A refused request (403, 404, 400) is the server answering, not failing: one line, no traceback
+        # (a logger's filter sees only what is logged on it: Django logs every response it refuses here).
+        "django.request": {"filters": ["refusals_without_traceback"]},
     },
 }

@@ -1,6 +1,7 @@
 // The graph editor page: a command stack on the spec, one drawing, the server as the judge.
 // Its state is exported as `editor` (the Evaluate panel reads the saved version and the drawing)
 // and exposed, with the Cytoscape instance, to the end-to-end tests and the benchmarks.
+import {busy} from "../common/busy.js";
 import {$, download, h, readJSONScript} from "../common/dom.js";
 import {HttpError, postJSON} from "../common/http.js";
 import {exposeForTests} from "../common/testhook.js";
@@ -45,8 +46,9 @@ function refreshButtons() {
   $("undo").title = stack.canUndo ? `Undo ${stack.done[stack.done.length - 1].label} (Ctrl+Z)` : "Nothing to undo";
   $("redo").title = stack.canRedo ? `Redo ${stack.undone[stack.undone.length - 1].label} (Ctrl+Shift+Z)` : "Nothing to redo";
   const report = state.report;
-  $("save").disabled = !(report && report.valid && !state.validator.pending);
-  $("save").title = report && !report.valid ? "Fix the problems first: an invalid architecture cannot be saved" : "Save a new version";
+  const refused = $("save").dataset.refused;  // the server's reason when the user's role may not save here
+  $("save").disabled = Boolean(refused) || !(report && report.valid && !state.validator.pending);
+  $("save").title = refused || (report && !report.valid ? "Fix the problems first: an invalid architecture cannot be saved" : "Save a new version");
 }
 
 // ------------------------------------------------------------------ validation
@@ -203,15 +205,14 @@ document.addEventListener("keydown", (e) => {
 // ------------------------------------------------------------------ save
 $("save").addEventListener("click", async () => {
   const message = $("message").value.trim();
-  $("save").disabled = true;
-  $("save-status").textContent = "saving…";
+  const indicator = busy($("save"), "saving…", {status: $("save-status")});
   let version;
   try {
     version = await saveVersion(message);
   } catch (error) {
+    indicator.fail(`not saved: ${error.message}`);
     if (!(error instanceof HttpError)) throw error;
     const problems = error.data?.problems || [];
-    $("save-status").textContent = `not saved: ${error.message}`;
     if (problems.length) {
       state.located = drawing.markProblems(problems, [], stack.spec);
       renderProblems($("problems"), state.located, select);
@@ -219,6 +220,7 @@ $("save").addEventListener("click", async () => {
     refreshButtons();
     return;
   }
+  indicator.done();
   state.architecture = version.architecture;
   state.version = version.id;
   state.versionNumber = version.number;

@@ -1,6 +1,7 @@
 // The editor's "Evaluate" panel: train the saved version on a dataset with a small budget (a job on
 // the `train` queue), follow it live over /ws/evaluations/<id>/, and draw its learned edge weights.
 // The socket sends the evaluation's whole state on every (re)connection, so a reconnect re-reads it.
+import {busy} from "../common/busy.js";
 import {$, h} from "../common/dom.js";
 import {count, exact, fixed, ms} from "../common/format.js";
 import {getJSON, postJSON} from "../common/http.js";
@@ -61,13 +62,15 @@ $("evaluate").addEventListener("click", async () => {
   const body = {version: editor.version, dataset: Number($("eval-dataset").value), steps: Number($("eval-steps").value),
                 batch_size: Number($("eval-batch").value), seed: Number($("eval-seed").value)};
   $("eval-result").hidden = true;
+  const indicator = busy($("evaluate"), "queueing the evaluation…", {status: $("eval-status")});
   try {
     state.id = (await postJSON(panel.dataset.evaluationsUrl, body)).id;
   } catch (error) {
     state.error = error.data;
-    show(`not started: ${error.message}`);
+    indicator.fail(`not started: ${error.message}`);
     return;
   }
+  indicator.done();
   show("queued…");
   Object.assign($("eval-page"), {href: panel.dataset.pageUrl.replace("/0/", `/${state.id}/`), hidden: false});
   follow(state.id);

@@ -10,17 +10,42 @@ const boot = readJSONScript("activity-boot");
 const seen = new Set();
 const state = exposeForTests("activity", {seen, live: false, connection: null});
 
+// What happened, in words: the audit action's label and the detail that matters for it.
+const LABELS = {
+  "experiment.launched": "launched the search", "experiment.finished": "search finished",
+  "experiment.failed": "search failed", "experiment.gave_up": "search gave up", "experiment.cancelled": "search cancelled",
+  "version.saved": "saved", "evaluation.queued": "queued an evaluation of", "evaluation.evaluated": "evaluation finished:",
+  "evaluation.failed": "evaluation failed:", "export.requested": "asked for an export of", "export.ready": "export ready:",
+  "export.failed": "export failed:", "ensemble.created": "created the ensemble", "ensemble.evaluated": "ensemble evaluated:",
+  "review.request": "asked for a review of", "review.approve": "approved", "review.reject": "rejected",
+  "review.reopen": "reopened", "review.withdraw": "withdrew the review of", "tag.added": "tagged", "tag.removed": "untagged",
+  "pointer.moved": "moved a pointer to", "comment.added": "commented on", "comment.resolved": "resolved a thread on",
+  "comment.reopened": "reopened a thread on",
+};
+
+function what(entry) {
+  const d = entry.detail || {};
+  return d.tag || d.pointer || d.user || d.message || d.reason || "";
+}
+
 function describe(entry) {
   const d = entry.detail || {};
-  const what = d.tag || d.pointer || d.user || (d.new ? `${d.old} → ${d.new}` : "") || "";
-  return `${dateTime(entry.created)} · ${entry.actor || "?"} · ${entry.action}${what ? ` ${what}` : ""}`;
+  const model = d.model ? (d.url ? h("a", {href: d.url, class: "model", text: d.model}) : h("span", {text: d.model})) : null;
+  const extra = what(entry);
+  return [
+    h("time", {class: "muted", datetime: entry.created, text: dateTime(entry.created)}), " ",
+    h("strong", {text: entry.actor || "studio"}), " ",
+    h("span", {class: "action", title: entry.action, text: LABELS[entry.action] || entry.action}), " ",
+    model, extra ? h("span", {class: "muted", text: ` · ${extra}`}) : null,
+  ];
 }
 
 function add(entry, {top = true} = {}) {
   if (seen.has(entry.id)) return;
   seen.add(entry.id);
-  const item = h("li", {"data-id": entry.id}, describe(entry));
+  const item = h("li", {"data-id": entry.id, "data-action": entry.action}, ...describe(entry));
   if (top) $("feed").prepend(item); else $("feed").append(item);
+  $("feed-empty").hidden = true;
 }
 
 // The trail comes newest first. On a re-read the entries we lack were written while the socket
@@ -33,6 +58,7 @@ async function readTrail({missedOnly = false} = {}) {
 
 async function main() {
   await readTrail();
+  $("feed-empty").hidden = seen.size > 0;
   state.connection = liveSocket(boot.ws, {
     onMessage(message) { if (message.kind === "activity") add(message); },
     onReconnect() { readTrail({missedOnly: true}); },

@@ -1,12 +1,14 @@
 // What a training produced, drawn: the loss curve, accuracy by epoch, per-class accuracy, the confusion
 // matrix and the training settings. The model page draws it once; an evaluation's page again as it trains.
 import {$, h} from "../common/dom.js";
+import {cssColour, themeCharts} from "../common/theme.js";
 
 const drawn = new Map();  // canvas id -> its chart, replaced when the page draws again (a live evaluation)
 function chart(id, config) {
   const canvas = $(id);
   if (!canvas || !window.Chart) return null;  // Chart.js: a vendored classic script, a global
   drawn.get(id)?.destroy();
+  themeCharts();
   const made = new window.Chart(canvas, {...config, options: {animation: false, maintainAspectRatio: false, ...(config.options || {})}});
   drawn.set(id, made);
   return made;
@@ -45,9 +47,9 @@ export function drawConfusion(canvas, matrix, names) {
       const share = matrix[i][j] / total;
       ctx.fillStyle = `rgba(37, 99, 235, ${0.08 + 0.92 * share})`;
       ctx.fillRect(margin + j * cell, margin + i * cell, cell - 1, cell - 1);
-      if (cell > 18) { ctx.fillStyle = share > 0.5 ? "#fff" : "#111"; ctx.fillText(String(matrix[i][j]), margin + j * cell + 4, margin + i * cell + cell / 2 + 4); }
+      if (cell > 18) { ctx.fillStyle = share > 0.5 ? "#fff" : cssColour("--ink", "#111"); ctx.fillText(String(matrix[i][j]), margin + j * cell + 4, margin + i * cell + cell / 2 + 4); }
     }
-    ctx.fillStyle = "#111";
+    ctx.fillStyle = cssColour("--ink", "#111");
     ctx.fillText(String(names[i] ?? i).slice(0, 10), 2, margin + i * cell + cell / 2 + 4);
     ctx.save(); ctx.translate(margin + i * cell + cell / 2, margin - 4); ctx.rotate(-Math.PI / 4);
     ctx.fillText(String(names[i] ?? i).slice(0, 10), 0, 0); ctx.restore();

@@ -4,6 +4,7 @@ import {viewer} from "../architectures/viewer.js";
 import {$, afterLoad, h, readJSONScript} from "../common/dom.js";
 import {drawEvaluation} from "./charts.js";
 import {dateTime as when, percent} from "../common/format.js";
+import {whileBusy} from "../common/busy.js";
 import {deleteJSON, getJSON, postJSON} from "../common/http.js";
 import {exposeForTests} from "../common/testhook.js";
 
@@ -126,8 +127,8 @@ function exportRow(e) {
 
 // A failed export runs again as its next attempt; the table follows it like a new one.
 function retryButton(e) {
-  return h("button", {type: "button", class: "small secondary", "data-retry-export": String(e.id), onclick: async () => {
-    if (await act(postJSON(e.retry_url, {}))) await followExports();
+  return h("button", {type: "button", class: "small secondary", "data-retry-export": String(e.id), onclick: async (event) => {
+    if ((await whileBusy(event.currentTarget, "Queueing it again…", () => postJSON(e.retry_url, {}))).ok) await followExports();
   }}, "Run again");
 }
 
@@ -146,7 +147,8 @@ const onnxForm = $("onnx-form");
 if (onnxForm) {
   onnxForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (await act(postJSON(boot.api["subject-exports"], {format: "onnx"}))) await followExports();
+    const asked = await whileBusy($("onnx-start"), "Queueing the export…", () => postJSON(boot.api["subject-exports"], {format: "onnx"}));
+    if (asked.ok) await followExports();
   });
   if (document.querySelector("#onnx-exports tr[data-status=queued], #onnx-exports tr[data-status=running]")) setTimeout(followExports, 2000);
 }

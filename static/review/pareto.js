@@ -1,8 +1,10 @@
 // The Pareto chart: the server's front (joined) over a thin sample of the other points.
 // Click a point: open the model. Shift-click: add it to the comparison (diff the first two).
+import {whileBusy} from "../common/busy.js";
 import {$, afterLoad, h, readJSONScript} from "../common/dom.js";
 import {count, fixed, ms} from "../common/format.js";
 import {getJSON, postJSON} from "../common/http.js";
+import {themeCharts} from "../common/theme.js";
 import {exposeForTests} from "../common/testhook.js";
 
 const boot = readJSONScript("pareto-boot");
@@ -23,16 +25,18 @@ function renderComparison() {
 
 // The compared models' averaged-logit ensemble, evaluated as a job; its page follows it.
 async function evaluateEnsemble() {
-  const button = $("compare-ensemble");
-  button.disabled = true;
-  $("ensemble-status").textContent = "queueing the ensemble's evaluation…";
-  try {
-    const ensemble = await postJSON(boot.ensembles_api, {members: compared.map((p) => p.id)});
-    state.ensemble = ensemble;
-    window.location.href = boot.ensemble_url.replace("/0/", `/${ensemble.id}/`);
-  } catch (error) {
-    $("ensemble-status").textContent = `Not evaluated: ${error.message}`;
-    button.disabled = false;
+  const asked = await whileBusy($("compare-ensemble"), "queueing the ensemble's evaluation…", async (indicator) => {
+    try {
+      const ensemble = await postJSON(boot.ensembles_api, {members: compared.map((p) => p.id)});
+      indicator.stage("opening its page…");
+      return ensemble;
+    } catch (error) {
+      throw new Error(`Not evaluated: ${error.message}`);
+    }
+  }, {status: $("ensemble-status"), doneText: "opening its page…"});
+  if (asked.ok) {
+    state.ensemble = asked.value;
+    window.location.href = boot.ensemble_url.replace("/0/", `/${asked.value.id}/`);
   }
 }
 
@@ -44,6 +48,7 @@ async function main() {
     (devices.length > 1 ? " Latencies measured on the CPU and on a GPU do not compare: choose one device in the leaderboard's filters." : "");
   const toPoint = ([id, accuracy, cost]) => ({x: cost, y: accuracy, id});
   // Chart.js: a vendored classic script, so a global.
+  themeCharts();
   state.chart = new window.Chart($("pareto-chart"), {
     type: "scatter",
     data: {datasets: [

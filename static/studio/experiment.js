@@ -5,7 +5,9 @@
 // they never flash back to 0 while the stored events stream in.
 import {$, h, readJSONScript} from "../common/dom.js";
 import {count, exact, fixed, ms} from "../common/format.js";
+import {busy} from "../common/busy.js";
 import {postJSON} from "../common/http.js";
+import {themeCharts} from "../common/theme.js";
 import {liveSocket} from "../common/socket.js";
 import {exposeForTests} from "../common/testhook.js";
 import {candidateLink, renderResult} from "./result.js";
@@ -27,7 +29,7 @@ const state = exposeForTests("studio", {
 let fitnessChart = null, scatterChart = null, dirty = false;
 function charts() {
   if (fitnessChart || !window.Chart) return;  // Chart.js: a vendored classic script, a global
-  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  themeCharts(Chart);
   fitnessChart = new Chart($("fitness-chart"), {
     type: "line",
     data: {labels: [], datasets: [
@@ -271,14 +273,19 @@ state.socket = live.socket;
 document.querySelectorAll("#actions form").forEach((form) => {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const action = form.querySelector("button").dataset.action;
+    const button = form.querySelector("button");
+    const action = button.dataset.action;
     const box = $("action-error");
+    const words = {start: "Starting…", stop: "Stopping…", resume: "Resuming…", cancel: "Cancelling…"}[action];
+    const indicator = busy(button, words, {status: $("action-progress")});
     try {
       await postJSON(`/api/experiments/${boot.id}/${action}/`);
       box.hidden = true;
     } catch (error) {
       box.hidden = false;
       box.textContent = error.message;
+    } finally {
+      indicator.done();
     }
   });
 });

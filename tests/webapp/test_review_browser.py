@@ -126,7 +126,7 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):
     from webapp.review.models import AuditEntry
 
     assert list(AuditEntry.objects.filter(subject__candidate=child).order_by("pk").values_list("action", flat=True)) == [
-        "comment.added", "review.request", "review.approve"]
+        "comment.added", "review.request", "review.approve", "export.requested", "export.ready"]
     alice.goto(site["base"] + f"/teams/{site['a'].pk}/")
     assert alice.locator("#members tr[data-user=dave]").count() == 1
     shot(alice, "team", tmp_path)

@@ -113,7 +113,9 @@ def test_the_audit_trail_is_append_only_and_the_feed_is_scoped(world, client_for
     with pytest.raises(AppendOnlyError):
         AuditEntry.objects.all().delete()
     feed = client_for(world["dave"]).get(f"/api/teams/{world['a'].pk}/activity/").json()
-    assert [r["action"] for r in feed["results"]] == ["tag.added"] and feed["can_change"] is False
+    # Newest first: the tag, then the world's saved version and launched search (team B's nothing).
+    assert [r["action"] for r in feed["results"]] == ["tag.added", "version.saved", "experiment.launched"]
+    assert feed["can_change"] is False
     assert client_for(world["charlie"]).get(f"/api/teams/{world['a'].pk}/activity/").status_code == 404
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from webapp.apikit.refusals import refused
 from webapp.studio.services import StudioError
 
 from .ensembles import retry_ensemble
@@ -27,7 +28,6 @@ def ensemble_retry(request, pk: int):
         messages.error(request, str(error))
     else:
         if not queued:
-            return JsonResponse({"detail": f"Only a failed ensemble runs again; this one is {ensemble.get_status_display().lower()}."},
-                                status=409)
+            return refused(request, f"Only a failed ensemble runs again; this one is {ensemble.get_status_display().lower()}.")
         messages.success(request, "Queued again: this page follows the new attempt.")
     return redirect(reverse("model-page", args=["ensemble", pk]))

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from webapp.architectures.evaluation_job import trained_checkpoint
+from webapp.apikit.refusals import refused
 from webapp.architectures.evaluations import Evaluation
 from webapp.architectures.jobs import retry_evaluation
 from webapp.architectures.services import with_learned_weights
@@ -122,8 +123,7 @@ def evaluation_retry(request, pk: int):
         messages.error(request, str(error))
         return redirect("evaluation-page", pk)
     if not queued:
-        return JsonResponse({"detail": f"Only a failed evaluation runs again; this one is {evaluation.get_status_display().lower()}."},
-                            status=409)
+        return refused(request, f"Only a failed evaluation runs again; this one is {evaluation.get_status_display().lower()}.")
     messages.success(request, "Queued again: this page follows the new attempt.")
     return redirect("evaluation-page", pk)
 
@@ -143,7 +143,7 @@ def evaluation_export(request, pk: int, what: str):
     if source is None:
         detail = ("This evaluation's trained checkpoint is not on the server any more." if evaluation.status == Evaluation.Status.EVALUATED
                   else f"Only an evaluated network has trained weights to export; this one is {evaluation.get_status_display().lower()}.")
-        return JsonResponse({"detail": detail}, status=409)
+        return refused(request, detail)
     if what == "card":
         from videomodels.export import model_card
 

@@ -20,6 +20,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST, require_safe
 
+from webapp.apikit.refusals import refused
 from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError
 
@@ -81,14 +82,14 @@ def export_view(request, kind: str, pk: int, what: str):
     if what == "onnx":  # made by a job (it takes minutes for a large model): the latest ready one
         ready = Export.objects.filter(subject=subject, format="onnx", status=Export.Status.READY).first()
         if ready is None:
-            return JsonResponse({"detail": "No ONNX export is ready: start one on the model page (or POST to "
-                                           f"/api/models/{kind}/{pk}/exports/); it runs as a job."}, status=409)
+            return refused(request, "No ONNX export is ready: start one on the model page (or POST to "
+                                f"/api/models/{kind}/{pk}/exports/); it runs as a job.")
         return redirect("export-download", ready.pk)
     if subject.kind != Subject.Kind.CANDIDATE or subject.candidate.status != Candidate.Status.EVALUATED:
-        return JsonResponse({"detail": "Only an evaluated candidate has trained weights to export."}, status=409)
+        return refused(request, "Only an evaluated candidate has trained weights to export.")
     source = training_checkpoint(subject.candidate)
     if source is None:
-        return JsonResponse({"detail": "This candidate's trained checkpoint is not on the server any more."}, status=409)
+        return refused(request, "This candidate's trained checkpoint is not on the server any more.")
     c = subject.candidate
     return checkpoint_download(source, name, list(c.experiment.dataset.class_names or []),
                                {"candidate": c.name, "experiment": c.experiment.name, "accuracy": c.accuracy})
@@ -132,7 +133,7 @@ def export_download(request, pk: int):
     export = get_object_or_404(Export.objects.for_user(request.user).select_related("subject"), pk=min(pk, 2**62))
     path = Path(export.path) if export.path else None
     if export.status != Export.Status.READY or path is None or not path.is_file():
-        return JsonResponse({"detail": f"This export is not ready ({export.get_status_display().lower()})."}, status=409)
+        return refused(request, f"This export is not ready ({export.get_status_display().lower()}).")
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=export.filename, content_type="application/octet-stream")
     report = export.report or {}
     response["X-Onnx-Opset"] = str(report.get("opset"))
@@ -154,8 +155,7 @@ def export_retry(request, pk: int):
         messages.error(request, str(error))
     else:
         if not queued:
-            return JsonResponse({"detail": f"Only a failed export runs again; this one is {export.get_status_display().lower()}."},
-                                status=409)
+            return refused(request, f"Only a failed export runs again; this one is {export.get_status_display().lower()}.")
         if wants_json:
             export.refresh_from_db()
             return JsonResponse(export_row(export))

@@ -18,7 +18,7 @@ from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError
 from webapp.teams.roles import require
 
-from .activity import publish_on_commit
+from .activity import model_link, publish_on_commit
 from .models import AuditEntry, Comment, Ensemble, Pointer, Subject, Tag
 from .outdated import related_subjects
 
@@ -30,6 +30,10 @@ class ReviewError(StudioError):
 
 
 def audit(team_id: int, actor, action: str, subject: Subject | None = None, **detail) -> AuditEntry:
+    """One entry of the team's trail (append-only), published after commit. An entry about a subject
+    names and links it (``model``, ``url``) unless the caller already did."""
+    if subject is not None and "model" not in detail:
+        detail = {**model_link(subject), **detail}
     entry = AuditEntry.objects.create(team_id=team_id, actor=actor if getattr(actor, "pk", None) else None, action=action,
                                       subject=subject, detail=detail)
     publish_on_commit(entry)

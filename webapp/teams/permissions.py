@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .roles import ACTIONS, MESSAGES, READ_ONLY_MESSAGE, VIEWER, decide, teams_where
+from .roles import ACTIONS, MESSAGES, READ_ONLY_MESSAGE, VIEWER, decide, decide_anywhere, teams_where
 
 
 # ---------------------------------------------------------------------- the API's adapter
@@ -67,7 +67,7 @@ def role_required(action: str = "change", *, methods=("POST", "PUT", "PATCH", "D
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method in methods and request.user.is_authenticated and not teams_where(request.user, action).exists():
+            if request.method in methods and request.user.is_authenticated and not decide_anywhere(request.user, action):
                 raise PermissionDenied(MESSAGES[ACTIONS[action]])
             return view(request, *args, **kwargs)
 

@@ -91,6 +91,17 @@ def decide(actor, action: str, obj) -> Decision:
     return Decision(True, 200, "", role)
 
 
+def decide_anywhere(actor, action: str) -> Decision:
+    """May ``actor`` do ``action`` in at least one of its teams? What a page asks before it offers a form
+    that creates something (the team the form names is then decided by ``decide``): a 403 with the
+    action's reason when the actor's roles are all too low, a 404 when it has no team at all."""
+    if not teams_where(actor, "read").exists():
+        return Decision(False, 404, "You are not in a team yet.")
+    if not teams_where(actor, action).exists():
+        return Decision(False, 403, MESSAGES[ACTIONS[action]])
+    return Decision(True, 200, "")
+
+
 def require(actor, action: str, obj) -> str:
     """``decide``, raising what Django and DRF both answer: Http404 or PermissionDenied (403). Returns the role."""
     decision = decide(actor, action, obj)
