@@ -74,7 +74,7 @@ export function showExportJobs(jobs) {
   root.hidden = !jobs;
   if (!jobs) { follow([]); root.replaceChildren(); return; }
   const start = jobs.refused ? h("p", {class: "muted", id: "export-refused"}, jobs.refused)
-    : h("div", {class: "inline", id: "export-form"}, ...jobs.formats.map((f) => startButton(f, jobs)),
+    : h("div", {class: "inline", id: "export-form"}, ...jobs.formats.flatMap((f) => [startButton(f, jobs), " "]),
         h("small", {class: "muted"}, " jobs: ONNX verified in onnxruntime, the checkpoint loaded again with weights_only=True; "
           + "the size shows here before you download"));
   root.replaceChildren(start, h("table", {class: "table", id: "export-jobs-table"}, h("tbody", {}, ...jobs.rows.map(row))));
