@@ -149,6 +149,10 @@ def test_an_unfinished_evaluation_is_refused_with_why(world, client_for, status,
         assert code == 400 and body["model"] == [f"Only a finished evaluation has trained weights to export; this one is {label}."]
     page = dave.post(f"/models/evaluation/{unfinished.pk}/exports/", {"format": "checkpoint"}, follow=True)
     assert f"this one is {label}" in page.content.decode()
+    # A browser following an old checkpoint link lands on the page's Export section, told why.
+    old_link = dave.get(f"/evaluations/{unfinished.pk}/export/checkpoint/", HTTP_ACCEPT="text/html", follow=True)
+    assert old_link.redirect_chain == [(f"/evaluations/{unfinished.pk}/#exports", 302)]
+    assert f"this one is {label}" in old_link.content.decode()
     assert not Export.objects.exists()
 
 
