@@ -9,6 +9,7 @@ import {getJSON} from "../common/http.js";
 import {liveSocket} from "../common/socket.js";
 import {exposeForTests} from "../common/testhook.js";
 import {drawEvaluation} from "./charts.js";
+import {showExportJobs} from "./export_jobs.js";
 
 const boot = readJSONScript("evaluation-boot");
 const FINISHED = ["evaluated", "failed"];
@@ -38,6 +39,7 @@ function showReport(report) {
   showState(report.state);
   $("facts").replaceChildren(...report.facts.flatMap(([label, value]) => [h("dt", {}, label), h("dd", {}, value === null ? "–" : String(value))]));
   $("exports").replaceChildren(...report.exports.map((e) => h("li", {}, h("a", {href: e.url, "data-export": e.label}, e.label))));
+  showExportJobs(report.export_jobs);
   $("retry-form").hidden = !report.retry_url;
   draw(report.evaluation);
   if (viewer.drawing && report.edge_weights.length) showRecords(viewer.drawing, report.edge_weights);

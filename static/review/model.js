@@ -3,10 +3,10 @@
 import {viewer} from "../architectures/viewer.js";
 import {$, afterLoad, h, readJSONScript} from "../common/dom.js";
 import {drawEvaluation} from "./charts.js";
-import {dateTime as when, percent} from "../common/format.js";
-import {whileBusy} from "../common/busy.js";
+import {dateTime as when} from "../common/format.js";
 import {deleteJSON, getJSON, postJSON} from "../common/http.js";
 import {exposeForTests} from "../common/testhook.js";
+import "./export_jobs.js";  // the export jobs of its trained weights
 
 const boot = readJSONScript("review-boot");
 const state = exposeForTests("review", {summary: boot.summary, anchor: null});
@@ -116,39 +116,3 @@ renderSummary();
 afterLoad(() => drawEvaluation(boot.evaluation || {}));
 
 
-// ------------------------------------------------------------------ ONNX exports (jobs)
-// Start one without leaving the page, then follow every unfinished one until its size and link show.
-function exportRow(e) {
-  const detail = e.status === "ready"
-    ? [h("a", {href: e.download_url, "data-export": "ONNX"}, e.filename), ` (${e.size}, opset ${e.opset})`]
-    : e.status === "failed" ? [e.reason, " ", retryButton(e)] : [`${e.stage} (${percent(e.progress, 0)})`];
-  return h("tr", {"data-export-id": String(e.id), "data-status": e.status}, h("td", {}, e.status_label), h("td", {}, ...detail));
-}
-
-// A failed export runs again as its next attempt; the table follows it like a new one.
-function retryButton(e) {
-  return h("button", {type: "button", class: "small secondary", "data-retry-export": String(e.id), onclick: async (event) => {
-    if ((await whileBusy(event.currentTarget, "Queueing it again…", () => postJSON(e.retry_url, {}))).ok) await followExports();
-  }}, "Run again");
-}
-
-function showExports(rows) {
-  const body = document.querySelector("#onnx-exports tbody");
-  if (!body) return;
-  body.replaceChildren(...rows.map(exportRow));
-  if (rows.some((e) => e.status === "queued" || e.status === "running")) setTimeout(followExports, 2000);
-}
-
-async function followExports() {
-  try { showExports((await getJSON(boot.api["subject-exports"])).results); } catch (error) { setTimeout(followExports, 5000); }
-}
-
-const onnxForm = $("onnx-form");
-if (onnxForm) {
-  onnxForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const asked = await whileBusy($("onnx-start"), "Queueing the export…", () => postJSON(boot.api["subject-exports"], {format: "onnx"}));
-    if (asked.ok) await followExports();
-  });
-  if (document.querySelector("#onnx-exports tr[data-status=queued], #onnx-exports tr[data-status=running]")) setTimeout(followExports, 2000);
-}

@@ -1,8 +1,8 @@
 """An evaluation's page, its JSON, its downloads and its retry, for the owner (alice), a member (bob), a
-viewer (dave) and an outsider (charlie)."""
+viewer (dave) and an outsider (charlie). Its trained weights (ONNX, checkpoint) are export jobs:
+test_export_checkpoints."""
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
@@ -48,12 +48,16 @@ def test_the_page_of_an_evaluated_network_shows_what_a_model_page_shows(client, 
     if status != 200:
         return
     html = response.content.decode()
-    for part in ('id="loss-chart"', 'id="per-class-chart"', 'id="confusion"', 'id="graph"', "Evaluated", "PyTorch checkpoint"):
+    for part in ('id="loss-chart"', 'id="per-class-chart"', 'id="confusion"', 'id="graph"', "Evaluated", 'id="onnx-start"',
+                 'id="checkpoint-start"', f'action="/models/evaluation/{evaluated.pk}/exports/"'):
         assert part in html, part
     report = _as(client, world, user).get(f"/evaluations/{evaluated.pk}/report/").json()
     assert report["state"]["status"] == "evaluated" and report["retry_url"] is None
     assert report["evaluation"]["confusion"] and report["evaluation"]["per_class"]  # from the metrics.json its training wrote
-    assert [e["label"] for e in report["exports"]] == ["ArchSpec JSON (as trained)", "Model card (Markdown)", "PyTorch checkpoint"]
+    assert [e["label"] for e in report["exports"]] == ["ArchSpec JSON (as trained)", "Model card (Markdown)"]
+    jobs = report["export_jobs"]  # its weights export as jobs, as a candidate's do
+    assert [f["format"] for f in jobs["formats"]] == ["onnx", "checkpoint"] and jobs["rows"] == [] and jobs["refused"] == ""
+    assert jobs["api"] == f"/api/models/evaluation/{evaluated.pk}/exports/"
     assert report["edge_weights"] == evaluated.edge_weights
 
 
@@ -63,14 +67,8 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, world, evaluated):
 
 
 @pytest.mark.parametrize("user", ["alice", "dave"])
-def test_its_trained_weights_export_like_a_candidates(client, world, evaluated, user):
-    import torch
-
-    response = _as(client, world, user).get(f"/evaluations/{evaluated.pk}/export/checkpoint/")
-    assert response.status_code == 200, response.content[:300]
-    checkpoint = torch.load(io.BytesIO(b"".join(response.streaming_content)), weights_only=True)
-    assert checkpoint["state_dict"]
-    card = client.get(f"/evaluations/{evaluated.pk}/export/card/")
+def test_its_card_and_spec_download_at_once(client, world, evaluated, user):
+    card = _as(client, world, user).get(f"/evaluations/{evaluated.pk}/export/card/")
     assert card.status_code == 200 and world["dataset"].name in card.content.decode()
     spec = client.get(f"/evaluations/{evaluated.pk}/export/spec/")
     assert spec.status_code == 200 and spec.json() == evaluated.spec
@@ -83,10 +81,12 @@ def test_an_outsider_cannot_export_it(client, world, evaluated):
 def test_a_running_evaluation_has_no_weights_to_export_yet(client, world):
     running = _evaluation(world, status="running", attempt=1, step=1, losses=[[1, 2.3]], stage="starting")
     client.force_login(world["dave"])
-    assert client.get(f"/evaluations/{running.pk}/export/checkpoint/").status_code == 409
+    refused = client.get(f"/evaluations/{running.pk}/export/checkpoint/")
+    assert refused.status_code == 409 and "this one is training" in refused.json()["detail"]
     report = client.get(f"/evaluations/{running.pk}/report/").json()
     assert report["state"]["status"] == "running" and report["evaluation"]["loss_curve"] == [[1, 2.3]]
     assert [e["label"] for e in report["exports"]] == ["ArchSpec JSON (as trained)"]
+    assert report["export_jobs"] is None  # nothing to export yet: no buttons
 
 
 @pytest.mark.parametrize("user,status", [("dave", 403), ("charlie", 404)])

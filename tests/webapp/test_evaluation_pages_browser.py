@@ -1,6 +1,6 @@
 """Job pages in a browser (Daphne + a real worker + headless Chromium): an evaluation's page opened while
 it is queued follows it to the end without a reload (its loss curve, then what a model page shows and its
-downloads); an ensemble's page goes from Queued to Evaluated the moment its job is recorded."""
+exports: a checkpoint export job started there, followed over its socket to its download); an ensemble's page goes from Queued to Evaluated the moment its job is recorded."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -34,15 +34,21 @@ def test_an_evaluation_page_follows_it_to_the_end_without_a_reload(site, browser
     wait_for_js(page, "window.__studioTest.evaluationPage.report.state.status === 'evaluated'")
     assert page.evaluate("window.__sameDocument") is True
     assert page.text_content("#eval-status") == "Evaluated"
-    assert page.locator("#exports a[data-export='PyTorch checkpoint']").count() == 1
+    assert page.is_visible("#checkpoint-start") and page.is_visible("#onnx-start")
     assert f"{round(evaluation.accuracy, 4)}" in page.text_content("#facts")
     assert page.evaluate("window.__studioTest.evaluationPage.report.evaluation.confusion.length") == 4
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "evaluation-page-evaluated.png"), full_page=True)
-    # Its trained weights download as a candidate's do.
+    # Its trained weights export as a candidate's do: a job, run by the same worker, followed to its download.
+    page.click("#checkpoint-start")
+    wait_for_js(page, "document.querySelector(\"#export-jobs-table a[data-export='PyTorch checkpoint']\") !== null", timeout=120)
+    assert page.evaluate("window.__studioTest.exportJobs.messages") >= 1  # followed over /ws/jobs/export/<id>/
+    assert "weights_only=True" in page.text_content("#export-jobs-table") and page.evaluate("window.__sameDocument") is True
+    page.screenshot(path=str((SHOTS or tmp_path) / "evaluation-page-exported.png"), full_page=True)
     with page.expect_download() as download:
-        page.click("#exports a[data-export='PyTorch checkpoint']")
+        page.click("#export-jobs-table a[data-export='PyTorch checkpoint']")
     assert download.value.suggested_filename.endswith(".pt")
+    assert not page.errors
 
 
 def test_a_failed_evaluation_offers_a_retry_to_members(site, browser, flow_dataset, tmp_path):

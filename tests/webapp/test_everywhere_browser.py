@@ -139,9 +139,17 @@ def test_every_main_page_fits_a_phone_and_follows_dark_mode(site, browser, tmp_p
         assert page.errors == []
 
 
-def test_a_slow_action_shows_it_is_busy_and_comes_back_with_the_servers_reason(site, browser):
+def test_a_slow_action_shows_it_is_busy_and_comes_back_with_the_servers_reason(site, browser, studio_data_dir):
+    # Its checkpoint is there when the page opens (so it offers the export) and gone by the click: the server refuses.
+    child = site["child"]
+    checkpoint = studio_data_dir / "experiments" / "busy-test" / "model.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.write_bytes(b"not read before the click")
+    child.checkpoint = str(checkpoint)
+    child.save(update_fields=["checkpoint"])
     page = open_page(browser, site, "bob")
-    visit(page, site, f"/models/candidate/{site['child'].pk}/", "__studioTest.review && __studioTest.viewer.analyzed")
+    visit(page, site, f"/models/candidate/{child.pk}/", "__studioTest.review && __studioTest.viewer.analyzed")
+    checkpoint.unlink()
     during = page.evaluate("""() => {
       const button = document.getElementById('onnx-start');
       button.click();  // the submit handler marks it busy before its request goes out

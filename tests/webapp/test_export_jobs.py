@@ -137,21 +137,30 @@ def test_only_an_evaluated_candidate_with_its_checkpoint_is_exported(world, clie
     code, body = ask(client_for(world["bob"]), world["parent"])  # evaluated, but no checkpoint on the server
     assert code == 400 and "checkpoint" in body["model"][0]
     response = client_for(world["bob"]).post(f"/api/models/version/{world['v1'].pk}/exports/", "{}", content_type="application/json")
-    assert response.status_code == 400 and "evaluated candidate" in response.json()["model"][0]
+    assert response.status_code == 400 and "no trained weights of its own" in response.json()["model"][0]
+    response = client_for(world["bob"]).post(f"/api/models/candidate/{world['parent'].pk}/exports/", {"format": "pickle"},
+                                             content_type="application/json")
+    assert response.status_code == 400 and "Unknown export format 'pickle'" in response.json()["format"][0]
 
 
 @pytest.mark.django_db
-def test_a_refused_checkpoint_download_leaves_no_temporary_folder(trained, client_for, studio_data_dir, tmp_path, monkeypatch):
-    import tempfile
-
+def test_a_checkpoint_export_of_a_broken_file_fails_with_its_reason_and_leaves_nothing(trained, client_for, studio_data_dir):
+    from webapp.jobs.runner import run_job
+    from webapp.review.models import Export
     from webapp.studio.models import Candidate
 
     broken = studio_data_dir / "broken2" / "checkpoint.pt"
     broken.parent.mkdir(exist_ok=True)
     broken.write_bytes(b"garbage")
     Candidate.objects.filter(pk=trained["child"].pk).update(checkpoint=str(broken))
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     client = client_for(trained["dave"])
-    for _ in range(3):
-        assert client.get(f"/models/candidate/{trained['child'].pk}/export/checkpoint/").status_code == 422
-    assert list(tmp_path.iterdir()) == []
+    response = client.post(f"/api/models/candidate/{trained['child'].pk}/exports/", {"format": "checkpoint"},
+                           content_type="application/json")
+    assert response.status_code == 202
+    assert run_job("export", response.json()["id"], worker="test:1") == "recorded"
+    row = Export.objects.get(pk=response.json()["id"])
+    assert row.status == "failed" and row.reason and row.path == "" and row.size_bytes is None
+    assert leftovers(studio_data_dir) == [] and not (studio_data_dir / "exports" / str(row.pk) / row.filename).exists()
+    # The old direct address says why there is nothing to download, and where to start one.
+    answer = client.get(f"/models/candidate/{trained['child'].pk}/export/checkpoint/")
+    assert answer.status_code == 409 and answer.json()["exports"] == f"/api/models/candidate/{trained['child'].pk}/exports/"

@@ -100,21 +100,27 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):
     dave = signed_in_page(browser, site, "dave")
     dave.goto(site["base"] + f"/models/candidate/{child.pk}/")
     assert dave.locator("#review-actions button").count() == 0  # a viewer reads and comments
-    # ONNX is a job: the viewer starts it, a worker runs it (here the task's body, in this process), and the
-    # page follows it until the file's size and its link show.
+    # ONNX is a job: the viewer starts it, a worker runs it (here the task's body, in another thread of this
+    # process, as a worker would: Playwright's event loop runs in this one), and the page follows it over
+    # /ws/jobs/export/<id>/ until the file's size and its link show.
+    from concurrent.futures import ThreadPoolExecutor
+
     from webapp.jobs.runner import run_job
     from webapp.review.export_jobs import human_size
     from webapp.review.models import Export
 
     dave.click("#onnx-start")
-    wait_for_js(dave, "document.querySelector('#onnx-exports tr[data-status=queued]') !== null")
-    assert run_job("export", Export.objects.get(subject__candidate=child).pk, worker="browser-test:1") == "recorded"
+    wait_for_js(dave, "document.querySelector('#export-jobs-table tr[data-status=queued]') !== null")
+    with ThreadPoolExecutor(1) as worker:
+        assert worker.submit(run_job, "export", Export.objects.get(subject__candidate=child).pk, "browser-test:1").result() == "recorded"
     assert Export.objects.get(subject__candidate=child).status == "ready"
-    wait_for_js(dave, "document.querySelector(\"#onnx-exports a[data-export='ONNX']\") !== null", timeout=30)
+    wait_for_js(dave, "document.querySelector(\"#export-jobs-table a[data-export='ONNX']\") !== null", timeout=30)
+    assert dave.evaluate("window.__studioTest.exportJobs.messages") >= 1  # followed over its socket, not by polling
     size = Export.objects.get(subject__candidate=child).size_bytes
-    assert human_size(size) in dave.locator("#onnx-exports").inner_text()  # the size, before the download
+    assert human_size(size) in dave.locator("#export-jobs-table").inner_text()  # the size, before the download
     shot(dave, "exports", tmp_path)
-    for selector, suffix in (("#onnx-exports a[data-export='ONNX']", ".onnx"), ("#exports a[data-export='Model card (Markdown)']", ".md")):
+    for selector, suffix in (("#export-jobs-table a[data-export='ONNX']", ".onnx"),
+                             ("#exports a[data-export='Model card (Markdown)']", ".md")):
         with dave.expect_download() as download:
             dave.click(selector)
         path = tmp_path / f"download{suffix}"

@@ -113,10 +113,12 @@ def test_diff_page_lists_the_change_and_boots_both_drawings(world, client_for):
 
 
 def test_exports_round_trip(trained, client_for, tmp_path):
-    """Spec, card and checkpoint download at once (ONNX runs as a job: test_export_jobs)."""
+    """Spec and card download at once; the checkpoint is an export job (ONNX too: test_export_jobs), and its old
+    direct address leads to the ready file."""
     import torch
 
     from videomodels.export import load_exported, parse_front_matter
+    from webapp.jobs.runner import run_job
 
     client = client_for(trained["dave"])  # reading is enough to export
     base = f"/models/candidate/{trained['child'].pk}/export/"
@@ -124,8 +126,16 @@ def test_exports_round_trip(trained, client_for, tmp_path):
     card = client.get(base + "card/").content.decode()
     front = parse_front_matter(card)
     assert "video-classification" in front["tags"] and "c0000" in card  # lineage names the parent
-    checkpoint = client.get(base + "checkpoint/")
-    assert checkpoint.status_code == 200
+    not_yet = client.get(base + "checkpoint/")
+    assert not_yet.status_code == 409 and "export job" in not_yet.json()["detail"]
+    started = client.post(f"/api/models/candidate/{trained['child'].pk}/exports/", {"format": "checkpoint"},
+                          content_type="application/json")
+    assert started.status_code == 202 and started.json()["filename"].endswith(".pt")
+    assert run_job("export", started.json()["id"], worker="test:1") == "recorded"
+    moved = client.get(base + "checkpoint/")
+    assert moved.status_code == 302 and moved["Location"] == f"/exports/{started.json()['id']}/download/"
+    checkpoint = client.get(moved["Location"])
+    assert checkpoint.status_code == 200 and checkpoint["X-Checkpoint-Verified"] == "torch.load(weights_only=True)"
     path = tmp_path / "model.pt"
     path.write_bytes(b"".join(checkpoint.streaming_content))
     torch.load(path, weights_only=True)  # no pickle of arbitrary objects needed

@@ -6,8 +6,12 @@ a time, a killed worker's evaluation is redone, never recorded twice.
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
+
+from videomodels.archspec import ArchSpec
 
 from webapp.jobs.models import Job
 from webapp.studio.models import Dataset
@@ -56,6 +60,11 @@ class Evaluation(Job):
 
     def __str__(self) -> str:
         return f"evaluation {self.pk} of {self.version_id}"
+
+    @cached_property
+    def spec_hash(self) -> str:
+        """The identity of the spec it trained (a review thread anchored on it names this, as on a version)."""
+        return ArchSpec.from_dict(self.spec).content_hash()
 
     def state(self) -> dict:
         """What a viewer is sent (small: no spec, no per-step losses beyond the last few)."""

@@ -30,6 +30,8 @@ def subject_name(subject) -> str:
         return f"{candidate.experiment.name} · {candidate.name}"
     if subject.kind == "version":
         return version_name(subject.version)
+    if subject.kind == "evaluation":
+        return version_name(subject.evaluation.version)
     return subject.ensemble.name
 
 
@@ -40,6 +42,8 @@ def version_name(version) -> str:
 def model_link(subject=None, *, experiment=None, version=None, evaluation=None) -> dict:
     """``{"model": name, "url": page}`` of what an entry is about (a review subject, an experiment,
     an architecture version or an evaluation), or {}."""
+    if subject is not None and subject.kind == "evaluation":
+        return model_link(evaluation=subject.evaluation)
     if subject is not None:
         return {"model": subject_name(subject), "url": reverse("model-page", args=[subject.kind, subject.target_id])}
     if experiment is not None:

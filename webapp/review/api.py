@@ -269,11 +269,14 @@ class ExportsView(SubjectMixin, APIView):
         subject = self.subject(request, kind, pk)
         return Response({"results": [export_row(e) for e in Export.objects.filter(subject=subject).select_related("created_by")[:50]]})
 
-    @extend_schema(request=inline_serializer("NewExport", {"format": serializers.ChoiceField(choices=["onnx"], default="onnx")}),
+    @extend_schema(request=inline_serializer("NewExport", {"format": serializers.ChoiceField(choices=Export.Format.values,
+                                                                                              default="onnx")}),
                    responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
     def post(self, request, kind: str, pk: int):
-        """Export the model to ONNX as a job (verified in onnxruntime); 202 with the job to follow at its ``url``,
-        or 200 with the one already ready or under way. At most a few per team at once (429 names the limit)."""
+        """Export an evaluated candidate's or evaluation's trained weights as a job: ``onnx`` (verified in onnxruntime)
+        or ``checkpoint`` (weights only, loaded again with torch.load(weights_only=True)); 202 with the job to follow
+        at its ``url`` (and its socket at ``ws``), or 200 with the one already ready or under way. At most a few per
+        team at once (429 names the limit); 400 names why a model has no trained weights to export."""
         subject = self.subject(request, kind, pk)
         fmt = body_object(request).get("format", "onnx")
         try:

@@ -1,6 +1,8 @@
 """The page of one evaluation (a version trained and scored on a dataset): while it runs its loss curve
 and step, then what a model page shows (curves, per-class accuracy, confusion matrix, learned weights),
-or why it failed with a retry; and its trained weights to take away like a candidate's.
+or why it failed with a retry; and its trained weights to take away like a candidate's: the spec and the
+model card at once, ONNX and a portable checkpoint through export jobs (the evaluation is a review
+Subject of its own, so its exports are the same jobs, page section, retry and limits as a candidate's).
 
 The page and its JSON (``report``) come from one function, so what the page re-reads when its socket
 (re)connects or the job finishes is exactly what the server rendered. Another team's evaluation is a
@@ -27,10 +29,12 @@ from webapp.studio.services import StudioError
 from webapp.teams.roles import can, require
 
 from .export_jobs import filename_for
-from .exports import checkpoint_download
-from .models_view import report_beside, training_charts
+from .exports import card_fields, made_by_a_job
+from .models_view import evaluation_charts, evaluation_facts, evaluation_title
+from .pages import export_jobs
+from .services import subject_for_evaluation
 
-WHAT = ("spec", "card", "checkpoint")
+WHAT = ("spec", "card", "checkpoint", "onnx")
 FINISHED = (Evaluation.Status.EVALUATED, Evaluation.Status.FAILED)
 
 
@@ -43,30 +47,15 @@ def _evaluation_or_404(request, pk: int, action: str = "read") -> Evaluation:
     return evaluation
 
 
-def title_of(evaluation: Evaluation) -> str:
-    v = evaluation.version
-    return f"{v.architecture.name} v{v.number} on {evaluation.dataset.name}"
-
-
-def facts_of(evaluation: Evaluation) -> list[tuple[str, object]]:
-    e, v = evaluation, evaluation.version
-    rounded = lambda value, digits: round(value, digits) if isinstance(value, float) else value  # noqa: E731
-    facts = [("Status", e.get_status_display()), ("Architecture", f"{v.architecture.name} v{v.number}"),
-             ("Family", v.architecture.family), ("Dataset", e.dataset.name), ("Steps", f"{e.step} of {e.steps}"),
-             ("Batch size", e.batch_size), ("Seed", e.seed), ("Attempt", e.attempt),
-             ("Accuracy", rounded(e.accuracy, 4)), ("Latency (ms, batch 1)", rounded(e.latency_ms, 2)),
-             ("Parameters", e.params), ("Multiply-adds", e.macs), ("Training seconds", rounded(e.seconds, 1)),
-             ("Started by", e.created_by.username if e.created_by else None)]
-    if e.reason:
-        facts.append(("Failed because" if e.status == Evaluation.Status.FAILED else "Note", e.reason))
-    return facts
+title_of, facts_of = evaluation_title, evaluation_facts
 
 
 def export_links(evaluation: Evaluation) -> list[tuple[str, str]]:
-    """The spec always; the card and the trained checkpoint once it is evaluated and its checkpoint is on the server."""
+    """What downloads at once: the spec always; the card once it is evaluated and its checkpoint is on the server (its
+    weights, ONNX and checkpoint, are export jobs: ``export_jobs``)."""
     kinds = [("spec", "ArchSpec JSON (as trained)")]
     if trained_checkpoint(evaluation) is not None:
-        kinds += [("card", "Model card (Markdown)"), ("checkpoint", "PyTorch checkpoint")]
+        kinds += [("card", "Model card (Markdown)")]
     return [(label, reverse("evaluation-export", args=[evaluation.pk, what])) for what, label in kinds]
 
 
@@ -74,15 +63,14 @@ def report(evaluation: Evaluation, user) -> dict:
     """Everything the page shows, as JSON: its live state, facts, charts, downloads, links and whether this user may retry."""
     v = evaluation.version
     finished = evaluation.status == Evaluation.Status.EVALUATED
-    checkpoint = trained_checkpoint(evaluation)
-    charts = training_charts(report_beside(checkpoint), evaluation.metrics or {}, list(evaluation.dataset.class_names or []),
-                             losses=evaluation.losses)
+    charts = evaluation_charts(evaluation)
     return {
         "state": {**evaluation.state(), "status_label": evaluation.get_status_display(), "stage": evaluation.stage},
         "title": title_of(evaluation),
         "facts": [[label, value] for label, value in facts_of(evaluation)],
         "evaluation": charts,
         "exports": [{"label": label, "url": url} for label, url in export_links(evaluation)],
+        "export_jobs": export_jobs(subject_for_evaluation(evaluation)),
         "retry_url": reverse("evaluation-retry", args=[evaluation.pk])
         if evaluation.status == Evaluation.Status.FAILED and can(user, "train", evaluation) else None,
         "links": {"version": v.get_absolute_url(), "model": reverse("model-page", args=["version", v.pk]),
@@ -139,32 +127,15 @@ def evaluation_export(request, pk: int, what: str):
         response = HttpResponse(json.dumps(evaluation.spec, indent=2) + "\n", content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         return response
-    source = trained_checkpoint(evaluation)
-    if source is None:
+    subject = subject_for_evaluation(evaluation)
+    if what != "card":  # its weights are made by export jobs: the latest ready file, or how to make one
+        return made_by_a_job(request, subject, what)
+    if trained_checkpoint(evaluation) is None:
         detail = ("This evaluation's trained checkpoint is not on the server any more." if evaluation.status == Evaluation.Status.EVALUATED
-                  else f"Only an evaluated network has trained weights to export; this one is {evaluation.get_status_display().lower()}.")
+                  else f"Only a finished evaluation has trained weights to export; this one is {evaluation.get_status_display().lower()}.")
         return refused(request, detail)
-    if what == "card":
-        from videomodels.export import model_card
+    from videomodels.export import model_card
 
-        response = HttpResponse(model_card(card_fields(evaluation, report_beside(source))), content_type="text/markdown; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.md"'
-        return response
-    return checkpoint_download(source, name, list(evaluation.dataset.class_names or []),
-                               {"evaluation": evaluation.pk, "version": str(evaluation.version), "accuracy": evaluation.accuracy})
-
-
-def card_fields(evaluation: Evaluation, training: dict) -> dict:
-    from videomodels.export import card_from_training
-
-    v = evaluation.version
-    extra = {"name": filename_for(title_of(evaluation)), "family": v.architecture.family, "library_name": "pytorch",
-             "tags": ["video-classification", v.architecture.family],
-             "dataset": {"name": evaluation.dataset.name, "classes": evaluation.dataset.class_names},
-             "limitations": [f"Evaluated on {evaluation.dataset.name} only, after {evaluation.steps} training steps "
-                             f"(batch {evaluation.batch_size}): a short budget to compare architectures, not a final model."]}
-    base = card_from_training(training, **extra) if training else {**extra}
-    base.setdefault("metrics", {}).update({"top1": evaluation.accuracy})
-    base["latency"] = {**(base.get("latency") or {}), "ms": evaluation.latency_ms, "device": "cpu", "batch": 1}
-    base.setdefault("architecture", {}).update({"params": evaluation.params, "macs": evaluation.macs})
-    return base
+    response = HttpResponse(model_card(card_fields(subject)), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.md"'
+    return response

@@ -1,32 +1,32 @@
-"""Downloads of a reviewed model, through videomodels.export: ArchSpec JSON, a weights_only-loadable
-PyTorch checkpoint and a Markdown model card with lineage and review history, at once; verified ONNX
-(opset and max difference in the headers, or the refusal's reason) through an export job
-(webapp.review.export_jobs), whose file is downloaded once it is ready, its size shown before.
+"""Downloads of a reviewed model, through videomodels.export: ArchSpec JSON and a Markdown model card with
+lineage and review history, at once; trained weights, as verified ONNX (opset and max difference in the
+headers, or the refusal's reason) or as a portable PyTorch checkpoint (loaded again with
+``torch.load(weights_only=True)`` before it counts), through an export job (webapp.review.export_jobs),
+whose file is downloaded once it is ready, its size shown before.
 
-Reading a model is enough to export it (viewers too). The checkpoint is written to a temporary
-folder and streamed, and the folder is removed whatever happens; the training checkpoint is read
-only from inside the studio's data folder.
+Reading a model is enough to export it (viewers too). The old direct address of a format made by a
+job (``.../export/checkpoint/``, ``.../export/onnx/``) leads to the latest ready file, or says how to
+make one: a browser goes to the page's Export section, an API client gets a 409 naming the job's URL.
 """
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from webapp.apikit.refusals import refused
-from webapp.studio.models import Candidate
+from webapp.architectures.evaluation_job import trained_checkpoint
 from webapp.studio.services import StudioError
 
-from .export_jobs import create_export, export_row, filename_for as _filename, retry_export, training_checkpoint
+from .export_jobs import create_export, export_row, filename_for as _filename, retry_export, trained_weights
 from .models import AuditEntry, Export, Subject
-from .models_view import evaluation_file, lineage_tree, model_view, ref_url
+from .models_view import evaluation_file, lineage_tree, model_view, ref_url, report_beside
 from .pages import _subject_or_404
 
 WHAT = ("spec", "card", "checkpoint", "onnx")
@@ -55,6 +55,8 @@ def card_fields(subject: Subject) -> dict:
         base["latency"] = {**(base.get("latency") or {}), "ms": c.latency_ms, "device": "cpu", "batch": 1}
         base.setdefault("architecture", {}).update({"params": c.params, "macs": c.macs, "spec_hash": c.spec_hash})
         return base
+    if subject.kind == Subject.Kind.EVALUATION:
+        return evaluation_card_fields(subject, extra)
     return {**extra, "architecture": {"params": subject.version.params, "macs": subject.version.macs,
                                       "spec_hash": subject.version.spec_hash}}
 
@@ -79,42 +81,53 @@ def export_view(request, kind: str, pk: int, what: str):
         response = HttpResponse(model_card(card_fields(subject)), content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.md"'
         return response
-    if what == "onnx":  # made by a job (it takes minutes for a large model): the latest ready one
-        ready = Export.objects.filter(subject=subject, format="onnx", status=Export.Status.READY).first()
-        if ready is None:
-            return refused(request, "No ONNX export is ready: start one on the model page (or POST to "
-                                f"/api/models/{kind}/{pk}/exports/); it runs as a job.")
+    return made_by_a_job(request, subject, what)
+
+
+def made_by_a_job(request, subject: Subject, fmt: str):
+    """The old direct address of a format an export job makes (it takes minutes for a large model): the latest ready
+    file; else a browser goes to the page's Export section (told why), an API client gets a 409 naming the job's URL."""
+    ready = next((e for e in Export.objects.filter(subject=subject, format=fmt, status=Export.Status.READY)
+                  if e.path and Path(e.path).is_file()), None)
+    if ready is not None:
         return redirect("export-download", ready.pk)
-    if subject.kind != Subject.Kind.CANDIDATE or subject.candidate.status != Candidate.Status.EVALUATED:
-        return refused(request, "Only an evaluated candidate has trained weights to export.")
-    source = training_checkpoint(subject.candidate)
-    if source is None:
-        return refused(request, "This candidate's trained checkpoint is not on the server any more.")
-    c = subject.candidate
-    return checkpoint_download(source, name, list(c.experiment.dataset.class_names or []),
-                               {"candidate": c.name, "experiment": c.experiment.name, "accuracy": c.accuracy})
-
-
-def checkpoint_download(source: Path, name: str, class_names: list[str], meta: dict):
-    """A weights_only-loadable checkpoint of the trained network at ``source``, streamed as ``<name>.pt``."""
-    from videomodels.export import ExportError, export_checkpoint
-
-    folder = Path(tempfile.mkdtemp(prefix="export-"))
-    class_names = class_names or None
+    label = Export.Format(fmt).label
     try:
-        path = export_checkpoint(str(source), folder / f"{name}.pt", class_names=class_names, metadata=meta)
-        handle = open(path, "rb")  # the open handle keeps the data until the response is sent
-    except ExportError as error:
-        return JsonResponse({"detail": f"Export failed: {error}"}, status=422)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)  # refused, failed or streamed: the folder goes
-    return FileResponse(handle, as_attachment=True, filename=path.name, content_type="application/octet-stream")
+        trained_weights(subject)
+    except StudioError as error:
+        why = str(error)
+    else:
+        why = (f"No {label} export is ready: it is made by an export job. Start one under Export on the model's page "
+               f"(or POST {{\"format\": \"{fmt}\"}} to {reverse('review-api:subject-exports', args=[subject.kind, subject.target_id])}).")
+    if "text/html" in request.headers.get("Accept", ""):
+        messages.info(request, why)
+        return redirect(ref_url(subject) + "#exports")
+    return JsonResponse({"detail": why, "exports": reverse("review-api:subject-exports", args=[subject.kind, subject.target_id])},
+                        status=409)
+
+
+def evaluation_card_fields(subject: Subject, extra: dict) -> dict:
+    """An evaluation's card: its dataset, its training's curves and scores, and the short budget it trained with."""
+    from videomodels.export import card_from_training
+
+    evaluation = subject.evaluation
+    extra = {**extra, "dataset": {"name": evaluation.dataset.name, "classes": evaluation.dataset.class_names},
+             "limitations": [f"Evaluated on {evaluation.dataset.name} only, after {evaluation.steps} training steps "
+                             f"(batch {evaluation.batch_size}): a short budget to compare architectures, not a final model."]}
+    training = report_beside(trained_checkpoint(evaluation))
+    base = card_from_training(training, **extra) if training else {**extra}
+    base.setdefault("metrics", {}).update({"top1": evaluation.accuracy})
+    base["latency"] = {**(base.get("latency") or {}), "ms": evaluation.latency_ms, "device": "cpu", "batch": 1}
+    base.setdefault("architecture", {}).update({"params": evaluation.params, "macs": evaluation.macs,
+                                                "spec_hash": evaluation.spec_hash})
+    return base
 
 
 @login_required
 @require_POST
 def export_job_page(request, kind: str, pk: int):
-    """The model page's "Export ONNX" button (without JavaScript): start the job, back to the page."""
+    """A model page's (or an evaluation page's) "Export ONNX" or "Export checkpoint" button (without JavaScript): start
+    the job, back to the page."""
     subject = _subject_or_404(request, kind, pk, action="export")
     try:
         export, created = create_export(subject, request.user, request.POST.get("format", "onnx"))
@@ -122,7 +135,7 @@ def export_job_page(request, kind: str, pk: int):
         messages.error(request, str(error))
     else:
         what = "started" if created else f"already {export.get_status_display().lower()}"
-        messages.success(request, f"ONNX export {what}: its progress and size show under Export.")
+        messages.success(request, f"{export.get_format_display()} export {what}: its progress and size show under Export.")
     return redirect(ref_url(subject) + "#exports")
 
 
@@ -136,15 +149,18 @@ def export_download(request, pk: int):
         return refused(request, f"This export is not ready ({export.get_status_display().lower()}).")
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=export.filename, content_type="application/octet-stream")
     report = export.report or {}
-    response["X-Onnx-Opset"] = str(report.get("opset"))
-    response["X-Onnx-Max-Abs-Diff"] = repr(report.get("max_abs_diff"))
+    if export.format == Export.Format.ONNX:
+        response["X-Onnx-Opset"] = str(report.get("opset"))
+        response["X-Onnx-Max-Abs-Diff"] = repr(report.get("max_abs_diff"))
+    elif report.get("verified"):
+        response["X-Checkpoint-Verified"] = str(report["verified"])
     return response
 
 
 @login_required
 @require_POST
 def export_retry(request, pk: int):
-    """A failed ONNX export's "Run again" (without JavaScript): a new attempt, back to the model page."""
+    """A failed export's "Run again" (without JavaScript): a new attempt, back to the model page."""
     export = get_object_or_404(Export.objects.for_user(request.user).select_related("subject"), pk=min(pk, 2**62))
     wants_json = "application/json" in request.headers.get("Accept", "")  # the page's own button, not the form
     try:
@@ -159,5 +175,5 @@ def export_retry(request, pk: int):
         if wants_json:
             export.refresh_from_db()
             return JsonResponse(export_row(export))
-        messages.success(request, "ONNX export queued again: its progress shows under Export.")
+        messages.success(request, f"{export.get_format_display()} export queued again: its progress shows under Export.")
     return redirect(ref_url(export.subject) + "#exports")

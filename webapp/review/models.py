@@ -1,8 +1,9 @@
 """Review: one reference to any reviewable model, comments, review status, tags,
 named pointers and an append-only audit trail.
 
-``Subject`` is the one way review points at a model: a candidate, an architecture version or an
-ensemble, each by a real foreign key (exactly one is set, matching ``kind``), so deleting the
+``Subject`` is the one way review points at a model: a candidate, an architecture version, an
+evaluation of a version (a version trained on a dataset: it has trained weights, a version has none)
+or an ensemble, each by a real foreign key (exactly one is set, matching ``kind``), so deleting the
 model deletes its review and the database keeps the references honest. Tags, pointers,
 comments, status and audit all hang off a Subject.
 """
@@ -13,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from webapp.architectures.evaluations import Evaluation
 from webapp.architectures.models import ArchitectureVersion
 from webapp.jobs.models import Job
 from webapp.studio.models import Candidate
@@ -27,6 +29,7 @@ class Subject(models.Model):
     class Kind(models.TextChoices):
         CANDIDATE = "candidate", "Search candidate"
         VERSION = "version", "Architecture version"
+        EVALUATION = "evaluation", "Evaluation of a version"
         ENSEMBLE = "ensemble", "Ensemble"
 
     class Status(models.TextChoices):
@@ -40,6 +43,7 @@ class Subject(models.Model):
     candidate = models.OneToOneField(Candidate, null=True, blank=True, on_delete=models.CASCADE, related_name="review")
     version = models.OneToOneField(ArchitectureVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="review")
     ensemble = models.OneToOneField("Ensemble", null=True, blank=True, on_delete=models.CASCADE, related_name="review")
+    evaluation = models.OneToOneField(Evaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="review")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -52,9 +56,11 @@ class Subject(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(name="subject_points_at_its_kind", condition=(
-                Q(kind="candidate", candidate__isnull=False, version__isnull=True, ensemble__isnull=True)
-                | Q(kind="version", candidate__isnull=True, version__isnull=False, ensemble__isnull=True)
-                | Q(kind="ensemble", candidate__isnull=True, version__isnull=True, ensemble__isnull=False))),
+                Q(kind="candidate", candidate__isnull=False, version__isnull=True, ensemble__isnull=True, evaluation__isnull=True)
+                | Q(kind="version", candidate__isnull=True, version__isnull=False, ensemble__isnull=True, evaluation__isnull=True)
+                | Q(kind="ensemble", candidate__isnull=True, version__isnull=True, ensemble__isnull=False, evaluation__isnull=True)
+                | Q(kind="evaluation", candidate__isnull=True, version__isnull=True, ensemble__isnull=True,
+                    evaluation__isnull=False))),
         ]
 
     def __str__(self) -> str:
@@ -62,7 +68,8 @@ class Subject(models.Model):
 
     @property
     def target_id(self) -> int:
-        return {"candidate": self.candidate_id, "version": self.version_id, "ensemble": self.ensemble_id}[self.kind]
+        return {"candidate": self.candidate_id, "version": self.version_id, "ensemble": self.ensemble_id,
+                "evaluation": self.evaluation_id}[self.kind]
 
     @property
     def target(self):
@@ -199,7 +206,8 @@ class ExportQuerySet(TeamScopedQuerySet):
 
 
 class Export(Job):
-    """An ONNX export of an evaluated candidate, made by a job in a process of its own (webapp.review.export_jobs).
+    """An ONNX or a portable PyTorch checkpoint of trained weights (an evaluated candidate's or evaluation's), made
+    by a job in a process of its own (webapp.review.export_jobs).
 
     The row says where it is (stage, progress) and, once ready, how big the file is before anyone
     downloads it; a failed export keeps its reason and no file."""
@@ -213,12 +221,16 @@ class Export(Job):
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="exports")
-    format = models.CharField(max_length=10, choices=[("onnx", "ONNX")], default="onnx")
+    class Format(models.TextChoices):
+        ONNX = "onnx", "ONNX"
+        CHECKPOINT = "checkpoint", "PyTorch checkpoint"
+
+    format = models.CharField(max_length=10, choices=Format.choices, default=Format.ONNX)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     filename = models.CharField(max_length=200)
     path = models.CharField(max_length=1000, blank=True, help_text="the finished file, inside the studio's data folder")
     size_bytes = models.BigIntegerField(null=True, blank=True)
-    report = models.JSONField(default=dict, blank=True, help_text="opset, largest difference from PyTorch, seconds")
+    report = models.JSONField(default=dict, blank=True, help_text="ONNX: opset, largest difference from PyTorch; checkpoint: how it was verified; seconds")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
 

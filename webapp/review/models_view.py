@@ -13,6 +13,8 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
+from webapp.architectures.evaluation_job import trained_checkpoint
+from webapp.architectures.evaluations import Evaluation
 from webapp.architectures.services import with_learned_weights
 from webapp.studio.models import Candidate
 
@@ -40,6 +42,9 @@ class ModelView:
 
 
 def ref_url(subject: Subject) -> str:
+    """A model's page: an evaluation has a page of its own (its live training, then its results)."""
+    if subject.kind == Subject.Kind.EVALUATION:
+        return reverse("evaluation-page", args=[subject.evaluation_id])
     return reverse("model-page", args=[subject.kind, subject.target_id])
 
 
@@ -91,6 +96,30 @@ def _rounded(value, digits: int):
     return round(value, digits) if isinstance(value, float) else value
 
 
+def evaluation_title(evaluation: Evaluation) -> str:
+    v = evaluation.version
+    return f"{v.architecture.name} v{v.number} on {evaluation.dataset.name}"
+
+
+def evaluation_facts(evaluation: Evaluation) -> list[tuple[str, object]]:
+    e, v = evaluation, evaluation.version
+    facts = [("Status", e.get_status_display()), ("Architecture", f"{v.architecture.name} v{v.number}"),
+             ("Family", v.architecture.family), ("Dataset", e.dataset.name), ("Steps", f"{e.step} of {e.steps}"),
+             ("Batch size", e.batch_size), ("Seed", e.seed), ("Attempt", e.attempt),
+             ("Accuracy", _rounded(e.accuracy, 4)), ("Latency (ms, batch 1)", _rounded(e.latency_ms, 2)),
+             ("Parameters", e.params), ("Multiply-adds", e.macs), ("Training seconds", _rounded(e.seconds, 1)),
+             ("Started by", e.created_by.username if e.created_by else None)]
+    if e.reason:
+        facts.append(("Failed because" if e.status == Evaluation.Status.FAILED else "Note", e.reason))
+    return facts
+
+
+def evaluation_charts(evaluation: Evaluation) -> dict:
+    """Its curves, per-class accuracy and confusion matrix: from the metrics.json its training wrote, else its row."""
+    return training_charts(report_beside(trained_checkpoint(evaluation)), evaluation.metrics or {},
+                           list(evaluation.dataset.class_names or []), losses=evaluation.losses)
+
+
 def model_view(subject: Subject) -> ModelView:
     if subject.kind == Subject.Kind.CANDIDATE:
         c = subject.candidate
@@ -117,6 +146,11 @@ def model_view(subject: Subject) -> ModelView:
                  ("Multiply-adds", v.macs)]
         return ModelView(subject, f"{v.architecture.name} v{v.number}", v.architecture.family, v.spec, v.spec,
                          v.get_absolute_url(), parent, facts, {})
+    if subject.kind == Subject.Kind.EVALUATION:
+        e = subject.evaluation
+        weights = e.edge_weights if e.status == Evaluation.Status.EVALUATED else []
+        return ModelView(subject, evaluation_title(e), e.version.architecture.family, e.spec, with_learned_weights(e.spec, weights),
+                         ref_url(subject), subject_for_version(e.version), evaluation_facts(e), evaluation_charts(e))
     e = subject.ensemble
     same_clips = e.member_accuracy or {}
     facts = [("Status", e.get_status_display()), ("Ensemble accuracy (averaged logits)", _rounded(e.accuracy, 4)),

@@ -8,18 +8,19 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from webapp.architectures.views import drawing_boot
 from webapp.studio.models import Candidate, Dataset, Experiment
+from webapp.studio.services import StudioError
 from webapp.teams.models import Team
 from webapp.teams.roles import can, role_of
 
 from . import leaderboard, services
 from .diffing import diff_models, parse_ref
-from .export_jobs import export_row
+from .export_jobs import export_row, trained_weights
 from .models import Export, Subject
 from .models_view import lineage_tree, model_view, ref_url
 from .presenters import subject_summary
@@ -110,6 +111,8 @@ def _subject_or_404(request, kind: str, pk: int, action: str = "read") -> Subjec
 @require_safe
 def model_page(request, kind: str, pk: int):
     subject = _subject_or_404(request, kind, pk)
+    if subject.kind == Subject.Kind.EVALUATION:  # an evaluation's page is its model page (live training, then results)
+        return redirect(ref_url(subject))
     view = model_view(subject)
     summary = subject_summary(subject, request.user)
     api = {name: reverse(f"review-api:{name}", args=[kind, pk]) for name in
@@ -123,7 +126,7 @@ def model_page(request, kind: str, pk: int):
                                                                      "b": view.ref})) if view.parent else None,
         "lineage_url": reverse("lineage-page", args=[pk]) if kind == "candidate" else None,
         "exports": export_links(subject),
-        "onnx": onnx_exports(subject),
+        "export_jobs": export_jobs(subject),
         "job": job_status(subject, request.user),
         "drawing": drawing_boot(view.spec_drawn, view.family, view.title) if view.spec_drawn else None,
         "review_boot": {"api": api, "summary": summary, "evaluation": view.evaluation, "user": request.user.username,
@@ -142,21 +145,29 @@ def job_status(subject: Subject, user) -> dict | None:
 
 
 def export_links(subject: Subject) -> list[tuple[str, str]]:
-    """What downloads at once; ONNX is a job (onnx_exports)."""
+    """What downloads at once (spec, model card); trained weights, ONNX or checkpoint, are export jobs (export_jobs)."""
     if subject.kind == Subject.Kind.ENSEMBLE:
         return []
     kinds = [("spec", "ArchSpec JSON"), ("card", "Model card (Markdown)")]
-    if subject.kind == Subject.Kind.CANDIDATE and subject.candidate.status == Candidate.Status.EVALUATED:
-        kinds += [("checkpoint", "PyTorch checkpoint")]
     return [(label, reverse("model-export", args=[subject.kind, subject.target_id, what])) for what, label in kinds]
 
 
-def onnx_exports(subject: Subject) -> dict | None:
-    """The ONNX export jobs of an evaluated candidate (status, progress, size) and where to start one."""
-    if subject.kind != Subject.Kind.CANDIDATE or subject.candidate.status != Candidate.Status.EVALUATED:
-        return None
+def export_jobs(subject: Subject) -> dict | None:
+    """The export jobs of a model with trained weights (an evaluated candidate or evaluation): each one's format,
+    status, progress, size and socket (/ws/jobs/export/<id>/), where to start one of each format, and where to
+    re-read them. None when it has no trained weights, or they are gone and it was never exported."""
     rows = [export_row(e) for e in Export.objects.filter(subject=subject).select_related("created_by")[:10]]
-    return {"start": reverse("model-export-job", args=[subject.kind, subject.target_id]), "rows": rows}
+    try:
+        trained_weights(subject)
+    except StudioError as why:
+        if not rows:
+            return None
+        refused = str(why)
+    else:
+        refused = ""
+    return {"start": reverse("model-export-job", args=[subject.kind, subject.target_id]), "rows": rows,
+            "api": reverse("review-api:subject-exports", args=[subject.kind, subject.target_id]),
+            "formats": [{"format": value, "label": label} for value, label in Export.Format.choices], "refused": refused}
 
 
 @login_required

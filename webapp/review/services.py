@@ -13,6 +13,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.architectures.evaluations import Evaluation
 from webapp.architectures.models import ArchitectureVersion
 from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError
@@ -59,10 +60,17 @@ def subject_for_ensemble(ensemble) -> Subject:
     return subject
 
 
+def subject_for_evaluation(evaluation) -> Subject:
+    subject, _ = Subject.objects.get_or_create(evaluation=evaluation, defaults={
+        "kind": Subject.Kind.EVALUATION, "team_id": evaluation.version.architecture.team_id})
+    return subject
+
+
 SUBJECT_TARGETS = {
     Subject.Kind.CANDIDATE: (lambda: Candidate.objects.select_related("experiment"), subject_for_candidate),
     Subject.Kind.VERSION: (lambda: ArchitectureVersion.objects.select_related("architecture"), subject_for_version),
     Subject.Kind.ENSEMBLE: (lambda: Ensemble.objects.all(), subject_for_ensemble),
+    Subject.Kind.EVALUATION: (lambda: Evaluation.objects.select_related("version__architecture", "dataset"), subject_for_evaluation),
 }
 
 
