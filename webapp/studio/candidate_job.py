@@ -41,15 +41,23 @@ FAILURES_IN_A_ROW = 3
 
 
 class TrainingSteps:
-    """Training callback: stop as soon as the runtime says so (shutdown, claim lost, search not running)."""
+    """Training callback: the candidate's stage says "training" from its first step on (written with the next
+    heartbeat), and training stops as soon as the runtime says so (shutdown, claim lost, search not running)."""
 
     def __init__(self, reporter: Reporter):
         self.reporter = reporter
+        self.training = False
+
+    def on_step(self, *args: Any) -> None:
+        if not self.training:
+            self.training = True
+            self.reporter.report(stage="training")
+        self.reporter.check()
 
     def _check(self, *args: Any) -> None:
         self.reporter.check()
 
-    on_step = on_epoch_start = on_epoch_end = _check
+    on_epoch_start = on_epoch_end = _check
 
 
 def live_weights(candidate: Candidate) -> LiveWeights:
