@@ -148,9 +148,9 @@ def finish(experiment_id: int) -> None:
 
 
 def recover() -> list[int]:
-    """At a worker's start, after the job runtime recovered the candidates (a dead worker's run again, the
-    proposed ones sent again): every running or stopping search is advanced (its last advance may be lost
-    with the broker, and a stopping one whose candidate was handed back settles). Returns their ids."""
+    """At a worker's start: every running or stopping search is advanced (its last advance may be lost with
+    the broker; a stopping one settles). Its candidates are the job runtime's to recover (webapp.jobs.recovery:
+    a dead worker's run again, the proposed ones sent again). Returns the searches' ids."""
     ids = list(Experiment.objects.filter(status__in=[Status.RUNNING, Status.STOPPING]).values_list("pk", flat=True))
     for experiment_id in ids:
         with transaction.atomic():
