@@ -218,8 +218,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a busy training worker holds no second 
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}  # candidates train for long
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Jobs of webapp.jobs (task "jobs.run") go to the queue their kind names when they are sent.
-CELERY_TASK_ROUTES = {"studio.evaluate_candidate": {"queue": "train"}}
+# Jobs of webapp.jobs (task "jobs.run", a search's candidates among them) go to the queue their kind names
+# when they are sent (candidates: "train"); other tasks to the default queue.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -221,11 +221,14 @@ def flow_dataset(teams, flow_cache):
 
 @pytest.fixture
 def queue(monkeypatch, redis_server):
-    """Task calls made after commits, as (task name, args)."""
+    """Task calls made after commits, as (task name, args): the studio's and the job runtime's ("jobs.run",
+    ("candidate", id)) and ("jobs.watchdog", ...)."""
+    from webapp.jobs import queueing
     from webapp.studio.services import task_names
 
     calls = []
     monkeypatch.setattr(task_names, "send", lambda name, args, countdown=None: calls.append((name, tuple(args))))
+    monkeypatch.setattr(queueing.app, "send_task", lambda name, args, **options: calls.append((name, tuple(args))))
     return calls
 
 

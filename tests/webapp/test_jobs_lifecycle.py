@@ -13,12 +13,14 @@ import pytest
 from django.utils import timezone
 
 from videomodels.presets import get_preset
+from webapp.jobs.kinds import JobKind
 
 pytestmark = pytest.mark.django_db
 
 
-class Scripted:
-    """A kind whose run does what the test put in ``script`` (a function of the job and the reporter)."""
+class Scripted(JobKind):
+    """A kind whose run does what the test put in ``script`` (a function of the job and the reporter); the
+    hooks it leaves out are JobKind's."""
 
     name = "scripted"
     queue = "train"
@@ -205,6 +207,40 @@ def test_run_job_records_a_result_a_failure_and_hands_back_on_shutdown(kind, job
         worker_shutting_down.clear()
     row = fresh(stopping)
     assert (row.status, row.claimed_by, row.reason, row.attempt) == ("queued", "", "worker shutting down", 1)
+
+
+def test_a_kind_that_says_stop_is_neither_claimed_nor_left_running_and_may_keep_a_handed_back_job(
+        kind, job, sent, django_capture_on_commit_callbacks):
+    """The per-kind hooks: ``should_stop`` refuses a claim and interrupts a run at the next beat; ``released``
+    keeps a handed-back job from being sent again (a stopped search's candidate waits for its resume)."""
+    from webapp.jobs.claims import claim, release
+    from webapp.jobs.heartbeat import Heartbeat
+    from webapp.jobs.reporting import Interrupted, Reporter
+
+    kind.should_stop = lambda row: "its owner paused it"
+    assert claim(kind, job.pk, "w1@host:1") is None and fresh(job).status == "queued"
+    kind.should_stop = lambda row: None
+    taken = claim(kind, job.pk, "w1@host:1")
+    reporter = Reporter()
+    Heartbeat(kind, job, taken, reporter).beat()
+    reporter.check()  # nothing said yet: the run goes on
+    kind.should_stop = lambda row: "its owner paused it"
+    Heartbeat(kind, job, taken, reporter).beat()
+    with pytest.raises(Interrupted, match="its owner paused it"):
+        reporter.check()
+    kind.released = lambda row, why: False
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert release(kind, taken, "its owner paused it")
+    row = fresh(job)
+    assert (row.status, row.claimed_by, row.reason) == ("queued", "", "its owner paused it")
+    assert sent == []
+    del kind.released, kind.should_stop  # JobKind's again: a handed-back job is sent at once
+    again = claim(kind, job.pk, "w2@host:2")
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert release(kind, again, "worker shutting down")
+    assert sent == [("jobs.run", ["scripted", job.pk])]
 
 
 def test_kinds_are_found_by_name_and_a_second_kind_cannot_take_a_name(kind):

@@ -2,6 +2,8 @@
 
 Queued task calls are captured instead of sent, so each test decides when a "worker"
 runs them; the database is a real file database and commits happen as in production.
+A candidate's evaluation is a job of webapp.jobs ("jobs.run", ("candidate", id)): claims,
+heartbeats, the watchdog and recovery are the runtime's, called here as a worker would.
 """
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def drain(queue, worker="w1@test:1", limit=60):
-    """Run queued tasks inline (as one worker would) until none is left."""
+    """Run queued tasks inline (as one worker would) until none is left. A candidate's run gives its status
+    once recorded, else what the runtime did (skipped, interrupted, discarded)."""
+    from webapp.jobs.runner import run_job
     from webapp.studio import services
+    from webapp.studio.models import Candidate
 
     ran = []
     while queue and limit:
@@ -22,11 +27,16 @@ def drain(queue, worker="w1@test:1", limit=60):
         name, args = queue.pop(0)
         if name == "studio.advance_experiment":
             services.advance(args[0], requeue=args[1] if len(args) > 1 else False)
-        elif name == "studio.evaluate_candidate":
-            ran.append(services.run_candidate(args[0], worker))
-        elif name == "studio.watchdog":
-            continue  # delayed checks: not needed when nothing dies
+        elif name == "jobs.run":
+            outcome = run_job(*args, worker=worker)
+            ran.append(Candidate.objects.get(pk=args[1]).status if outcome == "recorded" else outcome)
+        # jobs.watchdog: delayed checks, not needed when nothing dies
     return ran
+
+
+def run(candidate, worker="w1@test:1"):
+    """One delivery of the candidate's job to ``worker``."""
+    return drain([("jobs.run", ("candidate", candidate.pk))], worker)[0]
 
 
 def test_a_search_runs_to_the_end_with_contiguous_events(launch, queue):
@@ -55,38 +65,50 @@ def test_a_search_runs_to_the_end_with_contiguous_events(launch, queue):
 
 
 def test_a_duplicated_task_does_nothing(launch, queue):
-    from webapp.studio import services
-
     experiment = launch(rounds=0)
     drain([queue.pop(0)])  # the first advance: proposes two candidates
     first = experiment.candidates.order_by("index").first()
-    assert services.run_candidate(first.pk, "w1@test:1") == "evaluated"
-    assert services.run_candidate(first.pk, "w2@test:2") == "skipped"  # redelivered after it finished
+    assert run(first) == "evaluated"
+    assert run(first, "w2@test:2") == "skipped"  # redelivered after it finished
     first.refresh_from_db()
     assert first.attempt == 1 and first.completion_order == 1
 
 
+def interrupted_by_the_heartbeat(candidate, taken) -> str:
+    """What the runtime's heartbeat thread does at a beat, and what training then does at its next step."""
+    from webapp.jobs.heartbeat import Heartbeat
+    from webapp.jobs.reporting import Interrupted, Reporter
+    from webapp.studio.candidate_job import CANDIDATE, TrainingSteps
+
+    reporter = Reporter()
+    Heartbeat(CANDIDATE, candidate, taken, reporter).beat()
+    with pytest.raises(Interrupted) as stopped:
+        TrainingSteps(reporter).on_step(1, 1, 0.5, 0.1)
+    return str(stopped.value)
+
+
 def test_stop_interrupts_training_and_resume_trains_it_again(launch, queue):
+    from webapp.jobs.claims import claim, release
     from webapp.studio import services
+    from webapp.studio.candidate_job import CANDIDATE
 
     experiment = launch()
     drain([queue.pop(0)])
     candidate = experiment.candidates.order_by("index").first()
-    job = services.claim(candidate.pk, "w1@test:1")
-    assert job is not None
+    taken = claim(CANDIDATE, candidate.pk, "w1@test:1")
+    assert taken is not None
     services.stop_experiment(experiment.pk)
     experiment.refresh_from_db()
     assert experiment.status == "stopping"  # a candidate is still training
-    watch = services.Watch(job)
-    watch.check()  # what the heartbeat thread does every few seconds
-    assert watch.reason == "experiment stopping"
-    with pytest.raises(services.Interrupted):
-        watch.on_step(1, 1, 0.5, 0.1)
-    services.interrupt(job, watch.reason)
+    assert claim(CANDIDATE, experiment.candidates.get(index=1).pk, "w2@test:2") is None  # none starts while it stops
+    why = interrupted_by_the_heartbeat(candidate, taken)
+    assert why == "experiment stopping"
+    queue.clear()
+    assert release(CANDIDATE, taken, why)
     experiment.refresh_from_db()
     candidate.refresh_from_db()
     assert experiment.status == "stopped" and candidate.status == "proposed"
-    queue.clear()
+    assert not [args for name, args in queue if name == "jobs.run"]  # it waits for the resume
     services.resume_experiment(experiment.pk)
     drain(queue)
     experiment.refresh_from_db()
@@ -110,48 +132,83 @@ def test_cancel_fails_waiting_candidates_and_ends_the_search(launch, queue):
     assert set(experiment.candidates.values_list("status", flat=True)) == {"failed"}
 
 
-def test_a_silent_worker_loses_its_candidate_to_another(launch, queue, settings):
+def test_cancel_fails_the_candidate_in_training_at_its_next_beat(launch, queue):
+    from webapp.jobs.claims import claim, record, release
+    from webapp.studio import services
+    from webapp.studio.candidate_job import CANDIDATE
+
+    experiment = launch()
+    drain([queue.pop(0)])
+    candidate = experiment.candidates.order_by("index").first()
+    taken = claim(CANDIDATE, candidate.pk, "w1@test:1")
+    services.cancel_experiment(experiment.pk)
+    why = interrupted_by_the_heartbeat(candidate, taken)
+    assert why == "experiment cancelled"
+    queue.clear()
+    assert release(CANDIDATE, taken, why)
+    candidate.refresh_from_db()
+    assert (candidate.status, candidate.reason, candidate.claimed_by) == ("failed", "cancelled", "")
+    assert not [args for name, args in queue if name == "jobs.run"]
+    assert record(CANDIDATE, taken, {"status": "evaluated", "accuracy": 1.0}) is False  # a late result changes nothing
+    interrupted = experiment.events.get(type="candidate_interrupted")
+    assert interrupted.payload["status"] == "failed" and interrupted.payload["reason"] == "experiment cancelled"
+
+
+def stale(candidate, settings):
     from django.utils import timezone
 
-    from webapp.studio import services
-    from webapp.studio.models import Candidate
+    type(candidate).objects.filter(pk=candidate.pk).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT + 1))
+
+
+def test_a_silent_worker_loses_its_candidate_to_another(launch, queue, settings):
+    from webapp.jobs.claims import claim, record
+    from webapp.jobs.recovery import watchdog
+    from webapp.studio.candidate_job import CANDIDATE
 
     experiment = launch(rounds=0)
     drain([queue.pop(0)])
     queue.clear()
     candidate = experiment.candidates.order_by("index").first()
-    job = services.claim(candidate.pk, "dead@test:9")
+    taken = claim(CANDIDATE, candidate.pk, "dead@test:9")
     # A duplicate delivered while the first worker is alive is skipped...
-    assert services.run_candidate(candidate.pk, "w2@test:2") == "skipped"
-    # ...but once it stops reporting, its candidate goes back to the queue.
-    Candidate.objects.filter(pk=candidate.pk).update(heartbeat=timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT + 1))
+    assert run(candidate, "w2@test:2") == "skipped"
+    # ...but once it stops reporting, the runtime's watchdog gives its candidate to another worker.
+    stale(candidate, settings)
     queue.clear()
-    services.watchdog(experiment.pk)
-    assert ("studio.evaluate_candidate", (candidate.pk,)) in queue
+    assert watchdog("candidate", candidate.pk) == "requeued"
+    assert ("jobs.run", ("candidate", candidate.pk)) in queue
     drain(queue, worker="w2@test:2")
     candidate.refresh_from_db()
     assert candidate.status == "evaluated" and candidate.claimed_by == "" and candidate.attempt == 2
     # The dead worker's late result is discarded, not recorded twice.
-    assert services.record_result(job, {"status": "evaluated", "accuracy": 1.0, "params": 1}) is False
+    assert record(CANDIDATE, taken, {"status": "evaluated", "accuracy": 1.0, "params": 1}) is False
+    assert experiment.events.filter(type="candidate_evaluated", payload__candidate=candidate.pk).count() == 1
     second = experiment.candidates.get(index=1)
-    assert services.run_candidate(second.pk, "w2@test:2") == "evaluated"
+    assert run(second, "w2@test:2") == "evaluated"
     experiment.refresh_from_db()
     assert experiment.status == "finished"
     assert experiment.candidates.filter(status="evaluated").count() == 2
 
 
 def test_recover_after_restart_requeues_the_dead_workers_candidates(launch, queue):
+    from webapp.jobs.claims import claim
+    from webapp.jobs.recovery import recover_at_start
     from webapp.studio import services
+    from webapp.studio.candidate_job import CANDIDATE
 
     experiment = launch(rounds=0)
     drain([queue.pop(0)])
-    queue.clear()
     first, second = experiment.candidates.order_by("index")
-    services.claim(first.pk, "w1@host:100")
-    assert services.recover("w1@host") == [experiment.pk]
+    claim(CANDIDATE, first.pk, "w1@host:100")
+    queue.clear()
+    # What a restarted worker w1 does when it is ready: the runtime recovers every kind's jobs, then the searches advance.
+    assert recover_at_start("w1@host")["candidate"] == [first.pk, second.pk]
+    assert services.recover() == [experiment.pk]
     first.refresh_from_db()
-    assert first.status == "proposed"
-    assert queue == [("studio.advance_experiment", (experiment.pk, True))]
+    assert first.status == "proposed" and first.attempt == 1 and "w1@host stopped" in first.reason
+    assert sorted(queue) == sorted([("jobs.run", ("candidate", first.pk)), ("jobs.run", ("candidate", second.pk)),
+                                    ("studio.advance_experiment", (experiment.pk, False))])
     drain(queue)
     experiment.refresh_from_db()
     assert experiment.status == "finished"
@@ -162,6 +219,7 @@ def test_repeated_errors_fail_the_search_and_resume_continues_it(launch, queue, 
     import archsearch.evaluate
 
     from webapp.studio import services
+    from webapp.studio.candidate_job import FAILURES_IN_A_ROW
 
     real = archsearch.evaluate.evaluate_candidate
 
@@ -172,7 +230,7 @@ def test_repeated_errors_fail_the_search_and_resume_continues_it(launch, queue, 
     experiment = launch(rounds=0)
     outcomes = drain(queue)
     experiment.refresh_from_db()
-    assert outcomes.count("failed") == services.FAILURES_IN_A_ROW and outcomes.count("evaluated") == 0
+    assert outcomes.count("failed") == FAILURES_IN_A_ROW and outcomes.count("evaluated") == 0
     assert experiment.status == "failed"
     assert "3 candidates in a row failed" in experiment.error and "out of memory" in experiment.error
     assert experiment.candidates.get(index=0).reason == "RuntimeError: CUDA error: out of memory"
@@ -186,26 +244,27 @@ def test_repeated_errors_fail_the_search_and_resume_continues_it(launch, queue, 
 
 
 def test_stopping_with_a_dead_worker_still_ends_stopped(launch, queue, settings):
-    from django.utils import timezone
-
+    from webapp.jobs.claims import claim
+    from webapp.jobs.recovery import watchdog
     from webapp.studio import services
-    from webapp.studio.models import Candidate
+    from webapp.studio.candidate_job import CANDIDATE
 
     experiment = launch(rounds=0)
     drain([queue.pop(0)])
     candidate = experiment.candidates.order_by("index").first()
-    services.claim(candidate.pk, "dead@test:9")
+    claim(CANDIDATE, candidate.pk, "dead@test:9")
     queue.clear()
     services.stop_experiment(experiment.pk)
-    services.watchdog(experiment.pk)  # the worker is only late: still stopping, checked again later
+    assert watchdog("candidate", candidate.pk) == "alive"  # the worker is only late: still stopping, checked again later
     experiment.refresh_from_db()
     assert experiment.status == "stopping"
-    assert [name for name, _ in queue] == ["studio.watchdog"]
-    Candidate.objects.filter(pk=candidate.pk).update(heartbeat=timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT + 1))
-    services.watchdog(experiment.pk)
+    assert queue == [("jobs.watchdog", ("candidate", candidate.pk))]
+    stale(candidate, settings)
+    assert watchdog("candidate", candidate.pk) == "requeued"
     experiment.refresh_from_db()
     candidate.refresh_from_db()
-    assert experiment.status == "stopped" and candidate.status == "proposed"
+    assert experiment.status == "stopped" and candidate.status == "proposed" and candidate.attempt == 1
+    assert not [args for name, args in queue if name == "jobs.run"]  # it trains again on resume, not now
 
 
 def test_two_experiments_run_at_once_without_mixing(launch, queue):

@@ -7,35 +7,12 @@ import re
 
 import pytest
 import torch
+from test_studio_driver import drain  # the captured task queue's inline runner (the queue fixture is in conftest)
 from waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OOM = "CUDA out of memory. Tried to allocate 3.00 GiB (GPU 0; 15.7 GiB total capacity)"
-
-
-@pytest.fixture
-def queue(monkeypatch, redis_server):
-    """Task calls captured instead of sent (as in test_studio_driver)."""
-    from webapp.studio.services import task_names
-
-    calls = []
-    monkeypatch.setattr(task_names, "send", lambda name, args, countdown=None: calls.append((name, tuple(args))))
-    return calls
-
-
-def drain(queue, limit=60):
-    from webapp.studio import services
-
-    ran = []
-    while queue and limit:
-        limit -= 1
-        name, args = queue.pop(0)
-        if name == "studio.advance_experiment":
-            services.advance(args[0], requeue=args[1] if len(args) > 1 else False)
-        elif name == "studio.evaluate_candidate":
-            ran.append(services.run_candidate(args[0], "w1@test:1"))
-    return ran
 
 
 def out_of_memory_at(monkeypatch, *batch_sizes):

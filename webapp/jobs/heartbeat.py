@@ -8,6 +8,7 @@ from django.db import connection
 
 from .claims import Claim, beat
 from .kinds import JobKind
+from .models import Job
 from .reporting import Reporter
 
 log = logging.getLogger("webapp.jobs")
@@ -38,17 +39,20 @@ class Beating(threading.Thread):
 
 
 class Heartbeat(Beating):
-    """Every ``interval`` s: heartbeat_at, plus what the job reported since; notes a lost claim on the reporter."""
+    """Every ``interval`` s: heartbeat_at, plus what the job reported since; notes on the reporter a lost claim,
+    or why the job's kind says it must stop (``JobKind.should_stop``)."""
 
-    def __init__(self, kind: JobKind, claim: Claim, reporter: Reporter, interval: float = 1.0):
+    def __init__(self, kind: JobKind, job: Job, claim: Claim, reporter: Reporter, interval: float = 1.0):
         super().__init__(f"heartbeat-{kind.name}-{claim.job_id}", interval)
-        self.kind, self.claim, self.reporter = kind, claim, reporter
+        self.kind, self.job, self.claim, self.reporter = kind, job, claim, reporter
 
     def beat(self) -> None:
         changes = self.reporter.take_changes()
         try:
             if not beat(self.kind, self.claim, changes):
                 self.reporter.lost = True
+                return
+            self.reporter.stop_reason = self.kind.should_stop(self.job) or self.reporter.stop_reason
         except Exception as error:  # noqa: BLE001 - a busy database now and then must not stop the job
             log.warning("heartbeat of %s %s failed: %s", self.kind.name, self.claim.job_id, error)
             if changes:

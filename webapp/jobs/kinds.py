@@ -1,7 +1,8 @@
 """What a kind of job gives the runtime, and the registry of kinds by name.
 
 A kind says only what is particular to it: its model, its queue, what to run, how to record the
-result, what to show while it runs. Claiming, beating, handing back, recording once and recovering
+result, what to show while it runs, and (when its jobs belong to something bigger, like a search's
+candidates) which lock to take first, when to stop, and what a handed-back job becomes. Claiming, beating, handing back, recording once and recovering
 are the runtime's (webapp.jobs.claims, runner, recovery), the same for every kind."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import abc
 import dataclasses
 from typing import Any, ClassVar
 
-from .models import Job
+from .models import QUEUED, Job
 from .publisher import JobState, send_on_commit
 from .reporting import Reporter
 
@@ -29,6 +30,8 @@ class JobKind(abc.ABC):
     # A job whose worker vanishes is run again until it has been tried this many times, then fails:
     # a job that kills its worker every time must not take every worker down in turn forever.
     max_attempts: ClassVar[int] = 2
+    # The status its model gives a job that waits for a worker (a search's candidate says "proposed").
+    queued: ClassVar[str] = QUEUED
 
     @abc.abstractmethod
     def run(self, job: Job, reporter: Reporter) -> dict[str, Any]:
@@ -43,6 +46,21 @@ class JobKind(abc.ABC):
     @abc.abstractmethod
     def shown(self, job: Job) -> Shown:
         """Its title and page while it runs."""
+
+    def lock(self, job_id: int) -> None:
+        """First thing in every transaction that claims, hands back or records one of its jobs, before the job's
+        row: take the locks its hooks need (a parent's row), so that every path takes them in the same order."""
+
+    def should_stop(self, job: Job) -> str | None:
+        """Why the job must not start now (asked at the claim, after ``lock``) or must stop now (asked by the
+        heartbeat at every beat: the run's ``reporter.check()`` raises Interrupted with it). None: go on."""
+        return None
+
+    def released(self, job: Job, why: str) -> bool:
+        """The job is queued again without a result (its worker shut down, it was told to stop, or its worker
+        went silent), inside that transaction. The kind may end it instead (give it a finished status and
+        save it). True: send it to a worker now; False: it waits (the kind queues it when it wants it run)."""
+        return True
 
     def claimed(self, job: Job) -> None:
         """A new attempt starts (inside the claim's transaction): clear what the last attempt left."""

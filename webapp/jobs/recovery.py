@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .claims import lose, queue
 from .kinds import JobKind, kind_named, registered_kinds
-from .models import QUEUED, RUNNING
+from .models import RUNNING
 from .queueing import heartbeat_timeout, schedule_watchdog
 
 log = logging.getLogger("webapp.jobs")
@@ -40,8 +40,8 @@ def recover_kind(kind: JobKind, worker_name: str | None) -> list[int]:
         mine = bool(worker_name) and job.claimed_by.startswith(f"{worker_name}:")
         if mine or job.heartbeat_at is None or job.heartbeat_at < stale:
             if lose(kind, job, f"worker {job.claimed_by.rsplit(':', 1)[0] or '?'} stopped") == "requeued":
-                requeued.add(job.pk)  # lose() has sent it already
-    ids = list(kind.model.objects.filter(status=QUEUED).values_list("pk", flat=True))
+                requeued.add(job.pk)  # lose() has sent it already, or its kind keeps it back
+    ids = list(kind.model.objects.filter(status=kind.queued).values_list("pk", flat=True))
     for pk in ids:
         if pk not in requeued:
             queue(kind, pk)

@@ -14,7 +14,7 @@ worker_shutting_down = threading.Event()
 
 
 class Interrupted(Exception):
-    """The job must stop now: its claim was lost, or its worker is shutting down."""
+    """The job must stop now: its claim was lost, its worker is shutting down, or its kind said so."""
 
 
 class Reporter:
@@ -23,6 +23,7 @@ class Reporter:
         self._latest: dict[str, Any] = {}
         self._dirty = False
         self.lost = False  # set by the heartbeat when another worker holds the job now
+        self.stop_reason: str | None = None  # set by the heartbeat when the job's kind says it must stop
 
     def report(self, **fields: Any) -> None:
         """The job's own fields (``stage``, ``progress``, or a kind's, like ``step``) as they are now."""
@@ -52,3 +53,5 @@ class Reporter:
             raise Interrupted("another worker took this job over")
         if worker_shutting_down.is_set():
             raise Interrupted("worker shutting down")
+        if self.stop_reason:
+            raise Interrupted(self.stop_reason)

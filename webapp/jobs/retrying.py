@@ -5,14 +5,14 @@ from django.db import transaction
 
 from .claims import queue
 from .kinds import JobKind
-from .models import FAILED, QUEUED
+from .models import FAILED
 
 
 def retry(kind: JobKind, job_id: int, why: str) -> bool:
     """Queue the failed job again; False when it is not failed (any more): two clicks queue it once."""
     with transaction.atomic():
         if not kind.model.objects.filter(pk=job_id, status=FAILED).update(
-                status=QUEUED, claimed_by="", reason=why, stage="queued", progress=0.0, finished_at=None):
+                status=kind.queued, claimed_by="", reason=why, stage="queued", progress=0.0, finished_at=None):
             return False
         kind.changed(kind.model.objects.get(pk=job_id))  # its page hears "queued" at once
         queue(kind, job_id)

@@ -20,7 +20,7 @@ def run_job(kind_name: str, job_id: int, worker: str, beat_seconds: float = 1.0)
         return "skipped"
     job = kind.model.objects.get(pk=job_id)
     reporter = Reporter()
-    heartbeat = Heartbeat(kind, taken, reporter, beat_seconds)
+    heartbeat = Heartbeat(kind, job, taken, reporter, beat_seconds)
     heartbeat.start()
     try:
         try:

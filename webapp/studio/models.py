@@ -157,7 +157,6 @@ class Experiment(models.Model):
     best_candidate = models.ForeignKey("Candidate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     summary = models.JSONField(default=dict, blank=True)  # at the end: Pareto front, ensemble
     error = models.TextField(blank=True)
-    watchdog_due = models.DateTimeField(null=True, blank=True)
 
     objects = ExperimentQuerySet.as_manager()
 
@@ -233,7 +232,10 @@ class CandidateQuerySet(TeamScopedQuerySet):
     team_path = "experiment__team"
 
 
-class Candidate(models.Model):
+class Candidate(Job):
+    """A network the search proposed, and its evaluation: a job of webapp.jobs (kind "candidate", see
+    candidate_job) whose waiting status is "proposed"; what the evaluation found is on the row."""
+
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
         RUNNING = "running", "Training"
@@ -267,15 +269,9 @@ class Candidate(models.Model):
     edge_weights = models.JSONField(default=list, blank=True)
     checkpoint = models.CharField(max_length=1000, blank=True)
     seconds = models.FloatField(null=True, blank=True)
-    reason = models.TextField(blank=True)  # why it was rejected or failed
-    # Scheduling: who evaluates it, which attempt, when it last reported, in which order results came.
-    claimed_by = models.CharField(max_length=200, blank=True)
-    attempt = models.PositiveIntegerField(default=0)
-    heartbeat = models.DateTimeField(null=True, blank=True)
+    # In which order results came (the search's history); who evaluates it and how is the job's (Job's fields).
     completion_order = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = CandidateQuerySet.as_manager()
 

@@ -25,7 +25,7 @@ log = logging.getLogger("webapp.studio")
 def resume_after_start(sender=None, **kwargs) -> None:
     name = getattr(sender, "hostname", None)
     try:
-        ids = services.recover(name)
+        ids = services.recover()
     except Exception:  # a worker without recovery still serves its queues
         log.exception("recovery at worker start failed")
         return

@@ -6,10 +6,11 @@ rows under the experiment's row lock. That makes every step idempotent and lets 
 on any machine carry on where another stopped:
 
 - ``advance`` (scheduler) proposes new candidates until ``parallelism`` are in flight, and
-  queues one ``evaluate`` task per candidate on the ``train`` queue after the commit;
-- ``run_candidate`` (worker) claims a candidate, trains it outside any transaction while a
-  heartbeat thread reports and watches for stop/cancel, then records the result and advances;
-- a candidate whose worker died (no heartbeat) goes back to ``proposed`` and is queued again;
+  queues each as a job of webapp.jobs on the ``train`` queue after the commit;
+- the job runtime claims a candidate, trains it outside any transaction while its heartbeat
+  reports and watches for stop/cancel, then records the result and advances (the kind's hooks
+  in studio.candidate_job);
+- a candidate whose worker died (no heartbeat) goes back to ``proposed`` and is run once more;
   a redelivered or duplicated task finds its candidate claimed or done and does nothing.
 
 Heavy imports (torch, the engine) happen inside the functions that need them, so the web
@@ -21,16 +22,15 @@ from .estimates import latency_budget_warning, latency_floor_ms, train_workers
 from .experiments import FORM_FIELDS, build_config, check_launch, config_errors, create_experiment
 from .limits import check_budget, check_room, limits_of, trainings_in_use, usage_of
 from .lifecycle import cancel_experiment, resume_experiment, start_experiment, stop_experiment
-from .scheduler import advance, build_engine, finish, recover, wait_for, watchdog
+from .scheduler import advance, build_engine, finish, recover, wait_for
 from .teams import default_team, team_for, teams_of
-from .worker import FAILURES_IN_A_ROW, Interrupted, Job, Watch, claim, interrupt, record_result, run_candidate
 from .workers import WorkersUnknown, list_workers, workers_overview
 
 __all__ = [
-    "FAILURES_IN_A_ROW", "FORM_FIELDS", "Interrupted", "Job", "LimitError", "StudioError", "TransitionError", "Watch", "advance",
-    "build_config", "build_engine", "cancel_experiment", "check_launch", "check_source_path", "claim", "config_errors",
-    "create_experiment", "data_dir", "default_team", "finish", "interrupt", "recover", "record_result", "register_dataset", "resume_experiment", "run_candidate",
-    "start_experiment", "stop_experiment", "team_for", "teams_of", "wait_for", "watchdog",
+    "FORM_FIELDS", "LimitError", "StudioError", "TransitionError", "advance",
+    "build_config", "build_engine", "cancel_experiment", "check_launch", "check_source_path", "config_errors",
+    "create_experiment", "data_dir", "default_team", "finish", "recover", "register_dataset", "resume_experiment",
+    "start_experiment", "stop_experiment", "team_for", "teams_of", "wait_for",
     "latency_budget_warning", "latency_floor_ms", "train_workers", "WorkersUnknown", "list_workers",
     "workers_overview", "check_budget", "check_room", "limits_of", "trainings_in_use", "usage_of",
 ]

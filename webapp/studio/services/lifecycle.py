@@ -86,7 +86,8 @@ def cancel_experiment(experiment_id: int) -> Experiment:
         experiment = locked(experiment_id)
         if experiment.status in Experiment.TERMINAL:
             raise TransitionError(f"This experiment is already {experiment.status}.")
-        # Candidates not yet training will never be; training ones stop at their next heartbeat.
+        # Candidates not yet training will never be; training ones stop at their next heartbeat (and fail, see
+        # CandidateKind.released).
         experiment.candidates.filter(status=CStatus.PROPOSED).update(status=CStatus.FAILED, reason="cancelled",
                                                                      finished_at=timezone.now())
         set_status(experiment, Status.CANCELLED)

@@ -1,30 +1,33 @@
-"""The driver of a search: keep candidates in flight, notice dead workers, finish, recover.
+"""The driver of a search: keep candidates in flight, finish, resume after a restart.
 
 The engine's state is rebuilt from the candidate rows (completed ones, in completion order)
 under the experiment's row lock, so every step is idempotent and any worker can carry on.
+Each candidate's evaluation is a job of webapp.jobs (kind "candidate", see studio.candidate_job):
+the runtime claims it, watches its worker, hands it to another when that one dies and records it
+once; the kind's hooks call back into ``advance_locked`` under the same lock.
 """
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+
+from webapp.jobs.claims import queue
+from webapp.jobs.kinds import kind_named
 
 from ..models import Candidate, Experiment
 from ..outcomes import give_up_reason
 from ..progress import record_event
 from .lifecycle import locked, queue_advance, set_status, settle_stopping
-from .task_names import EVALUATE_CANDIDATE, WATCHDOG, send_on_commit
 
 log = logging.getLogger("webapp.studio")
 
 Status = Experiment.Status
 CStatus = Candidate.Status
+CANDIDATE_KIND = "candidate"  # registered by webapp.studio.candidate_job, which imports this module
 
 
 def build_engine(experiment: Experiment):
@@ -51,12 +54,10 @@ def advance(experiment_id: int, *, requeue: bool = False) -> None:
 
 
 def advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
-    """The body of ``advance`` (caller holds the lock); True when the search should finish now."""
-    released = _release_stale(experiment)
+    """The body of ``advance`` (caller holds the lock); True when the search should finish now. ``requeue``:
+    send the proposed candidates to the workers again (on resume: a stopped search's wait unsent)."""
     if experiment.status == Status.STOPPING:
-        settle_stopping(experiment)
-        if experiment.status == Status.STOPPING:
-            _schedule_watchdog(experiment)  # a worker that died mid-candidate must not leave it stopping forever
+        settle_stopping(experiment)  # stopped once no candidate trains (the runtime hands back a dead worker's)
         return False
     if experiment.status != Status.RUNNING:
         return False
@@ -71,7 +72,7 @@ def advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
     in_flight = list(experiment.candidates.filter(status__in=Candidate.IN_FLIGHT))
     if engine.done and not in_flight:
         return True
-    to_queue = [c.pk for c in in_flight if c.status == CStatus.PROPOSED and (requeue or c.pk in released)]
+    to_queue = [c.pk for c in in_flight if c.status == CStatus.PROPOSED and requeue]
     if not engine.done:
         # Never more in flight than the search still needs: it ends with exactly population x (rounds + 1).
         needed = experiment.total_candidates - len(engine.trained) - len(in_flight)
@@ -93,51 +94,14 @@ def advance_locked(experiment: Experiment, *, requeue: bool = False) -> bool:
                 "params": proposal["params"], "macs": proposal["macs"]})
             to_queue.append(candidate.pk)
     queue_evaluations(to_queue)
-    if in_flight or to_queue:
-        _schedule_watchdog(experiment)
     return False
 
 
 def queue_evaluations(candidate_ids: list[int]) -> None:
+    """Each one run by the job runtime, on the train queue, once the transaction commits."""
+    kind = kind_named(CANDIDATE_KIND)
     for pk in candidate_ids:
-        send_on_commit(EVALUATE_CANDIDATE, pk)
-
-
-def _release_stale(experiment: Experiment) -> set[int]:
-    """Candidates whose worker stopped reporting go back to proposed; returns their ids."""
-    limit = timezone.now() - timedelta(seconds=settings.STUDIO_HEARTBEAT_TIMEOUT)
-    stale = list(experiment.candidates.filter(status=CStatus.RUNNING, heartbeat__lt=limit))
-    for candidate in stale:
-        release(experiment, candidate, f"worker {candidate.claimed_by or '?'} stopped reporting")
-    return {c.pk for c in stale}
-
-
-def release(experiment: Experiment, candidate: Candidate, why: str) -> None:
-    if experiment.status == Status.CANCELLED:
-        candidate.status, candidate.reason, candidate.finished_at = CStatus.FAILED, "cancelled", timezone.now()
-    else:
-        candidate.status = CStatus.PROPOSED
-    candidate.claimed_by = ""
-    candidate.save(update_fields=["status", "reason", "finished_at", "claimed_by"])
-    record_event(experiment, "candidate_interrupted", {"candidate_id": candidate.name, "candidate": candidate.pk,
-                                                       "reason": why, "status": candidate.status})
-
-
-def _schedule_watchdog(experiment: Experiment) -> None:
-    """One delayed check per experiment at a time, so a dead worker's candidate is noticed."""
-    now = timezone.now()
-    if experiment.watchdog_due and experiment.watchdog_due > now:
-        return
-    delay = settings.STUDIO_HEARTBEAT_TIMEOUT + 5
-    experiment.watchdog_due = now + timedelta(seconds=delay)
-    experiment.save(update_fields=["watchdog_due"])
-    send_on_commit(WATCHDOG, experiment.pk, countdown=delay)
-
-
-def watchdog(experiment_id: int) -> None:
-    with transaction.atomic():
-        Experiment.objects.filter(pk=experiment_id).update(watchdog_due=None)
-    advance(experiment_id)
+        queue(kind, pk)
 
 
 def finish(experiment_id: int) -> None:
@@ -183,21 +147,14 @@ def finish(experiment_id: int) -> None:
             set_status(experiment, Status.FINISHED)
 
 
-def recover(worker_name: str | None = None) -> list[int]:
-    """After a restart: candidates claimed by this (dead) worker go back to proposed, every
-    running experiment is advanced with its proposed candidates queued again (datasets left
-    half-prepared are the job runtime's to recover). Returns the experiments advanced."""
-    with transaction.atomic():
-        if worker_name:
-            for candidate in Candidate.objects.filter(status=CStatus.RUNNING, claimed_by__startswith=f"{worker_name}:"):
-                experiment = locked(candidate.experiment_id)
-                candidate.refresh_from_db()
-                if candidate.status == CStatus.RUNNING and candidate.claimed_by.startswith(f"{worker_name}:"):
-                    release(experiment, candidate, f"worker {worker_name} restarted")
+def recover() -> list[int]:
+    """At a worker's start: every running or stopping search is advanced (its last advance may be lost with
+    the broker; a stopping one settles). Its candidates are the job runtime's to recover (webapp.jobs.recovery:
+    a dead worker's run again, the proposed ones sent again). Returns the searches' ids."""
     ids = list(Experiment.objects.filter(status__in=[Status.RUNNING, Status.STOPPING]).values_list("pk", flat=True))
     for experiment_id in ids:
         with transaction.atomic():
-            queue_advance(experiment_id, requeue=True)
+            queue_advance(experiment_id)
     return ids
 
 

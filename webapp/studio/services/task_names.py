@@ -6,13 +6,11 @@ from __future__ import annotations
 from celery import current_app
 from django.db import transaction
 
-ADVANCE_EXPERIMENT = "studio.advance_experiment"
-WATCHDOG = "studio.watchdog"
-EVALUATE_CANDIDATE = "studio.evaluate_candidate"
+ADVANCE_EXPERIMENT = "studio.advance_experiment"  # candidates run as jobs of webapp.jobs ("jobs.run")
 
 
 def send(name: str, args: tuple, countdown: float | None = None) -> None:
-    """To the broker now (JSON arguments; routed by name, see CELERY_TASK_ROUTES)."""
+    """To the broker now (JSON arguments; the default queue)."""
     current_app.send_task(name, args=list(args), countdown=countdown)
 
 
