@@ -276,7 +276,7 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
   // Problems/warnings from the server, as {location, message}; returns them with `element` ids.
   drawing.markProblems = (problems, warnings = [], sentSpec = drawing.spec) => {
     cy.batch(() => { cy.elements(".problem").removeClass("problem"); cy.elements(".warning").removeClass("warning"); });
-    const locate = (item) => ({...item, element: elementAt(sentSpec, item.location)});
+    const locate = (item) => ({...item, element: elementAt(sentSpec, item.location), label: namedLocation(sentSpec, item.location)});
     const located = problems.map(locate);
     const warned = warnings.map(locate);
     cy.batch(() => {
@@ -302,6 +302,16 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
 
   if (spec) drawing.update(spec, analysis, {relayout: true});
   return drawing;
+}
+
+// A validator location with the element named by id rather than by its index in the arrays
+// ("nodes[5].attrs.filters" -> "n5.attrs.filters", "edges[2]" -> "rgb→n4"): what a person reads.
+export function namedLocation(spec, location) {
+  return String(location || "").replace(/^(nodes|inputs|edges)\[(\d+)\]/, (whole, list, i) => {
+    const item = (spec?.[list] || [])[Number(i)];
+    if (!item) return whole;
+    return list === "edges" ? `${item.source}→${item.target}` : String(item.id);
+  });
 }
 
 // Which drawn element a validator location points at (in the spec that was sent).

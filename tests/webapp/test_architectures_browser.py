@@ -172,7 +172,7 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     page.press("#attr-temporal_kernel", "Tab")
     wait_for_js(page, "__studioTest.editor.report && !__studioTest.editor.report.valid && !__studioTest.editor.validator.pending")
     assert page.evaluate("__studioTest.cy.getElementById('res2::b2').hasClass('problem')")
-    assert "nodes[2].attrs.branches[2].temporal_kernel" in page.text_content("#problem-list")
+    assert "res2.attrs.branches[2].temporal_kernel" in page.text_content("#problem-list")  # named by id, not index
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
