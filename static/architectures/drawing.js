@@ -215,6 +215,10 @@ export function styles() {
 
 // A drawing bound to a container. `update(spec, analysis)` re-syncs by id, keeping the
 // positions of nodes already drawn; `relayout()` recomputes them all.
+// Node labels are 11 px at zoom 1: below this zoom they render under 8.5 px, too small to read.
+export const LABEL_PX = 11;
+export const READABLE_ZOOM = 8.5 / LABEL_PX;
+
 export function createDrawing(container, {spec, analysis = null, editable = false} = {}) {
   const cy = window.cytoscape({container, elements: [], style: styles(), wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
                                boxSelectionEnabled: editable, selectionType: "single", autoungrabify: false});
@@ -251,8 +255,25 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
     return drawing;
   };
 
-  drawing.relayout = () => { drawing.update(drawing.spec, drawing.analysis, {relayout: true}); drawing.fit(); };
+  drawing.relayout = () => { drawing.update(drawing.spec, drawing.analysis, {relayout: true}); drawing.open(); };
+  // Everything on screen, however small (the Fit button).
   drawing.fit = () => cy.fit(cy.elements(":visible"), 30);
+  // How a drawing opens: fitted, but never so small that labels cannot be read. A graph too big
+  // for that (AssembleNet-101) opens at the readable zoom on its inputs, the rest a pan away.
+  drawing.open = () => {
+    drawing.fit();
+    if (cy.zoom() >= READABLE_ZOOM) return;
+    const box = cy.elements(":visible").boundingBox();
+    cy.zoom(READABLE_ZOOM);
+    cy.pan({x: 30 - box.x1 * READABLE_ZOOM, y: cy.height() / 2 - ((box.y1 + box.y2) / 2) * READABLE_ZOOM});
+  };
+  // Bring an element into view without changing the zoom or moving what is already in view.
+  drawing.reveal = (el) => {
+    const view = cy.extent();
+    const box = el.boundingBox();
+    if (box.x1 >= view.x1 && box.x2 <= view.x2 && box.y1 >= view.y1 && box.y2 <= view.y2) return;
+    cy.animate({center: {eles: el}, duration: 150});
+  };
 
   drawing.setOverlay = (kind) => { drawing.overlay = kind; drawing.applyOverlay(); };
   drawing.applyOverlay = () => {
