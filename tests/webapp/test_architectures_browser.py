@@ -23,8 +23,12 @@ def wait_checked(page, after: int = 0):
 
 
 def drag(page, source: str, target: str):
-    """Mouse-drag from one drawn node to another (in draw mode that draws an edge)."""
+    """Mouse-drag from one drawn node to another (in draw mode that draws an edge); Fit first when one is out of view
+    (a large network opens at a readable zoom, part of it a pan away)."""
     box = page.locator("#graph").bounding_box()
+    if not page.evaluate(f"""() => [{source!r}, {target!r}].every((id) => {{ const p = __studioTest.cy.getElementById(id).renderedPosition();
+                                     return p.x > 0 && p.y > 0 && p.x < __studioTest.cy.width() && p.y < __studioTest.cy.height(); }})"""):
+        page.click("#fit")
     points = page.evaluate(f"""() => [__studioTest.cy.getElementById({source!r}).renderedPosition(), __studioTest.cy.getElementById({target!r}).renderedPosition()]""")
     (x0, y0), (x1, y1) = [(box["x"] + p["x"], box["y"] + p["y"]) for p in points]
     page.mouse.move(x0, y0)
