@@ -125,3 +125,21 @@ def test_a_large_published_network_opens_readable_and_fit_shows_it_all(site, bro
     assert box["x1"] >= 0 and box["y1"] >= 0 and box["x2"] <= shown["w"] and box["y2"] <= shown["h"], shown  # everything in view
     page.screenshot(path=str((SHOTS or tmp_path) / "editor-assemblenet-101-fit.png"))
     assert_clean_console(page)
+
+
+def test_the_running_search_offers_only_versions_that_fit(site, browser, launch, tmp_path):
+    """The Inject form on a running search lists the versions it can take, not the one over its parameter budget."""
+    from videomodels.presets import get_preset
+    from webapp.architectures import services
+
+    experiment = launch(parallelism=1)
+    fits = services.create_architecture(user=site["bob"], team=site["a"], name="fits", spec=get_preset("tvn-small").to_dict())
+    services.create_architecture(user=site["bob"], team=site["a"], name="too big", spec=get_preset("tvn-1").to_dict())
+    page = signed_in_page(browser, site, "bob")
+    page.goto(f"{site['base']}/experiments/{experiment.pk}/")
+    wait_for_js(page, "document.getElementById('inject-version')")
+    options = page.evaluate("[...document.querySelectorAll('#inject-version option')].map(o => [o.value, o.textContent])")
+    assert options == [[str(fits.pk), "fits v1"]]
+    page.locator("#inject-form").scroll_into_view_if_needed()
+    page.screenshot(path=str((SHOTS or tmp_path) / "experiment-inject.png"), full_page=True)
+    assert_clean_console(page)
