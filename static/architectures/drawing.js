@@ -215,6 +215,10 @@ export function styles() {
 
 // A drawing bound to a container. `update(spec, analysis)` re-syncs by id, keeping the
 // positions of nodes already drawn; `relayout()` recomputes them all.
+// Node labels are 11 px at zoom 1: below this zoom they render under 8.5 px, too small to read.
+export const LABEL_PX = 11;
+export const READABLE_ZOOM = 8.5 / LABEL_PX;
+
 export function createDrawing(container, {spec, analysis = null, editable = false} = {}) {
   const cy = window.cytoscape({container, elements: [], style: styles(), wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
                                boxSelectionEnabled: editable, selectionType: "single", autoungrabify: false});
@@ -251,8 +255,25 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
     return drawing;
   };
 
-  drawing.relayout = () => { drawing.update(drawing.spec, drawing.analysis, {relayout: true}); drawing.fit(); };
+  drawing.relayout = () => { drawing.update(drawing.spec, drawing.analysis, {relayout: true}); drawing.open(); };
+  // Everything on screen, however small (the Fit button).
   drawing.fit = () => cy.fit(cy.elements(":visible"), 30);
+  // How a drawing opens: fitted, but never so small that labels cannot be read. A graph too big
+  // for that (AssembleNet-101) opens at the readable zoom on its inputs, the rest a pan away.
+  drawing.open = () => {
+    drawing.fit();
+    if (cy.zoom() >= READABLE_ZOOM) return;
+    const box = cy.elements(":visible").boundingBox();
+    cy.zoom(READABLE_ZOOM);
+    cy.pan({x: 30 - box.x1 * READABLE_ZOOM, y: cy.height() / 2 - ((box.y1 + box.y2) / 2) * READABLE_ZOOM});
+  };
+  // Bring an element into view without changing the zoom or moving what is already in view.
+  drawing.reveal = (el) => {
+    const view = cy.extent();
+    const box = el.boundingBox();
+    if (box.x1 >= view.x1 && box.x2 <= view.x2 && box.y1 >= view.y1 && box.y2 <= view.y2) return;
+    cy.animate({center: {eles: el}, duration: 150});
+  };
 
   drawing.setOverlay = (kind) => { drawing.overlay = kind; drawing.applyOverlay(); };
   drawing.applyOverlay = () => {
@@ -276,7 +297,7 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
   // Problems/warnings from the server, as {location, message}; returns them with `element` ids.
   drawing.markProblems = (problems, warnings = [], sentSpec = drawing.spec) => {
     cy.batch(() => { cy.elements(".problem").removeClass("problem"); cy.elements(".warning").removeClass("warning"); });
-    const locate = (item) => ({...item, element: elementAt(sentSpec, item.location)});
+    const locate = (item) => ({...item, element: elementAt(sentSpec, item.location), label: namedLocation(sentSpec, item.location)});
     const located = problems.map(locate);
     const warned = warnings.map(locate);
     cy.batch(() => {
@@ -302,6 +323,16 @@ export function createDrawing(container, {spec, analysis = null, editable = fals
 
   if (spec) drawing.update(spec, analysis, {relayout: true});
   return drawing;
+}
+
+// A validator location with the element named by id rather than by its index in the arrays
+// ("nodes[5].attrs.filters" -> "n5.attrs.filters", "edges[2]" -> "rgb→n4"): what a person reads.
+export function namedLocation(spec, location) {
+  return String(location || "").replace(/^(nodes|inputs|edges)\[(\d+)\]/, (whole, list, i) => {
+    const item = (spec?.[list] || [])[Number(i)];
+    if (!item) return whole;
+    return list === "edges" ? `${item.source}→${item.target}` : String(item.id);
+  });
 }
 
 // Which drawn element a validator location points at (in the spec that was sent).

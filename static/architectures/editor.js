@@ -26,7 +26,7 @@ export {state as editor};
 // ------------------------------------------------------------------ drawing
 const drawing = state.drawing = createDrawing($("graph"), {spec: boot.spec, editable});
 const cy = exposeForTests("cy", drawing.cy);
-drawing.fit();
+drawing.open();
 cy.one("render", () => { state.timings.drawn = performance.now(); });
 requestAnimationFrame(() => requestAnimationFrame(() => { state.timings.drawnFrame = performance.now(); }));
 
@@ -75,12 +75,14 @@ function selectionOf(el) {
   return null;
 }
 
-function select(elementId) {
+// Picked from a list: centred. Just added: shown only if out of view, the zoom and the rest as they were.
+function select(elementId, {center = true} = {}) {
   const el = cy.getElementById(elementId);
   if (el.empty()) return;
   cy.elements(":selected").unselect();
   el.select();
-  cy.animate({center: {eles: el}, duration: 150});
+  if (center) cy.animate({center: {eles: el}, duration: 150});
+  else drawing.reveal(el);
 }
 
 cy.on("select unselect", () => {
@@ -151,11 +153,11 @@ function deleteSelection() {
 renderPalette($("palette"), family, {
   onAddNode: (type) => {
     let id;
-    if (stack.run(`add ${type.name}`, (spec) => { id = addNode(spec, type); })) select(id);
+    if (stack.run(`add ${type.name}`, (spec) => { id = addNode(spec, type); })) select(id, {center: false});
   },
   onAddInput: (modality) => {
     let id;
-    if (stack.run(`add ${modality} input`, (spec) => { id = addInput(spec, modality); })) select(id);
+    if (stack.run(`add ${modality} input`, (spec) => { id = addInput(spec, modality); })) select(id, {center: false});
   },
 });
 
@@ -207,6 +209,7 @@ $("save").addEventListener("click", async () => {
   const message = $("message").value.trim();
   const indicator = busy($("save"), "saving…", {status: $("save-status")});
   let version;
+  const sent = JSON.stringify(stack.spec);  // an edit made while saving is still unsaved
   try {
     version = await saveVersion(message);
   } catch (error) {
@@ -225,6 +228,7 @@ $("save").addEventListener("click", async () => {
   state.version = version.id;
   state.versionNumber = version.number;
   state.saved = version;
+  state.markSaved(sent);
   $("save-status").replaceChildren("Saved as ", h("a", {href: `/architectures/${version.architecture}/?version=${version.number}`,
                                                          text: `v${version.number}`, id: "saved-link"}));
   $("origin").textContent = `version ${version.number} of this architecture`;
@@ -245,6 +249,33 @@ function saveVersion(message) {
   if (team && team.value) body.team = Number(team.value);
   return postJSON(boot.urls.architectures, body);
 }
+
+// ------------------------------------------------------------------ unsaved changes
+// The spec as last saved (or as opened): leaving with anything else asks first, whether by a link
+// in the page, a reload or closing the tab. Undoing back to it is "nothing changed".
+let savedJSON = JSON.stringify(boot.spec);
+let leaving = false;
+state.unsaved = () => JSON.stringify(stack.spec) !== savedJSON;
+state.markSaved = (json = JSON.stringify(stack.spec)) => { savedJSON = json; };
+
+window.addEventListener("beforeunload", (event) => {
+  if (leaving || !state.unsaved()) return;
+  event.preventDefault();
+  event.returnValue = "";  // older browsers need it set to show their own prompt
+});
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("a[href]");
+  if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  if (link.target && link.target !== "_self") return;  // a new tab: this page stays
+  if (link.hasAttribute("download") || link.getAttribute("href").startsWith("#")) return;
+  if (!state.unsaved()) return;
+  if (window.confirm("This architecture has unsaved changes. Leave without saving them?")) {
+    leaving = true;  // asked once: the page's own beforeunload does not ask again
+  } else {
+    event.preventDefault();
+  }
+}, true);
 
 // ------------------------------------------------------------------ start
 refreshButtons();

@@ -109,14 +109,28 @@ export function layout(spec, {keep = new Map()} = {}) {
     list.forEach((_, j) => branches.set(branchId(node.id, j), {x: center.x + (j - (list.length - 1) / 2) * BRANCH_COLUMN, y: center.y}));
   }
   for (const [id, pos] of keep) if (positions.has(id)) positions.set(id, pos);
-  // A node added by an edit goes where its family puts it, moved right until it overlaps no node on screen.
+  // A node added by an edit goes into its own column (its level's, for AssembleNet), below the
+  // nodes already drawn there, and further along the column until it overlaps none: never into
+  // another level's column, and nothing already on screen moves.
   if (keep.size) {
     const taken = [...keep.values()];
     const clashes = (p) => taken.some((q) => Math.abs(q.x - p.x) < COLUMN * 0.8 && Math.abs(q.y - p.y) < ROW * 0.7);
+    const columnIds = new Map();
+    for (const [col, ids] of columns) for (const id of ids) columnIds.set(id, col);
     for (const [id, pos] of positions) {
       if (keep.has(id)) continue;
+      const neighbours = (columns.get(columnIds.get(id)) || []).filter((other) => keep.has(other)).map((other) => keep.get(other));
       const placed = {...pos};
-      for (let step = 0; step < 200 && clashes(placed); step++) placed.x += COLUMN;
+      if (neighbours.length && !vertical) {
+        placed.x = Math.min(...neighbours.map((q) => q.x));
+        placed.y = Math.max(...neighbours.filter((q) => q.x === placed.x).map((q) => q.y)) + ROW;
+      } else if (neighbours.length) {
+        placed.y = neighbours[0].y;
+        placed.x = Math.max(...neighbours.map((q) => q.x)) + BRANCH_COLUMN;
+      }
+      for (let step = 0; step < 400 && clashes(placed); step++) {
+        if (vertical) placed.x += COLUMN; else placed.y += ROW;
+      }
       positions.set(id, placed);
       taken.push(placed);
     }
@@ -125,7 +139,10 @@ export function layout(spec, {keep = new Map()} = {}) {
   return {positions, bands: assemble ? streamBands(spec, positions) : [], branches, headings: assemble ? levelHeadings(spec, positions) : []};
 }
 
-// "stems", "level 0" ... above each AssembleNet column.
+// "stems", "level 0" ... above each AssembleNet column: centred over the column's span, and a
+// heading that would touch the one to its left goes up a row (they never overlap).
+export const HEADING_WIDTH = 120;
+export const HEADING_ROW = 24;
 function levelHeadings(spec, positions) {
   const names = new Map();
   for (const node of spec.nodes) {
@@ -139,7 +156,14 @@ function levelHeadings(spec, positions) {
   }
   const ys = [...positions.values()].map((p) => p.y);
   const top = Math.min(...ys) - 78;
-  return [...names].map(([label, xs]) => ({label, x: xs.reduce((a, b) => a + b, 0) / xs.length, y: top}));
+  const headings = [...names].map(([label, xs]) => ({label, x: (Math.min(...xs) + Math.max(...xs)) / 2, y: top}))
+    .sort((a, b) => a.x - b.x);
+  const placed = [];
+  for (const heading of headings) {
+    while (placed.some((o) => o.y === heading.y && Math.abs(o.x - heading.x) < HEADING_WIDTH + 8)) heading.y -= HEADING_ROW;
+    placed.push(heading);
+  }
+  return placed;
 }
 
 export function branchId(blockId, index) {

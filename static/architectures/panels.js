@@ -47,7 +47,7 @@ function costBlock(cost, totals) {
 function problemsFor(ids, located) {
   const mine = located.filter((p) => ids.includes(p.element));
   if (!mine.length) return null;
-  return h("ul", {class: "problems inline"}, mine.map((p) => h("li", {class: p.severity, text: `${p.location}: ${p.message}`})));
+  return h("ul", {class: "problems inline"}, mine.map((p) => h("li", {class: p.severity, text: `${p.label || p.location}: ${p.message}`})));
 }
 
 export function renderInspector(root, ctx) {
@@ -143,7 +143,7 @@ function branchEditor(node, schema, ctx) {
 export function renderProblems(root, {problems = [], warnings = []}, onPick) {
   root.replaceChildren();
   const item = (p, severity) => h("li", {class: severity, dataset: {location: p.location, element: p.element || ""}},
-    h("button", {class: "link", text: p.location, onclick: () => p.element && onPick(p.element)}), h("span", {text: " " + p.message}));
+    h("button", {class: "link", text: p.label || p.location, onclick: () => p.element && onPick(p.element)}), h("span", {text: " " + p.message}));
   root.append(problems.length ? h("ul", {class: "problems", id: "problem-list"}, problems.map((p) => item(p, "error")))
                               : h("p", {class: "ok", text: "No problems: it can be saved and trained."}));
   // Published networks lie outside the scaled-down search spaces on purpose: warnings stay folded.

@@ -2,7 +2,8 @@
 // Only the answer to the latest request is shown; older in-flight requests are aborted.
 import {HttpError, postJSON} from "../common/http.js";
 
-// A refusal before analysis (413, a spec that does not parse) is still shown as a located answer.
+// A spec that parses always comes back 200 (valid or not: an edit in progress is not an HTTP error).
+// A refusal (413, a body that is not a spec's shape) is still shown as a located answer.
 function refusal(error) {
   return {valid: false, problems: error.data?.problems || [{location: "$", message: error.message}], warnings: [], nodes: {}, totals: null};
 }

@@ -13,7 +13,7 @@ export const viewer = exposeForTests("viewer", {boot, drawing: null, report: nul
 function draw(state) {
   const drawing = state.drawing = createDrawing($("graph"), {spec: drawable(boot.spec)});
   const cy = exposeForTests("cy", drawing.cy);
-  drawing.fit();
+  drawing.open();
 
   const side = () => renderInspector($("inspector"), {selection: state.selection, spec: drawing.spec, analysis: state.report?.valid ? state.report : null,
                                                       family: boot.familySchema, editable: false,

@@ -7,6 +7,7 @@ page's policy does not govern."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -14,6 +15,52 @@ EDITOR_SHOTS = Path(os.environ["EDITOR_SCREENSHOTS"]) if os.environ.get("EDITOR_
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+
+
+# Runs in every page before its own scripts (injected by the debugging protocol, not governed by the
+# page's policy): a Content Security Policy violation becomes a console error naming what was refused,
+# whether or not Chromium logs one of its own.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} (${e.sample})`);
+});
+"""
+
+
+def watch_console(context) -> list[str]:
+    """Record every console error, uncaught exception and CSP violation of the context's pages in ``context.console_problems``.
+
+    The browser fixture watches every context it opens and fails the test on anything recorded
+    (tests/webapp/conftest.py), so no page visit of any browser test logs an error unnoticed. A test
+    that provokes an error on purpose says so with ``expect_console(page, pattern)``."""
+    problems: list[str] = []
+    context.console_problems = problems
+    context.console_expected = []
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+    def on_page(page):
+        page.on("console", lambda message: problems.append(f"console error on {page.url}: {message.text}") if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(f"uncaught on {page.url}: {error}"))
+
+    context.on("page", on_page)
+    return problems
+
+
+def expect_console(page, pattern: str) -> None:
+    """A console error matching ``pattern`` (a regular expression) is what this test provokes: not a failure."""
+    page.context.console_expected.append(re.compile(pattern))
+
+
+def console_problems(context) -> list[str]:
+    """What the context's pages logged that no test expected."""
+    expected = getattr(context, "console_expected", [])
+    return [p for p in getattr(context, "console_problems", []) if not any(e.search(p) for e in expected)]
+
+
+def assert_clean_console(page) -> None:
+    """No console error, uncaught exception or CSP violation so far on the page's context."""
+    problems = console_problems(page.context)
+    assert problems == [], "\n".join(problems)
 
 
 def wait_for_js(page, expression: str, timeout: float = 60.0, interval: float = 0.1):

@@ -583,9 +583,17 @@ class Browser:
         self.chromium, self.contexts = chromium, []
 
     def new_context(self, **options):
+        from browsing import watch_console
+
         context = self.chromium.new_context(**options)
+        watch_console(context)
         self.contexts.append(context)
         return context
+
+    def console_problems(self) -> list[str]:
+        from browsing import console_problems
+
+        return [problem for context in self.contexts for problem in console_problems(context)]
 
     def new_page(self, **options):
         return self.new_context(**options).new_page()
@@ -607,4 +615,6 @@ def browser(kept):
     consecutive tests ask for it; every context a test opens is its own and closed after it."""
     view = Browser(kept.ensure_chromium())
     yield view
+    problems = view.console_problems()  # read before closing: every page visit of the test, checked once more
     view.close_contexts()
+    assert problems == [], "console errors or CSP violations:\n" + "\n".join(problems)

@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from videomodels.graph import analyze
-from videomodels.presets import get_preset
+from videomodels.presets import PUBLISHED_NAMES, get_preset
 from videomodels.archspec import ArchSpec
 from webapp.architectures.analysis import MAX_NODES, analyze_data
 
@@ -57,7 +57,27 @@ def test_search_space_warnings_name_the_attribute():
     data["nodes"][0]["attrs"]["filters"] = 40
     warnings = analyze_data(data).warnings
     assert [w.location for w in warnings] == ["nodes[0].attrs.filters"]
-    assert "(8, 16, 24, 32, 48, 64)" in warnings[0].message
+    assert "(8, 16, 24, 32, 48, 64" in warnings[0].message
+    assert warnings[0].message.startswith(f"node {data['nodes'][0]['id']!r}: ")  # named by id, not by its index
+
+
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+def test_a_published_network_is_in_its_search_space(name):
+    """The published networks are the full-size scale of the space: no warning just for being published."""
+    report = analyze_data(get_preset(name).to_dict())
+    assert report.valid and report.warnings == [], report.warnings
+
+
+def test_an_edited_published_network_warns_by_node_id():
+    data = get_preset("assemblenet-50").to_dict()
+    block = next(n for n in data["nodes"] if n["type"] == "asn_block" and n["attrs"]["level"] == 1)
+    block["attrs"]["filters"] = 48  # neither the scaled-down space's nor a published network's
+    block["attrs"]["num_modules"] = 4  # AssembleNet-50's own value at level 1: no warning
+    index = data["nodes"].index(block)
+    warnings = analyze_data(data).warnings
+    assert [w.location for w in warnings] == [f"nodes[{index}].attrs.filters"]
+    assert warnings[0].message.startswith(f"node {block['id']!r}: level-1 filters 48 is outside the search space (8, 16, 32")
+    assert "published networks also use 64, 128)" in warnings[0].message
 
 
 def test_oversized_specs_are_refused_before_validation():

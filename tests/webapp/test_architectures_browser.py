@@ -23,8 +23,12 @@ def wait_checked(page, after: int = 0):
 
 
 def drag(page, source: str, target: str):
-    """Mouse-drag from one drawn node to another (in draw mode that draws an edge)."""
+    """Mouse-drag from one drawn node to another (in draw mode that draws an edge); Fit first when one is out of view
+    (a large network opens at a readable zoom, part of it a pan away)."""
     box = page.locator("#graph").bounding_box()
+    if not page.evaluate(f"""() => [{source!r}, {target!r}].every((id) => {{ const p = __studioTest.cy.getElementById(id).renderedPosition();
+                                     return p.x > 0 && p.y > 0 && p.x < __studioTest.cy.width() && p.y < __studioTest.cy.height(); }})"""):
+        page.click("#fit")
     points = page.evaluate(f"""() => [__studioTest.cy.getElementById({source!r}).renderedPosition(), __studioTest.cy.getElementById({target!r}).renderedPosition()]""")
     (x0, y0), (x1, y1) = [(box["x"] + p["x"], box["y"] + p["y"]) for p in points]
     page.mouse.move(x0, y0)
@@ -172,7 +176,7 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     page.press("#attr-temporal_kernel", "Tab")
     wait_for_js(page, "__studioTest.editor.report && !__studioTest.editor.report.valid && !__studioTest.editor.validator.pending")
     assert page.evaluate("__studioTest.cy.getElementById('res2::b2').hasClass('problem')")
-    assert "nodes[2].attrs.branches[2].temporal_kernel" in page.text_content("#problem-list")
+    assert "res2.attrs.branches[2].temporal_kernel" in page.text_content("#problem-list")  # named by id, not index
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+z")

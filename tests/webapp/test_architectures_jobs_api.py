@@ -126,3 +126,37 @@ def test_inject_into_a_running_search(saved, client_for, launch):
 
     services.cancel_experiment(experiment.pk)
     assert post(client_for(saved["alice"]), url, {"version": saved["version"].pk}).status_code == 409
+
+
+def test_inject_offers_only_versions_that_fit_and_refuses_a_copy_of_a_member(saved, client_for, launch):
+    """The Inject list holds only what this search can take; an exact copy of a population member is refused, with why."""
+    from webapp.architectures import jobs, services
+    from webapp.architectures.templatetags.jobs_tags import versions_for_search
+
+    experiment = launch(parallelism=1)
+    # The same network under another name and notes: a copy all the same once injected.
+    renamed = {**get_preset("tvn-small").to_dict(), "name": "renamed", "meta": {"note": "by hand"}}
+    twin = services.create_architecture(user=saved["bob"], team=saved["a"], name="twin", spec=renamed)
+    big = services.create_architecture(user=saved["bob"], team=saved["a"], name="big", spec=get_preset("tvn-1").to_dict())
+    evanet = services.create_architecture(user=saved["bob"], team=saved["a"], name="eva", spec=get_preset("evanet-1").to_dict())
+    assert set(versions_for_search(experiment)) == {saved["version"], twin}  # not the over-budget one nor the other family
+    page = client_for(saved["bob"]).get(f"/experiments/{experiment.pk}/").content.decode()
+    assert "mine v1" in page and "twin v1" in page and "big v1" not in page and "eva v1" not in page
+
+    url = f"/api/experiments/{experiment.pk}/inject/"
+    refused = post(client_for(saved["bob"]), url, {"version": big.pk})
+    assert refused.status_code == 400 and "max_params" in json.dumps(refused.json()), refused.json()
+    refused = post(client_for(saved["bob"]), url, {"version": evanet.pk})
+    assert refused.status_code == 400 and "evanet architecture" in json.dumps(refused.json())
+
+    first = post(client_for(saved["bob"]), url, {"version": saved["version"].pk})
+    assert first.status_code == 201
+    member = first.json()["name"]
+    for version in (saved["version"], twin):  # the member itself, and its renamed copy
+        again = post(client_for(saved["bob"]), url, {"version": version.pk})
+        assert again.status_code == 400 and f"exact copy of {member}" in json.dumps(again.json()), again.json()
+    assert jobs.versions_for_search(experiment) == []
+    assert experiment.candidates.filter(mutation_details__injected=True).count() == 1
+    # The page's form says the same, without an error page.
+    response = client_for(saved["bob"]).post(f"/experiments/{experiment.pk}/inject/", {"version": saved["version"].pk}, follow=True)
+    assert response.status_code == 200 and f"exact copy of {member}" in response.content.decode()

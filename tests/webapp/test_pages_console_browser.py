@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browsing import signed_in_page, wait_for_js
+from browsing import assert_clean_console, signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 SHOTS = Path(os.environ["FRONTEND_SCREENSHOTS"]) if os.environ.get("FRONTEND_SCREENSHOTS") else None
@@ -45,22 +45,38 @@ def pages(site):
         ("architecture", f"/architectures/{v1.architecture_id}/", "__studioTest.viewer.analyzed"),
         ("evaluation", f"/evaluations/{site['evaluation'].pk}/", "__studioTest.evaluationPage.reads >= 1 && __studioTest.viewer.analyzed"),
         ("ensemble", f"/models/ensemble/{site['ensemble'].pk}/", "__studioTest.job && __studioTest.job.reads >= 1"),
-        ("editor", f"/architectures/editor/?version={v1.pk}",
-         "__studioTest.editor.checks > 0 && !__studioTest.editor.validator.pending"),
+        ("editor", f"/architectures/editor/?version={v1.pk}", EDITED),
+        # The rest of a day's flow: every page a person passes through, with or without a script of its own.
+        ("dashboard", "/", LOADED),
+        ("datasets", "/datasets/", LOADED),
+        ("dataset", f"/datasets/{site['dataset'].pk}/", LOADED),
+        ("experiment-new", "/experiments/new/", LOADED),
+        ("workers", "/workers/", LOADED),
+        ("library", "/architectures/", LOADED),
+        ("editor-published", "/architectures/editor/?preset=assemblenet-101", EDITED),
+        ("editor-new", "/architectures/editor/?new=evanet", EDITED),
+        ("leaderboard", "/leaderboard/", LOADED),
+        ("lineage", f"/lineage/{child.pk}/", LOADED),
+        ("teams", "/teams/", LOADED),
+        ("team", f"/teams/{site['a'].pk}/", LOADED),
+        ("api-docs", "/api/docs/", LOADED),
+        ("password", "/accounts/password/", LOADED),
     ]
+
+
+EDITED = "__studioTest.editor.checks > 0 && !__studioTest.editor.validator.pending"
+LOADED = "document.readyState === 'complete'"
 
 
 def test_every_page_draws_without_console_errors(site, browser, tmp_path):
     page = signed_in_page(browser, site, "alice")
-    console = []
-    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
     folder = SHOTS or tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     for name, path, ready in pages(site):
         page.goto(site["base"] + path)
         wait_for_js(page, ready, timeout=30)
         page.screenshot(path=str(folder / f"page-{name}.png"), full_page=True)
-        assert (console, page.errors) == ([], []), name
+        assert_clean_console(page)
 
 
 def test_the_activity_feed_reads_what_it_missed_after_a_reconnect(site, browser):
@@ -91,3 +107,20 @@ def test_the_evaluation_page_reads_what_it_missed_after_a_reconnect(site, browse
     wait_for_js(page, "__studioTest.evaluationPage.socket.connections >= 2 && __studioTest.evaluationPage.status === 'failed'")
     assert page.text_content("#eval-reason") == "lost while away" and page.is_visible("#retry")
     assert page.evaluate("window.__sameDocument") is True and page.errors == []
+
+
+def test_a_csp_violation_or_console_error_is_caught_on_any_page(site, browser):
+    """The watcher every browser test runs under sees what the policy refuses and what a script logs as an error."""
+    from browsing import console_problems, expect_console
+
+    page = signed_in_page(browser, site, "alice")
+    page.goto(site["base"] + "/architectures/")
+    assert_clean_console(page)
+    page.evaluate("document.body.setAttribute('style', 'color: red')")  # an inline style attribute: refused by style-src
+    page.evaluate("console.error('broken on purpose')")
+    wait_for_js(page, "true")
+    problems = console_problems(page.context)
+    assert any("CSP violation: style-src" in p for p in problems), problems
+    assert any("broken on purpose" in p for p in problems), problems
+    expect_console(page, r"CSP violation: style-src|inline style violates|broken on purpose")  # provoked here: not a failure
+    assert console_problems(page.context) == []

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browsing import signed_in_page, wait_for_js
+from browsing import expect_console, signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 SHOTS = Path(os.environ["REVIEW_SCREENSHOTS"]) if os.environ.get("REVIEW_SCREENSHOTS") else None
@@ -58,6 +58,7 @@ def test_review_flow_in_the_browser(site, browser, tmp_path):
     bob.mouse.click(box["x"] + other["x"], box["y"] + other["y"])
     bob.keyboard.up("Shift")
     wait_for_js(bob, "window.__studioTest.pareto.compared.length === 2")
+    expect_console(bob, r"leaderboard/pareto/.*status of 400")  # the refusal below is a 400, on purpose
     bob.click("#compare-ensemble")  # the parent was never trained here: refused, and the page says why
     wait_for_js(bob, "document.getElementById('ensemble-status').textContent.includes('checkpoint')")
     shot(bob, "pareto", tmp_path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browsing import log_in, wait_for_js
+from browsing import expect_console, log_in, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(480)]
 
@@ -43,6 +43,7 @@ def test_launch_watch_stop_resume_and_finish_in_a_browser(teams, worker, daphne,
                              "parallelism": "1", "num_threads": "1", "seed": "0"}.items():
             page.fill(f"#id_{field}", value)
         page.fill("#id_name", "browser search")
+        expect_console(page, r"experiments/new/.*status of 400")  # the form with the mistake comes back as a 400, on purpose
         page.click("#experiment-form button[type=submit]")
         expect(page.locator("#field-population .error")).to_contain_text("Must be an integer from 2 to 1000, got 1.")
         page.fill("#id_population", "2")

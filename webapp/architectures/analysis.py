@@ -42,6 +42,11 @@ class Report:
     totals: dict[str, Any] | None = None
     spec: ArchSpec | None = None  # parsed (defaults filled) when it parsed
 
+    @property
+    def parsed(self) -> bool:
+        """The body had a spec's shape: its problems, if any, are an edit in progress, not a bad request."""
+        return self.spec is not None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "valid": self.valid,
@@ -73,7 +78,7 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
     try:
         spec = parse_spec(data)
     except SpecError as error:
-        return Report(False, error.problems)
+        return Report(False, error.problems)  # not a spec's shape: the one case the API refuses
     if family is not None and spec.family != family:
         return Report(False, [Problem("family", f"this architecture is {family!r}; a {spec.family!r} spec cannot be one of its versions")], spec=spec)
     clean, problems = check_structure_located(spec)

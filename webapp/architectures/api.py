@@ -311,11 +311,13 @@ class AnalyzeView(BodyLimit, APIView):
         request=OpenApiTypes.OBJECT,
         parameters=[OpenApiParameter("family", OpenApiTypes.STR, description="refuse a spec of another family")],
         responses={200: REPORT, 400: REPORT, 413: PROBLEMS},
-        description="Body: the spec itself. 200 when valid, 400 when not; both carry the validator's located problems, "
-                    "per-node output shapes, params and MACs, totals with an estimated CPU latency, and search-space warnings.")
+        description="Body: the spec itself. 200 for any spec that parses, valid or not (an edit in progress is not an error): "
+                    "`valid`, the validator's located problems, per-node output shapes, params and MACs, totals with an "
+                    "estimated CPU latency, and search-space warnings. 400 only when the body is not a spec's shape "
+                    "(not a JSON object, wrong types, too many nodes) or `family` is unknown; 413 when it is too large.")
     def post(self, request):
         family = request.query_params.get("family") or None
         if family is not None and family not in catalog.family_names():
             raise ValidationError({"family": [f"Unknown family {family[:40]!r}."]})
         report = analyze_data(request.data, family=family)
-        return Response(report.to_dict(), status=status.HTTP_200_OK if report.valid else status.HTTP_400_BAD_REQUEST)
+        return Response(report.to_dict(), status=status.HTTP_200_OK if report.parsed else status.HTTP_400_BAD_REQUEST)

@@ -13,6 +13,8 @@ from django.db.models import Max
 
 from archsearch.config import ConfigError, SearchConfig
 from archsearch.seeding import SeedError, fit_spec, hand_edited
+from videomodels import ArchSpec, SpecError, analyze
+from videomodels.validation import check_structure
 from webapp.jobs.claims import queue
 from webapp.jobs.retrying import retry
 from webapp.studio.models import Candidate, Dataset, Experiment
@@ -116,26 +118,78 @@ def seeds_for(user, versions: list[ArchitectureVersion], *, dataset: Dataset, fa
     return seeds
 
 
+def canonical_hash(spec: dict) -> str:
+    """The hash of a spec with every default filled in: a saved version (stored filled) and a candidate the
+    engine proposed (stored as sampled) compare equal when they are the same network."""
+    arch = ArchSpec.from_dict(spec)
+    clean, problems = check_structure(arch)
+    return (arch if problems else clean).content_hash()
+
+
+def population(experiment: Experiment) -> dict[str, str]:
+    """canonical spec hash -> the name of the first candidate of the search with that network."""
+    seen: dict[str, str] = {}
+    for name, spec in experiment.candidates.order_by("-index").values_list("name", "spec").iterator():
+        try:
+            seen[canonical_hash(spec)] = name
+        except (SpecError, TypeError, ValueError, KeyError, AttributeError):
+            continue  # an unreadable row is nobody's twin
+    return seen
+
+
+def fit_for_search(experiment: Experiment, version: ArchitectureVersion, config=None, members=None) -> tuple[dict, list[str]]:
+    """The version as a candidate of this search, or StudioError with the reason it does not fit.
+
+    It fits when it is the search's team and family, adapts to the search's dataset (inputs,
+    classes), lies within the search's parameter range, and is not an exact copy of a candidate
+    the search already has (a duplicate would train the same network twice)."""
+    if version.architecture.team_id != experiment.team_id:
+        raise StudioError("No such version.", "version")
+    if version.architecture.family != experiment.family:
+        raise StudioError(f"{version} is a {version.architecture.family} architecture; this is a {experiment.family} search.",
+                          "version")
+    config = config or experiment.search_config()
+    spec, notes = fitted(version, experiment.dataset, family=experiment.family, max_params=config.max_params)
+    arch = ArchSpec.from_dict(spec)
+    params = analyze(arch).params
+    if params < config.min_params:
+        raise StudioError(f"{version}: params: {params:,} is under the search's min_params ({config.min_params:,}).", "version")
+    twin = (population(experiment) if members is None else members).get(canonical_hash(spec))
+    if twin is not None:
+        raise StudioError(f"{version} is an exact copy of {twin}, already in this search: it would train the same network twice.",
+                          "version")
+    return spec, notes
+
+
+def versions_for_search(experiment: Experiment, *, limit: int = 50) -> list[ArchitectureVersion]:
+    """The team's saved versions that this search can take now (fit_for_search), newest architectures first."""
+    candidates = (ArchitectureVersion.objects.filter(architecture__team_id=experiment.team_id, architecture__family=experiment.family)
+                  .select_related("architecture", "author").order_by("-architecture__updated", "-number")[:limit])
+    if not experiment.dataset.is_ready:
+        return []
+    config, members = experiment.search_config(), population(experiment)
+    fits = []
+    for version in candidates:
+        try:
+            fit_for_search(experiment, version, config, members)
+        except StudioError:
+            continue
+        fits.append(version)
+    return fits
+
+
 def inject_version(*, user, experiment_id: int, version: ArchitectureVersion) -> Candidate:
     """A hand-made candidate into a running search, at the next free index with no parent.
 
     It is part of the search's history from then on (the engine is rebuilt from candidate
     rows), so a replay or a resume sees it exactly like a proposal."""
-    from videomodels import ArchSpec, analyze
-
     with transaction.atomic():
         experiment = locked(experiment_id)
         require(user, "train", experiment)
         if experiment.status != Experiment.Status.RUNNING:
             raise TransitionError(f"Only a running search takes a new candidate; this one is {experiment.status}.")
         check_room(experiment.team, 1)
-        if version.architecture.team_id != experiment.team_id:
-            raise StudioError("No such version.", "version")
-        if version.architecture.family != experiment.family:
-            raise StudioError(f"{version} is a {version.architecture.family} architecture; this is a {experiment.family} search.",
-                              "version")
-        config = experiment.search_config()
-        spec, notes = fitted(version, experiment.dataset, family=experiment.family, max_params=config.max_params)
+        spec, notes = fit_for_search(experiment, version)
         engine = build_engine(experiment)
         in_flight = experiment.candidates.filter(status__in=Candidate.IN_FLIGHT).count()
         if engine.done or experiment.total_candidates - len(engine.trained) - in_flight <= 0:

@@ -1,92 +1,137 @@
-"""Search-space warnings: a valid spec whose values the family's mutations could never reach.
+"""Search-space warnings: a valid spec whose values neither the family's mutations nor its published networks use.
 
 The choices are the search spaces' own constants (archsearch/spaces/*.py), read here so the
-two never drift. A warning, never a refusal: hand-designed and published networks lie
-outside the scaled-down spaces on purpose.
+two never drift. A warning, never a refusal. The spaces are scaled down on purpose; the published
+networks (videomodels' presets) are the full-size scale of the same space, so a value one of
+them uses is in the space too: a published network is never flagged just for being published.
+Each warning names the node by id (its location still points into the spec as sent, for the editor).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from archsearch.spaces import assemblenet as asn
 from archsearch.spaces import evanet as eva
 from archsearch.spaces import tvn
 from videomodels.archspec import ArchSpec
-from videomodels.validation import Problem
+from videomodels.presets import PUBLISHED_NAMES, get_preset
+from videomodels.validation import Problem, check_structure
 
 
-def _outside(where: str, what: str, value: Any, choices) -> Problem:
-    shown = ", ".join(str(c) for c in choices)
-    return Problem(where, f"{what} {value!r} is outside the search space ({shown}): mutations never produce it")
+@dataclass(frozen=True)
+class Choice:
+    """One value the spec chose, and what the search space chooses from at that place."""
+
+    slot: tuple  # what the value is, independent of where (e.g. ("asn_block.filters", level)): published values match by slot
+    where: str
+    node: str | None  # the node's id, named in the message
+    what: str
+    value: Any
+    choices: tuple
 
 
-def _assemblenet(spec: ArchSpec) -> list[Problem]:
-    warnings = []
+def _assemblenet(spec: ArchSpec) -> Iterator[Choice]:
     for index, node in enumerate(spec.nodes):
-        where, attrs = f"nodes[{index}].attrs", node.attrs
+        where, attrs, c = f"nodes[{index}].attrs", node.attrs, node.id
         if node.type == "asn_stem":
-            if attrs["filters"] not in asn.STEM_FILTERS:
-                warnings.append(_outside(f"{where}.filters", "stem filters", attrs["filters"], asn.STEM_FILTERS))
-            if attrs["modality"] == "rgb" and attrs["temporal_dilation"] not in asn.DILATIONS:
-                warnings.append(_outside(f"{where}.temporal_dilation", "temporal dilation", attrs["temporal_dilation"], asn.DILATIONS))
+            yield Choice(("stem.filters",), f"{where}.filters", c, "stem filters", attrs["filters"], asn.STEM_FILTERS)
+            if attrs["modality"] == "rgb":
+                yield Choice(("dilation",), f"{where}.temporal_dilation", c, "temporal dilation", attrs["temporal_dilation"], asn.DILATIONS)
         elif node.type == "asn_block":
             level = attrs["level"]
-            if attrs["filters"] not in asn.LEVEL_FILTERS[level]:
-                warnings.append(_outside(f"{where}.filters", f"level-{level} filters", attrs["filters"], asn.LEVEL_FILTERS[level]))
-            if attrs["temporal_dilation"] not in asn.DILATIONS:
-                warnings.append(_outside(f"{where}.temporal_dilation", "temporal dilation", attrs["temporal_dilation"], asn.DILATIONS))
-            if attrs["num_modules"] != asn.NUM_MODULES:
-                warnings.append(_outside(f"{where}.num_modules", "num_modules", attrs["num_modules"], (asn.NUM_MODULES,)))
-            if attrs["spatial_stride"] != asn.LEVEL_STRIDE[level]:
-                warnings.append(_outside(f"{where}.spatial_stride", f"level-{level} spatial stride", attrs["spatial_stride"], (asn.LEVEL_STRIDE[level],)))
-            if attrs["attention"] != "none":
-                warnings.append(_outside(f"{where}.attention", "attention", attrs["attention"], ("none",)))
-    return warnings
+            yield Choice(("block.filters", level), f"{where}.filters", c, f"level-{level} filters", attrs["filters"], asn.LEVEL_FILTERS[level])
+            yield Choice(("dilation",), f"{where}.temporal_dilation", c, "temporal dilation", attrs["temporal_dilation"], asn.DILATIONS)
+            yield Choice(("block.num_modules", level), f"{where}.num_modules", c, "num_modules", attrs["num_modules"], (asn.NUM_MODULES,))
+            yield Choice(("block.stride", level), f"{where}.spatial_stride", c, f"level-{level} spatial stride", attrs["spatial_stride"],
+                         (asn.LEVEL_STRIDE[level],))
+            yield Choice(("block.attention",), f"{where}.attention", c, "attention", attrs["attention"], ("none",))
 
 
-def _evanet(spec: ArchSpec) -> list[Problem]:
-    warnings = []
+def _evanet(spec: ArchSpec) -> Iterator[Choice]:
     blocks = [node for node in spec.nodes if node.type == "evanet_block"]
     for index, node in enumerate(spec.nodes):
-        where, attrs = f"nodes[{index}].attrs", node.attrs
+        where, attrs, c = f"nodes[{index}].attrs", node.attrs, node.id
         if node.type == "evanet_stem":
-            if attrs["temporal_kernel"] not in eva.TEMPORAL_SIZES:
-                warnings.append(_outside(f"{where}.temporal_kernel", "stem temporal size", attrs["temporal_kernel"], eva.TEMPORAL_SIZES))
+            yield Choice(("stem.temporal_kernel",), f"{where}.temporal_kernel", c, "stem temporal size", attrs["temporal_kernel"], eva.TEMPORAL_SIZES)
         elif node.type == "evanet_block":
-            if attrs["repeats"] > eva.MAX_REPEATS:
-                warnings.append(_outside(f"{where}.repeats", "repeats", attrs["repeats"], range(1, eva.MAX_REPEATS + 1)))
-            if len(attrs["branches"]) > eva.MAX_BRANCHES:
-                warnings.append(Problem(f"{where}.branches", f"{len(attrs['branches'])} branches: the search space allows at most {eva.MAX_BRANCHES}"))
+            yield Choice(("block.repeats",), f"{where}.repeats", c, "repeats", attrs["repeats"], tuple(range(1, eva.MAX_REPEATS + 1)))
+            yield Choice(("block.branches",), f"{where}.branches", c, "number of branches", len(attrs["branches"]),
+                         tuple(range(1, eva.MAX_BRANCHES + 1)))
             position = blocks.index(node)
-            if position < len(eva.BLOCK_FILTERS) and attrs["filters"] != eva.BLOCK_FILTERS[position]:
-                warnings.append(_outside(f"{where}.filters", f"block {position + 1} filters", attrs["filters"], (eva.BLOCK_FILTERS[position],)))
-    if len(blocks) != len(eva.BLOCK_IDS):
-        warnings.append(Problem("nodes", f"{len(blocks)} EvaNet blocks: the search space's skeleton has {len(eva.BLOCK_IDS)}"))
-    return warnings
+            if position < len(eva.BLOCK_FILTERS):
+                yield Choice(("block.filters", position), f"{where}.filters", c, f"block {position + 1} filters", attrs["filters"],
+                             (eva.BLOCK_FILTERS[position],))
+    yield Choice(("blocks",), "nodes", None, "number of EvaNet blocks", len(blocks), (len(eva.BLOCK_IDS),))
 
 
-def _tvn(spec: ArchSpec) -> list[Problem]:
-    warnings = []
+def _tvn(spec: ArchSpec) -> Iterator[Choice]:
     blocks = [node for node in spec.nodes if node.type == "tvn_block"]
     for index, node in enumerate(spec.nodes):
         if node.type != "tvn_block":
             continue
         for key, choices in tvn.BLOCK_CHOICES.items():
-            value = node.attrs.get(key)
-            if value not in choices:
-                warnings.append(_outside(f"nodes[{index}].attrs.{key}", key, value, choices))
-    if len(blocks) > tvn.MAX_BLOCKS:
-        warnings.append(Problem("nodes", f"{len(blocks)} TVN blocks: the search space allows at most {tvn.MAX_BLOCKS}"))
-    return warnings
+            yield Choice(("block", key), f"nodes[{index}].attrs.{key}", node.id, key, node.attrs.get(key), tuple(choices))
+    yield Choice(("blocks",), "nodes", None, "number of TVN blocks", len(blocks), tuple(range(1, tvn.MAX_BLOCKS + 1)))
 
 
-CHECKS = {"assemblenet": _assemblenet, "evanet": _evanet, "tvn": _tvn}
+CHOICES = {"assemblenet": _assemblenet, "evanet": _evanet, "tvn": _tvn}
+
+
+@cache
+def published_values(family: str) -> dict[tuple, frozenset]:
+    """Per slot, the values the family's published networks use (the full-size scale of its space)."""
+    seen: dict[tuple, set] = {}
+    for name in PUBLISHED_NAMES:
+        spec = get_preset(name)
+        if spec.family != family:
+            continue
+        clean, problems = check_structure(spec)
+        if problems:
+            continue
+        for choice in CHOICES[family](clean):
+            seen.setdefault(choice.slot, set()).add(_hashable(choice.value))
+    return {slot: frozenset(values) for slot, values in seen.items()}
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _order(value: Any) -> tuple:
+    return (0, value, "") if isinstance(value, (int, float)) and not isinstance(value, bool) else (1, 0, str(value))
+
+
+def _shown(values) -> str:
+    values = list(values)
+    if len(values) > 6 and all(isinstance(v, int) for v in values) and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}-{values[-1]}"
+    return ", ".join(str(v) for v in values)
+
+
+def _warning(choice: Choice, published: frozenset) -> Problem:
+    subject = f"node {choice.node!r}: " if choice.node else ""
+    extra = sorted((v for v in published if v not in choice.choices), key=_order)
+    also = f"; published networks also use {_shown(extra)}" if extra else ""
+    return Problem(choice.where, f"{subject}{choice.what} {choice.value!r} is outside the search space ({_shown(choice.choices)}{also}): "
+                                 "mutations never produce it")
 
 
 def space_warnings(spec: ArchSpec) -> list[Problem]:
     """``spec`` is valid (defaults filled in)."""
-    check = CHECKS.get(spec.family)
-    return check(spec) if check else []
+    check = CHOICES.get(spec.family)
+    if check is None:
+        return []
+    published = published_values(spec.family)
+    warnings = []
+    for choice in check(spec):
+        seen = published.get(choice.slot, frozenset())
+        value = _hashable(choice.value)
+        if value not in choice.choices and value not in seen:
+            warnings.append(_warning(choice, seen))
+    return warnings
 
 
 def space_choices(family: str) -> dict[str, Any]:
