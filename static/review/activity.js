@@ -12,7 +12,7 @@ const state = exposeForTests("activity", {seen, live: false, connection: null});
 
 function describe(entry) {
   const d = entry.detail || {};
-  const what = d.tag || d.pointer || d.user || (d.new ? `${d.old} → ${d.new}` : "") || "";
+  const what = d.tag || d.pointer || d.user || d.name || (d.new ? `${d.old} → ${d.new}` : "") || "";
   return `${dateTime(entry.created)} · ${entry.actor || "?"} · ${entry.action}${what ? ` ${what}` : ""}`;
 }
 

@@ -93,9 +93,13 @@ RULES: dict[str, Route] = {
     "api:team-detail": route({"pk": "$a"}, get=READ),
     "api:dataset-list": route(get=ANY, post=Use(CREATE, {"team": "$a", "name": "new", "kind": "synthetic", "clips_per_class": 2},
                                                writes=True)),
-    "api:dataset-detail": route({"pk": "$dataset"}, get=READ),
+    "api:dataset-detail": route({"pk": "$dataset"}, get=READ, patch=Use(MEMBER, {"name": "renamed"}, writes=True),
+                                delete=Use(MEMBER)),  # 409: experiments use it
+    "api:dataset-removal": route({"pk": "$dataset"}, get=READ),
     "api:experiment-list": route(get=ANY, post=Use(CREATE, EXPERIMENT_BODY, writes=True)),
-    "api:experiment-detail": route({"pk": "$experiment"}, get=READ),
+    "api:experiment-detail": route({"pk": "$experiment"}, get=READ, patch=Use(MEMBER, {"name": "renamed"}, writes=True),
+                                   delete=Use(MEMBER)),  # 409: an ensemble of its candidates is queued
+    "api:experiment-removal": route({"pk": "$experiment"}, get=READ),
     "api:experiment-start": route({"pk": "$experiment"}, post=Use(MEMBER, writes=True)),
     "api:experiment-stop": route({"pk": "$experiment"}, post=MEMBER),
     "api:experiment-resume": route({"pk": "$experiment"}, post=MEMBER),
@@ -107,10 +111,12 @@ RULES: dict[str, Route] = {
     # the library's API
     "api:architecture-list": route(get=ANY, post=Use(CREATE, {"team": "$a", "preset": "tvn-small"}, writes=True)),
     "api:architecture-import-": route(post=Use(CREATE, {"team": "$a", "config": "$spec"}, writes=True)),
-    "api:architecture-detail": route({"pk": "$architecture"}, get=READ, patch=Use(MEMBER, {"name": "renamed"}, writes=True)),
+    "api:architecture-detail": route({"pk": "$architecture"}, get=READ, patch=Use(MEMBER, {"name": "renamed"}, writes=True),
+                                     delete=Use(MEMBER)),  # 409 while its evaluation is queued
+    "api:architecture-removal": route({"pk": "$architecture"}, get=READ),
     "api:architecture-versions": route({"pk": "$architecture"}, get=READ, post=Use(MEMBER, {"spec": "$spec2"}, writes=True)),
     "api:version-list": route(get=ANY),
-    "api:version-detail": route({"pk": "$v1"}, get=READ),
+    "api:version-detail": route({"pk": "$v1"}, get=READ, patch=Use(MEMBER, {"message": "a better note"}, writes=True)),
     "api:version-export": route({"pk": "$v1"}, get=READ),
     "api:preset-list": route(get=ANY),
     "api:preset-detail": route({"pk": "tvn-small"}, get=ANY),
@@ -146,10 +152,14 @@ RULES: dict[str, Route] = {
                                                  "synthetic-classes": ["move_left", "move_right"], "synthetic-frames": 8,
                                                  "synthetic-size": 32, "synthetic-seed": 0}, form=True, writes=True)),
     "dataset-detail": route({"pk": "$dataset"}, get=READ),
+    "dataset-rename": route({"pk": "$dataset"}, post=Use(MEMBER, {"name": "renamed"}, form=True, writes=True)),
+    "dataset-delete": route({"pk": "$dataset"}, get=READ, post=Use(MEMBER, {}, form=True)),  # refused: experiments use it
     "experiment-new": route(get=ANY, post=Use(CREATE, {"team": "$a", "family": "tvn", "dataset": "$dataset", "population": 2,
                                                        "rounds": 1, "seed": 0, "low_steps": 2, "high_steps": 0, "batch_size": 4,
                                                        "parallelism": 1, "num_threads": 1}, form=True, writes=True)),
     "experiment-detail": route({"pk": "$experiment"}, get=READ),
+    "experiment-rename": route({"pk": "$experiment"}, post=Use(MEMBER, {"name": "renamed"}, form=True, writes=True)),
+    "experiment-delete": route({"pk": "$experiment"}, get=READ, post=Use(MEMBER, {}, form=True)),  # refused: an ensemble is queued
     "experiment-action": route({"pk": "$experiment", "action": "cancel"}, post=Use(MEMBER, {}, form=True, writes=True)),
     "experiment-inject": route({"pk": "$running"}, post=Use(MEMBER, {"version": "$v1"}, form=True, writes=True)),
     "candidate-detail": route({"pk": "$parent"}, get=READ),
@@ -157,6 +167,10 @@ RULES: dict[str, Route] = {
                                                     writes=True)),
     "architecture-editor": route(get=ANY),
     "architecture-detail": route({"pk": "$architecture"}, get=READ),
+    "architecture-rename": route({"pk": "$architecture"}, post=Use(MEMBER, {"name": "renamed"}, form=True, writes=True)),
+    "architecture-delete": route({"pk": "$architecture"}, get=READ, post=Use(MEMBER, {}, form=True)),  # refused: evaluation queued
+    "version-message": route({"pk": "$architecture", "number": 1}, post=Use(MEMBER, {"message": "a better note"}, form=True,
+                                                                              writes=True)),
     "teams": route(get=ANY),
     "team-detail": route({"pk": "$a"}, get=READ, post=Use(OWNER, {"action": "invite", "invite-role": "member", "invite-days": 7},
                                                           form=True, writes=True)),

@@ -24,7 +24,7 @@ from webapp.apikit.params import int_param
 from webapp.teams.models import Membership, Team
 
 from . import services
-from .api_common import TeamField, api_error
+from .api_common import RenameDeleteMixin, TeamField, api_error
 from .models import Candidate, Dataset, Event, Experiment
 from .outcomes import parallelism_note
 from .seeding import seed_source, seeds_for
@@ -112,9 +112,19 @@ class DatasetSerializer(serializers.ModelSerializer):
             raise api_error(error) from None
 
 
-class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DatasetViewSet(RenameDeleteMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Dataset.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = DatasetSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def rename_with(self, user, dataset, name):
+        return services.rename_dataset(user=user, dataset=dataset, name=name)
+
+    def delete_with(self, user, dataset):
+        return services.delete_dataset(user=user, dataset=dataset)
+
+    def removal_of(self, dataset):
+        return services.dataset_removal(dataset)
 
     def get_queryset(self):
         return Dataset.objects.for_user(self.request.user).select_related("team").prefetch_related("preparations")
@@ -221,9 +231,19 @@ def with_counts(queryset):
     return queryset.annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
 
 
-class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ExperimentViewSet(RenameDeleteMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Experiment.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ExperimentSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def rename_with(self, user, experiment, name):
+        return services.rename_experiment(user=user, experiment=experiment, name=name)
+
+    def delete_with(self, user, experiment):
+        return services.delete_experiment(user=user, experiment=experiment)
+
+    def removal_of(self, experiment):
+        return services.experiment_removal(experiment)
     # start, stop, resume, cancel: "change" (webapp.teams.roles); adding a version to a running search is the
     # library's (webapp.architectures.jobs_api.InjectView, at experiments/<id>/inject/).
 

@@ -9,12 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from webapp.teams.permissions import role_required
 from webapp.teams.roles import can, require
 
 from . import services
+from .manage_pages import delete_page, rename_page
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment, latency_label
 from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
@@ -80,7 +82,7 @@ def dataset_detail(request, pk: int):
     if dataset.accuracy_note and dataset.num_classes:
         suggested = suggested_clips_per_class(dataset.num_classes, validation_fraction())
     return render(request, "studio/dataset_detail.html", {
-        "dataset": dataset, "experiments": dataset.experiments.all()[:50],
+        "dataset": dataset, "experiments": dataset.experiments.all()[:50], "can_change": can(request.user, "change", dataset),
         "suggested_clips_per_class": suggested, "suggested_val_clips": SUGGESTED_VAL_CLIPS,
     })
 
@@ -233,3 +235,37 @@ def workers_page(request):
 def api_docs(request):
     """Swagger UI over /api/schema/, from the packaged sidecar's files (nothing from the internet, no inline script)."""
     return render(request, "studio/api_docs.html")
+
+
+# ---------------------------------------------------------------------- rename and delete (webapp.studio.manage_pages)
+@login_required
+@require_POST
+def dataset_rename(request, pk: int):
+    dataset = get_object_or_404(Dataset.objects.for_user(request.user), pk=pk)
+    return rename_page(request, dataset, lambda name: services.rename_dataset(user=request.user, dataset=dataset, name=name))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_delete(request, pk: int):
+    dataset = get_object_or_404(Dataset.objects.for_user(request.user), pk=pk)
+    return delete_page(request, dataset, services.dataset_removal(dataset),
+                       lambda: services.delete_dataset(user=request.user, dataset=dataset),
+                       back=dataset.get_absolute_url(), after=reverse("datasets"))
+
+
+@login_required
+@require_POST
+def experiment_rename(request, pk: int):
+    experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    return rename_page(request, experiment,
+                       lambda name: services.rename_experiment(user=request.user, experiment=experiment, name=name))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_delete(request, pk: int):
+    experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    return delete_page(request, experiment, services.experiment_removal(experiment),
+                       lambda: services.delete_experiment(user=request.user, experiment=experiment),
+                       back=experiment.get_absolute_url(), after=reverse("dashboard"))
