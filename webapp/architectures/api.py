@@ -10,7 +10,8 @@ import json
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view,
+                                   inline_serializer)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,6 +19,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.apikit.listing import api_filtered, api_parameters
 from webapp.apikit.bodies import StrictBooleanField, body_object
 from webapp.studio.api_common import RenameDeleteMixin, TeamField, api_error
 from webapp.studio.models import Candidate
@@ -156,6 +158,7 @@ PROBLEMS = inline_serializer("SpecProblems", fields={
 
 
 # ---------------------------------------------------------------------- architectures
+@extend_schema_view(list=extend_schema(parameters=api_parameters(choices={"family": catalog.family_names()})))
 class ArchitectureViewSet(BodyLimit, RenameDeleteMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Architecture.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ArchitectureSerializer
@@ -172,7 +175,10 @@ class ArchitectureViewSet(BodyLimit, RenameDeleteMixin, mixins.CreateModelMixin,
         return services.architecture_removal(architecture)
 
     def get_queryset(self):
-        return Architecture.objects.for_user(self.request.user).select_related("team", "created_by")
+        architectures = Architecture.objects.for_user(self.request.user).select_related("team", "created_by")
+        if self.action == "list":
+            architectures = api_filtered(self.request, architectures, choices={"family": catalog.family_names()})
+        return architectures
 
     @extend_schema(request=ArchitectureCreateSerializer, responses={201: VersionSerializer, 400: PROBLEMS})
     def create(self, request, *args, **kwargs):

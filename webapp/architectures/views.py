@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from webapp.teams.permissions import role_required
+from webapp.apikit.listing import listed
 from webapp.studio.manage_pages import delete_page, rename_page
 from webapp.teams.roles import can, writable_teams
 
@@ -30,13 +31,18 @@ def library(request):
     presets = {}
     for preset in catalog.preset_list():
         presets.setdefault(preset["family"], []).append(preset)
+    architectures = Architecture.objects.for_user(request.user).select_related("team", "created_by")
+    listing, status = listed(request.GET, architectures, choices={"family": catalog.family_names()})
     return render(request, "architectures/library.html", {
-        "architectures": Architecture.objects.for_user(request.user).select_related("team", "created_by")[:500],
+        **listing,
+        "architectures": listing["rows"],
+        "has_architectures": architectures.exists(),
+        "filter_fields": [("family", "Family", [(f, f) for f in catalog.family_names()], listing["query"].chosen.get("family"))],
         "presets": sorted(presets.items()),
         "families": catalog.family_names(),
         "form": form,
         "has_team": services.teams_of(request.user).exists(),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=400 if request.method == "POST" else status)
 
 
 @login_required

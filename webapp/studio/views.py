@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from archsearch.config import FAMILIES
+from webapp.apikit.listing import listed
 from webapp.teams.permissions import role_required
 from webapp.teams.roles import can, require
 
@@ -25,15 +27,28 @@ from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per
 @login_required
 @require_safe
 def dashboard(request):
+    """The experiment list: search by name, filters (status, family, dataset) and pages, on the server."""
     experiments = (Experiment.objects.for_user(request.user).select_related("team", "dataset", "best_candidate")
                    .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
                    .newest_first())
-    rows = [(e, e.progress(e.evaluated_count)) for e in experiments[:200]]
+    listing, status = listed(request.GET, experiments, choices=EXPERIMENT_CHOICES, ids=("dataset",),
+                             lookups={"dataset": "dataset_id"})
+    chosen = listing["query"].chosen
+    datasets = Dataset.objects.for_user(request.user).order_by("name").values_list("pk", "name")[:500]
     return render(request, "studio/dashboard.html", {
-        "rows": rows,
+        **listing,
+        "rows": [(e, e.progress(e.evaluated_count)) for e in listing["rows"]],
+        "filter_fields": [("status", "Status", Experiment.Status.choices, chosen.get("status")),
+                          ("family", "Family", [(f, f) for f in FAMILIES], chosen.get("family")),
+                          ("dataset", "Dataset", list(datasets), chosen.get("dataset"))],
         "teams": services.teams_of(request.user).order_by("name"),
+        "has_experiments": experiments.exists(),
         "datasets_ready": Dataset.objects.for_user(request.user).filter(status=Dataset.Status.READY).count(),
-    })
+    }, status=status)
+
+
+EXPERIMENT_CHOICES = {"status": Experiment.Status.values, "family": list(FAMILIES)}
+DATASET_CHOICES = {"status": Dataset.Status.values, "kind": Dataset.Kind.values}
 
 
 @login_required
@@ -54,12 +69,19 @@ def datasets(request):
                 messages.success(request, f"Dataset {dataset.name!r} registered; it is being prepared.")
                 return redirect(dataset)
     describe_validation_split(synthetic_form)
+    datasets = Dataset.objects.for_user(request.user).select_related("team").prefetch_related("preparations")
+    listing, status = listed(request.GET, datasets, choices=DATASET_CHOICES)
+    chosen = listing["query"].chosen
     return render(request, "studio/datasets.html", {
-        "datasets": Dataset.objects.for_user(request.user).select_related("team"),
+        **listing,
+        "datasets": listing["rows"],
+        "filter_fields": [("status", "Status", Dataset.Status.choices, chosen.get("status")),
+                          ("kind", "Kind", Dataset.Kind.choices, chosen.get("kind"))],
+        "has_datasets": datasets.exists(),
         "folder_form": folder_form,
         "synthetic_form": synthetic_form,
         "has_team": services.teams_of(request.user).exists(),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=400 if request.method == "POST" else status)
 
 
 def describe_validation_split(form: DatasetSyntheticForm) -> None:
