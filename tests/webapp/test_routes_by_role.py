@@ -158,6 +158,10 @@ RULES: dict[str, Route] = {
                                                        "rounds": 1, "seed": 0, "low_steps": 2, "high_steps": 0, "batch_size": 4,
                                                        "parallelism": 1, "num_threads": 1}, form=True, writes=True)),
     "experiment-detail": route({"pk": "$experiment"}, get=READ),
+    "experiments-csv": route(get=ANY),
+    "experiment-candidates-csv": route({"pk": "$experiment"}, get=READ),
+    "experiment-compare": route(query={"ids": "$experiment"}, get=READ),
+    "experiment-compare-csv": route(query={"ids": "$experiment"}, get=READ),
     "experiment-rename": route({"pk": "$experiment"}, post=Use(MEMBER, {"name": "renamed"}, form=True, writes=True)),
     "experiment-delete": route({"pk": "$experiment"}, get=READ, post=Use(MEMBER, {}, form=True)),  # refused: an ensemble is queued
     "experiment-action": route({"pk": "$experiment", "action": "cancel"}, post=Use(MEMBER, {}, form=True, writes=True)),
@@ -178,6 +182,7 @@ RULES: dict[str, Route] = {
     "invitation": route({"token": "$token"}, get=TOKEN, post=Use(TOKEN, {}, form=True)),
     "leaderboard-page": route(get=ANY),
     "pareto-page": route(get=ANY),
+    "leaderboard-csv": route(get=ANY),
     "model-page": route(CAND, get=READ),
     "evaluation-page": route({"pk": "$evaluation"}, get=READ),
     "evaluation-report": route({"pk": "$evaluation"}, get=READ),

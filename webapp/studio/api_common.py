@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -74,15 +74,15 @@ class RenameDeleteMixin:
             raise api_error(error) from None
         return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data)
 
-    @extend_schema(responses={204: None}, description="Delete it with what belongs to it and its files (members and owners); "
-                                                       "409 naming what still depends on it.")
+    @extend_schema(responses=RemovalSerializer, description="Delete it with what belongs to it and its files (members and "
+                                                            "owners); answers what went. 409 naming what still depends on it.")
     def destroy(self, request, *args, **kwargs):
         obj = self.get_object()
         try:
-            self.delete_with(request.user, obj)
+            removal = self.delete_with(request.user, obj)
         except StudioError as error:
             raise api_error(error) from None
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(removal.to_dict())  # what went (a JSON answer, as every answer of the API)
 
     @extend_schema(responses=RemovalSerializer)
     @action(detail=True, methods=["get"])
