@@ -46,6 +46,9 @@ def test_rename_cancel_and_delete_with_their_refusals(world, daphne, browser, tm
     expect(page.locator(".messages")).to_contain_text("Renamed.")
 
     # The dataset is in use: its confirmation names the search and offers no delete button.
+    page.goto(f"{base}/datasets/?q=motion&status=ready")
+    expect(page.locator("#datasets tbody tr")).to_have_count(1)
+    page.screenshot(path=str(shots / "manage-datasets-list.png"))
     page.goto(f"{base}/datasets/{dataset.pk}/")
     page.click("#delete-link")
     expect(page.locator("#delete-blockers")).to_contain_text("1 experiment(s) use it (alpha, renamed): delete them first.")
@@ -82,4 +85,16 @@ def test_rename_cancel_and_delete_with_their_refusals(world, daphne, browser, tm
     page.goto(f"{base}/datasets/{dataset.pk}/delete/")
     page.click("#confirm-delete-button")
     expect(page.locator(".messages")).to_contain_text("Deleted the dataset 'motion-a'.")
+
+    # The library: rename an architecture and correct its version's message from its page.
+    page.goto(f"{base}/architectures/{world['architecture'].pk}/")
+    page.click("#rename summary")
+    page.fill("#rename input[name=name]", "tiny tvn, kept")
+    page.click("#rename button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("tiny tvn, kept")
+    page.click("#edit-message summary")
+    page.fill("#edit-message input[name=message]", "the first one, checked")
+    page.click("#edit-message button[type=submit]")
+    expect(page.locator("#versions")).to_contain_text("the first one, checked")
+    page.screenshot(path=str(shots / "manage-architecture.png"))
     assert page.errors == [] and viewer.errors == []
