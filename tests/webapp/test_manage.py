@@ -245,3 +245,15 @@ def test_rename_forms_on_the_pages(world, client_for):
     assert ArchitectureVersion.objects.get(pk=world["v1"].pk).message == "first, reviewed"
     big = client.post(f"/architectures/{world['architecture'].pk}/versions/99999999999999999999/message/", {"message": "x"})
     assert big.status_code == 404
+
+
+def test_ids_beyond_64_bits_are_404s_on_every_new_route(world, client_for):
+    client, big = client_for(world["bob"]), "9" * 30
+    for url in (f"/experiments/{big}/delete/", f"/datasets/{big}/delete/", f"/architectures/{big}/delete/",
+                f"/experiments/{big}/candidates.csv", f"/api/experiments/{big}/removal/", f"/api/datasets/{big}/removal/"):
+        assert client.get(url).status_code == 404, url
+    for url in (f"/experiments/{big}/rename/", f"/datasets/{big}/rename/", f"/architectures/{big}/rename/",
+                f"/architectures/{big}/versions/1/message/", f"/experiments/{big}/delete/"):
+        assert client.post(url, {"name": "x", "message": "x"}).status_code == 404, url
+    assert client.delete(f"/api/datasets/{big}/").status_code == 404
+    assert patch(client, f"/api/versions/{big}/", {"message": "x"}).status_code == 404
