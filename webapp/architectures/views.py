@@ -133,7 +133,7 @@ def architecture_delete(request, pk: int):
 @require_POST
 def version_message(request, pk: int, number: int):
     version = get_object_or_404(ArchitectureVersion.objects.for_user(request.user).select_related("architecture"),
-                                architecture_id=pk, number=min(number, 2**31 - 1))
+                                architecture_id=min(pk, 2**62), number=min(number, 2**31 - 1))
     return rename_page(request, version, lambda message: services.edit_version_message(user=request.user, version=version,
                                                                                        message=message),
                        field="message", what=f"Message of v{version.number} saved")
