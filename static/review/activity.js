@@ -21,11 +21,14 @@ const LABELS = {
   "review.reopen": "reopened", "review.withdraw": "withdrew the review of", "tag.added": "tagged", "tag.removed": "untagged",
   "pointer.moved": "moved a pointer to", "comment.added": "commented on", "comment.resolved": "resolved a thread on",
   "comment.reopened": "reopened a thread on",
+  "experiment.renamed": "renamed the search", "experiment.deleted": "deleted the search", "dataset.renamed": "renamed the dataset",
+  "dataset.deleted": "deleted the dataset", "architecture.renamed": "renamed the architecture",
+  "architecture.deleted": "deleted the architecture", "version.message": "edited the message of",
 };
 
 function what(entry) {
   const d = entry.detail || {};
-  return d.tag || d.pointer || d.user || d.message || d.reason || "";
+  return d.tag || d.pointer || d.user || (d.new ? `${d.old} → ${d.new}` : "") || (d.model ? "" : d.name) || d.message || d.reason || "";
 }
 
 function describe(entry) {

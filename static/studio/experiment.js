@@ -53,24 +53,39 @@ function charts() {
   });
 }
 
-function renderRow(c) {
-  const row = [...$("feed").querySelectorAll("tbody tr")].find((tr) => tr.dataset.name === c.name);
-  const cells = [
+// The candidates table shows one page of rows, newest first (a search of 131 candidates was a 6,739 px page);
+// every candidate stays in state.candidates for the charts and the result.
+const FEED_PAGE = 25;
+let feedPage = 1;
+
+function rowOf(c) {
+  return h("tr", {class: `cand ${c.status}`, "data-name": c.name}, [
     h("td", {}, candidateLink(c.pk, c.name)), h("td", {text: c.generation + 1}), h("td", {text: c.parent || "–"}),
     h("td", {class: "mutation", text: c.mutation || "sampled at random"}),
     h("td", {}, h("span", {class: `badge ${c.status}`, text: CANDIDATE_LABELS[c.status] || c.status}),
       c.reason ? [" ", h("small", {class: "muted", text: c.reason})] : null),
     h("td", {text: fixed(c.accuracy, 3)}), h("td", {text: ms(c.latency_ms)}),
     h("td", {text: count(c.params), title: c.params == null ? null : exact(c.params)}),
-  ];
-  if (row) {
-    row.className = `cand ${c.status}`;
-    row.replaceChildren(...cells);
-    return;
-  }
-  $("feed").querySelector("tbody").prepend(h("tr", {class: `cand ${c.status}`, "data-name": c.name}, cells));
-  $("feed-empty").hidden = true;
+  ]);
 }
+
+function renderFeed() {
+  const all = [...state.candidates.values()].reverse();
+  const pages = Math.max(1, Math.ceil(all.length / FEED_PAGE));
+  feedPage = Math.min(Math.max(1, feedPage), pages);
+  const shown = all.slice((feedPage - 1) * FEED_PAGE, feedPage * FEED_PAGE);
+  $("feed").querySelector("tbody").replaceChildren(...shown.map(rowOf));
+  $("feed-empty").hidden = all.length > 0;
+  $("feed-pager").hidden = pages < 2;
+  $("feed-position").textContent = `Page ${feedPage} of ${pages} · ${all.length} candidates`;
+  $("feed-newer").disabled = feedPage <= 1;
+  $("feed-older").disabled = feedPage >= pages;
+}
+
+function renderRow() { renderFeed(); }
+
+$("feed-newer").addEventListener("click", () => { feedPage -= 1; renderFeed(); });
+$("feed-older").addEventListener("click", () => { feedPage += 1; renderFeed(); });
 
 function renderStatus() {
   if (!state.caughtUp) return;

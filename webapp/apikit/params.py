@@ -1,7 +1,7 @@
 """Whole-number query parameters and pagination, bounded to what the database can hold."""
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
 INT64_MAX = 2**63 - 1
@@ -34,3 +34,12 @@ class Pagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         return int_param(request, self.offset_query_param, minimum=0, maximum=INT64_MAX) or 0
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = super().paginate_queryset(queryset, request, view)
+        if self.offset and self.offset >= self.count:
+            # Past the end is a clear answer, never a quiet empty page (or page 1).
+            last = max(0, (self.count - 1) // self.limit * self.limit)
+            raise NotFound(f"Offset {self.offset} is past the end: there are {self.count} results "
+                           f"(the last page starts at offset {last}).")
+        return page

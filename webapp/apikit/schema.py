@@ -25,6 +25,8 @@ class StudioAutoSchema(AutoSchema):
         }
         # Also lists: a filter naming an object of another team (or none) is a 404.
         errors["404"] = _json("No such object among your teams' (another team's looks the same)", DETAIL)
+        if self.method == "DELETE":
+            errors["409"] = _json("Something still depends on it (``detail`` says what)", DETAIL)
         if self.method in ("POST", "PUT", "PATCH"):
             errors["409"] = _json("Conflicts with the object's state or with an object just created", {"type": "object"})
             errors["413"] = _json("Request body too large", DETAIL)

@@ -10,7 +10,8 @@ import json
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view,
+                                   inline_serializer)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,8 +19,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.apikit.bodies import StrictBooleanField
-from webapp.studio.api_common import TeamField, api_error
+from webapp.apikit.listing import api_filtered, api_parameters
+from webapp.apikit.bodies import StrictBooleanField, body_object
+from webapp.studio.api_common import RenameDeleteMixin, TeamField, api_error
 from webapp.studio.models import Candidate
 
 from . import catalog, services
@@ -156,14 +158,27 @@ PROBLEMS = inline_serializer("SpecProblems", fields={
 
 
 # ---------------------------------------------------------------------- architectures
-class ArchitectureViewSet(BodyLimit, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=api_parameters(choices={"family": catalog.family_names()})))
+class ArchitectureViewSet(BodyLimit, RenameDeleteMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Architecture.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ArchitectureSerializer
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def rename_with(self, user, architecture, name):
+        return services.rename_architecture(user=user, architecture=architecture, name=name)
+
+    def delete_with(self, user, architecture):
+        return services.delete_architecture(user=user, architecture=architecture)
+
+    def removal_of(self, architecture):
+        return services.architecture_removal(architecture)
 
     def get_queryset(self):
-        return Architecture.objects.for_user(self.request.user).select_related("team", "created_by")
+        architectures = Architecture.objects.for_user(self.request.user).select_related("team", "created_by")
+        if self.action == "list":
+            architectures = api_filtered(self.request, architectures, choices={"family": catalog.family_names()})
+        return architectures
 
     @extend_schema(request=ArchitectureCreateSerializer, responses={201: VersionSerializer, 400: PROBLEMS})
     def create(self, request, *args, **kwargs):
@@ -234,9 +249,30 @@ class ArchitectureViewSet(BodyLimit, mixins.CreateModelMixin, mixins.UpdateModel
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=500, allow_blank=True, help_text="the version's note (its spec never changes)")
+
+
 @extend_schema(parameters=[OpenApiParameter("architecture", OpenApiTypes.INT, description="only this architecture's")])
 class VersionViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ArchitectureVersion.objects.none()  # for the schema; get_queryset scopes to the user's teams
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(request=MessageSerializer, responses=VersionBriefSerializer,
+                   description="Correct a version's message (members and owners); its spec is immutable.")
+    def partial_update(self, request, pk=None):
+        version = self.get_object()
+        body = body_object(request)
+        unknown = sorted(str(k)[:40] for k in body if k != "message")
+        if unknown:
+            raise ValidationError({key: ["Only the message of a version can be changed."] for key in unknown})
+        form = MessageSerializer(data=body)
+        form.is_valid(raise_exception=True)
+        try:
+            services.edit_version_message(user=request.user, version=version, message=form.validated_data["message"])
+        except services.StudioError as error:
+            raise error_response(error) from None
+        return Response(VersionBriefSerializer(self.get_queryset().get(pk=version.pk)).data)
 
     def get_serializer_class(self):
         return VersionSerializer if self.action in ("retrieve", "export") else VersionBriefSerializer

@@ -19,11 +19,14 @@ from videomodels.validation import Problem
 from webapp.apikit.parsers import BodyError, first_problem, json_path, loads_checked
 from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError, team_for, teams_of  # noqa: F401 - re-exported for views
+from webapp.studio.services import ConflictError, Removal, data_dir, owned_folder, remove_on_commit
+from webapp.studio.services.removal import checked_name, count_files
+from webapp.teams.events import announce
 from webapp.teams.models import Team
 from webapp.teams.roles import require
 
 from .analysis import analyze_data, check_size
-from .models import Architecture, ArchitectureVersion
+from .models import Architecture, ArchitectureVersion, Evaluation
 
 # A spec body larger than this is refused before it is parsed (AssembleNet-101 is ~15 kB).
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -221,3 +224,69 @@ def import_config(config: Any, *, fmt: str = "auto", name: str = "", options: di
     spec.meta.setdefault("imported_from", fmt)
     clean, _ = check_spec_data(spec.to_dict())
     return clean
+
+
+# ---------------------------------------------------------------------- rename, delete, messages
+def rename_architecture(*, user, architecture: Architecture, name: object) -> Architecture:
+    """A new name (names need not be unique in the library: versions are told apart by number and id)."""
+    require(user, "change", architecture)
+    name = checked_name(name, model=Architecture)
+    old = architecture.name
+    if name != old:
+        with transaction.atomic():
+            Architecture.objects.filter(pk=architecture.pk).update(name=name)
+            announce(architecture.team_id, user, "architecture.renamed", architecture=architecture.pk, old=old, new=name)
+        architecture.name = name
+    return architecture
+
+
+def edit_version_message(*, user, version: ArchitectureVersion, message: object) -> ArchitectureVersion:
+    """A version's message is its note, not its content: it may be corrected; the spec stays immutable."""
+    require(user, "change", version)
+    if not isinstance(message, str) or "\x00" in message:
+        raise StudioError("A message is text.", "message")
+    message = " ".join(message.split())
+    if len(message) > 500:
+        raise StudioError("A message has at most 500 characters.", "message")
+    old = version.message
+    if message != old:
+        with transaction.atomic():
+            ArchitectureVersion.objects.filter(pk=version.pk).update(message=message)  # save() refuses on purpose
+            announce(version.architecture.team_id, user, "version.message", version=version.pk,
+                     name=f"{version.architecture.name} v{version.number}", old=old, new=message)
+        version.message = message
+    return version
+
+
+EVALUATION_ACTIVE = (Evaluation.Status.QUEUED, Evaluation.Status.RUNNING)
+
+
+def architecture_removal(architecture: Architecture) -> Removal:
+    evaluations = Evaluation.objects.filter(version__architecture=architecture)
+    folders = [owned_folder(data_dir() / "evaluations" / str(pk)) for pk in evaluations.values_list("pk", flat=True)]
+    plan = Removal("architecture", architecture.name,
+                   counts={"versions": architecture.versions.count(), "evaluations": evaluations.count()},
+                   files=sum(count_files(f) for f in folders))
+    if evaluations.filter(status__in=EVALUATION_ACTIVE).exists():
+        plan.blockers.append("One of its versions is being evaluated: wait until the evaluation ends.")
+    return plan
+
+
+def delete_architecture(*, user, architecture: Architecture) -> Removal:
+    """Delete an architecture with its versions, their evaluations and files (not while one trains: 409).
+    Forks keep working: they hold their own copy of the spec (their origin then reads "since deleted")."""
+    require(user, "change", architecture)
+    with transaction.atomic():
+        locked = Architecture.objects.select_for_update().filter(pk=architecture.pk).first()
+        if locked is None:
+            raise ConflictError("This architecture was deleted a moment ago.")
+        plan = architecture_removal(locked)
+        if not plan.allowed:
+            raise ConflictError(f"The architecture {plan.name!r} cannot be deleted yet. " + " ".join(plan.blockers))
+        folders = [owned_folder(data_dir() / "evaluations" / str(pk))
+                   for pk in Evaluation.objects.filter(version__architecture=locked).values_list("pk", flat=True)]
+        team_id, pk = locked.team_id, locked.pk
+        locked.delete()
+        announce(team_id, user, "architecture.deleted", architecture=pk, name=plan.name, **plan.counts, files=plan.files)
+        remove_on_commit(*folders)
+    return plan

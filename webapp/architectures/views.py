@@ -6,14 +6,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from webapp.teams.permissions import role_required
-from webapp.teams.roles import writable_teams
+from webapp.apikit.listing import listed
+from webapp.studio.manage_pages import delete_page, rename_page
+from webapp.teams.roles import can, writable_teams
 
 from . import catalog, services
 from .forms import ImportForm
-from .models import Architecture
+from .models import Architecture, ArchitectureVersion
 
 
 @login_required
@@ -29,13 +31,18 @@ def library(request):
     presets = {}
     for preset in catalog.preset_list():
         presets.setdefault(preset["family"], []).append(preset)
+    architectures = Architecture.objects.for_user(request.user).select_related("team", "created_by")
+    listing, status = listed(request.GET, architectures, choices={"family": catalog.family_names()})
     return render(request, "architectures/library.html", {
-        "architectures": Architecture.objects.for_user(request.user).select_related("team", "created_by")[:500],
+        **listing,
+        "architectures": listing["rows"],
+        "has_architectures": architectures.exists(),
+        "filter_fields": [("family", "Family", [(f, f) for f in catalog.family_names()], listing["query"].chosen.get("family"))],
         "presets": sorted(presets.items()),
         "families": catalog.family_names(),
         "form": form,
         "has_team": services.teams_of(request.user).exists(),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=400 if request.method == "POST" else status)
 
 
 @login_required
@@ -50,7 +57,7 @@ def architecture_detail(request, pk: int):
         if shown is None:
             raise Http404("No such version.")
     return render(request, "architectures/detail.html", {
-        "architecture": architecture, "versions": versions, "shown": shown,
+        "architecture": architecture, "versions": versions, "shown": shown, "can_change": can(request.user, "change", architecture),
         "drawing": drawing_boot(shown.spec if shown else None, architecture.family,
                                 f"{architecture.name}-v{shown.number}" if shown else architecture.name),
     })
@@ -102,3 +109,31 @@ def editor(request):
                  "architectures": reverse("api:architecture-list"), "library": reverse("architecture-library")},
     }
     return render(request, "architectures/editor.html", {"boot": boot, "source": source, "architecture": architecture})
+
+
+# ---------------------------------------------------------------------- rename, delete, a version's message
+@login_required
+@require_POST
+def architecture_rename(request, pk: int):
+    architecture = get_object_or_404(Architecture.objects.for_user(request.user), pk=pk)
+    return rename_page(request, architecture,
+                       lambda name: services.rename_architecture(user=request.user, architecture=architecture, name=name))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def architecture_delete(request, pk: int):
+    architecture = get_object_or_404(Architecture.objects.for_user(request.user), pk=pk)
+    return delete_page(request, architecture, services.architecture_removal(architecture),
+                       lambda: services.delete_architecture(user=request.user, architecture=architecture),
+                       back=architecture.get_absolute_url(), after=reverse("architecture-library"))
+
+
+@login_required
+@require_POST
+def version_message(request, pk: int, number: int):
+    version = get_object_or_404(ArchitectureVersion.objects.for_user(request.user).select_related("architecture"),
+                                architecture_id=min(pk, 2**62), number=min(number, 2**31 - 1))
+    return rename_page(request, version, lambda message: services.edit_version_message(user=request.user, version=version,
+                                                                                       message=message),
+                       field="message", what=f"Message of v{version.number} saved")

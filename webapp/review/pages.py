@@ -7,11 +7,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from webapp.apikit.csvfiles import csv_response
 from webapp.architectures.views import drawing_boot
 from webapp.studio.models import Candidate, Dataset, Experiment
 from webapp.studio.services import StudioError
@@ -76,12 +77,32 @@ def leaderboard_page(request):
         "first": offset + 1 if total else 0, "last": min(total, offset + PAGE_SIZE),
         "capped": total > leaderboard.COUNT_CAP, "cap": leaderboard.COUNT_CAP,
         "pareto_url": reverse("pareto-page") + link(offset=None),
+        "csv_url": reverse("leaderboard-csv") + link(offset=None),
         "teams": teams, "experiments": Experiment.objects.for_user(request.user).newest_first()[:200],
         "datasets": Dataset.objects.for_user(request.user)[:200],
         "families": ("evanet", "assemblenet", "tvn"), "statuses": Candidate.Status.choices,
         "reviews": Subject.Status.choices, "sorts": [(s, s) for s in leaderboard.SORTS],
         "latency_devices": [("cpu", "CPU"), ("cuda", "GPU")],
     }, status=400 if problem else 200)
+
+
+LEADERBOARD_CSV_ROWS = 10_000
+
+
+@login_required
+@require_safe
+def leaderboard_csv(request):
+    """The leaderboard as CSV with the page's filters and sort: its first 10,000 rows (every page, not one)."""
+    try:
+        query = leaderboard.parse_query(request.GET)
+    except leaderboard.FilterError as error:
+        return HttpResponse(f"{error.field}: {error}", status=400, content_type="text/plain; charset=utf-8")
+    rows = leaderboard.rows(leaderboard.leaderboard(request.user, query)[:LEADERBOARD_CSV_ROWS])
+    header = ["id", "name", "experiment", "family", "dataset", "generation", "status", "accuracy", "latency_ms", "latency_device",
+              "params", "macs", "mutation", "review_status", "tags"]
+    keys = {"experiment": "experiment_name"}
+    return csv_response("leaderboard", header, ([";".join(r["tags"]) if h == "tags" else r[keys.get(h, h)] for h in header]
+                                                 for r in rows))
 
 
 @login_required

@@ -6,6 +6,7 @@ urlpatterns = [
     path("teams/<int:pk>/activity/", pages.activity_page, name="activity"),
     path("leaderboard/", pages.leaderboard_page, name="leaderboard-page"),
     path("leaderboard/pareto/", pages.pareto_page, name="pareto-page"),
+    path("leaderboard/export.csv", pages.leaderboard_csv, name="leaderboard-csv"),
     path("models/<str:kind>/<int:pk>/", pages.model_page, name="model-page"),
     path("models/<str:kind>/<int:pk>/export/<str:what>/", exports.export_view, name="model-export"),
     path("models/<str:kind>/<int:pk>/exports/", exports.export_job_page, name="model-export-job"),

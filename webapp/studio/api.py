@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,11 +20,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.apikit.bodies import StrictBooleanField
+from webapp.apikit.listing import api_filtered, api_parameters
 from webapp.apikit.params import int_param
 from webapp.teams.models import Membership, Team
 
 from . import services
-from .api_common import TeamField, api_error
+from .api_common import RenameDeleteMixin, TeamField, api_error
 from .models import Candidate, Dataset, Event, Experiment
 from .outcomes import parallelism_note
 from .seeding import seed_source, seeds_for
@@ -112,12 +113,28 @@ class DatasetSerializer(serializers.ModelSerializer):
             raise api_error(error) from None
 
 
-class DatasetViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+DATASET_FILTERS = {"status": Dataset.Status.values, "kind": Dataset.Kind.values}
+EXPERIMENT_FILTERS = {"status": Experiment.Status.values, "family": list(FAMILIES)}
+
+
+@extend_schema_view(list=extend_schema(parameters=api_parameters(choices=DATASET_FILTERS)))
+class DatasetViewSet(RenameDeleteMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Dataset.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = DatasetSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def rename_with(self, user, dataset, name):
+        return services.rename_dataset(user=user, dataset=dataset, name=name)
+
+    def delete_with(self, user, dataset):
+        return services.delete_dataset(user=user, dataset=dataset)
+
+    def removal_of(self, dataset):
+        return services.dataset_removal(dataset)
 
     def get_queryset(self):
-        return Dataset.objects.for_user(self.request.user).select_related("team").prefetch_related("preparations")
+        datasets = Dataset.objects.for_user(self.request.user).select_related("team").prefetch_related("preparations")
+        return api_filtered(self.request, datasets, choices=DATASET_FILTERS) if self.action == "list" else datasets
 
 
 # ---------------------------------------------------------------------- experiments
@@ -221,14 +238,28 @@ def with_counts(queryset):
     return queryset.annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
 
 
-class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(list=extend_schema(parameters=api_parameters(choices=EXPERIMENT_FILTERS, ids=("dataset",))))
+class ExperimentViewSet(RenameDeleteMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Experiment.objects.none()  # for the schema; get_queryset scopes to the user's teams
     serializer_class = ExperimentSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def rename_with(self, user, experiment, name):
+        return services.rename_experiment(user=user, experiment=experiment, name=name)
+
+    def delete_with(self, user, experiment):
+        return services.delete_experiment(user=user, experiment=experiment)
+
+    def removal_of(self, experiment):
+        return services.experiment_removal(experiment)
     # start, stop, resume, cancel: "change" (webapp.teams.roles); adding a version to a running search is the
     # library's (webapp.architectures.jobs_api.InjectView, at experiments/<id>/inject/).
 
     def get_queryset(self):
         experiments = Experiment.objects.for_user(self.request.user).select_related("team", "dataset", "best_candidate")
+        if self.action == "list":
+            experiments = api_filtered(self.request, experiments, choices=EXPERIMENT_FILTERS, ids=("dataset",),
+                                       lookups={"dataset": "dataset_id"})
         return with_counts(experiments).newest_first()
 
     def get_serializer_context(self):

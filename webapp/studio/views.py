@@ -7,14 +7,19 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from archsearch.config import FAMILIES
+from webapp.apikit.csvfiles import csv_response
+from webapp.apikit.listing import ListProblem, filtered, listed, read_filters
 from webapp.teams.permissions import role_required
 from webapp.teams.roles import can, require
 
-from . import services
+from . import comparison, services
+from .manage_pages import delete_page, rename_page
 from .forms import DatasetFolderForm, DatasetSyntheticForm, ExperimentForm
 from .models import Candidate, Dataset, Experiment, latency_label
 from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per_class, val_clips_for
@@ -23,15 +28,28 @@ from .outcomes import SUGGESTED_VAL_CLIPS, parallelism_note, suggested_clips_per
 @login_required
 @require_safe
 def dashboard(request):
+    """The experiment list: search by name, filters (status, family, dataset) and pages, on the server."""
     experiments = (Experiment.objects.for_user(request.user).select_related("team", "dataset", "best_candidate")
                    .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
                    .newest_first())
-    rows = [(e, e.progress(e.evaluated_count)) for e in experiments[:200]]
+    listing, status = listed(request.GET, experiments, choices=EXPERIMENT_CHOICES, ids=("dataset",),
+                             lookups={"dataset": "dataset_id"})
+    chosen = listing["query"].chosen
+    datasets = Dataset.objects.for_user(request.user).order_by("name").values_list("pk", "name")[:500]
     return render(request, "studio/dashboard.html", {
-        "rows": rows,
+        **listing,
+        "rows": [(e, e.progress(e.evaluated_count)) for e in listing["rows"]],
+        "filter_fields": [("status", "Status", Experiment.Status.choices, chosen.get("status")),
+                          ("family", "Family", [(f, f) for f in FAMILIES], chosen.get("family")),
+                          ("dataset", "Dataset", list(datasets), chosen.get("dataset"))],
         "teams": services.teams_of(request.user).order_by("name"),
+        "has_experiments": experiments.exists(),
         "datasets_ready": Dataset.objects.for_user(request.user).filter(status=Dataset.Status.READY).count(),
-    })
+    }, status=status)
+
+
+EXPERIMENT_CHOICES = {"status": Experiment.Status.values, "family": list(FAMILIES)}
+DATASET_CHOICES = {"status": Dataset.Status.values, "kind": Dataset.Kind.values}
 
 
 @login_required
@@ -52,12 +70,19 @@ def datasets(request):
                 messages.success(request, f"Dataset {dataset.name!r} registered; it is being prepared.")
                 return redirect(dataset)
     describe_validation_split(synthetic_form)
+    datasets = Dataset.objects.for_user(request.user).select_related("team").prefetch_related("preparations")
+    listing, status = listed(request.GET, datasets, choices=DATASET_CHOICES)
+    chosen = listing["query"].chosen
     return render(request, "studio/datasets.html", {
-        "datasets": Dataset.objects.for_user(request.user).select_related("team"),
+        **listing,
+        "datasets": listing["rows"],
+        "filter_fields": [("status", "Status", Dataset.Status.choices, chosen.get("status")),
+                          ("kind", "Kind", Dataset.Kind.choices, chosen.get("kind"))],
+        "has_datasets": datasets.exists(),
         "folder_form": folder_form,
         "synthetic_form": synthetic_form,
         "has_team": services.teams_of(request.user).exists(),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=400 if request.method == "POST" else status)
 
 
 def describe_validation_split(form: DatasetSyntheticForm) -> None:
@@ -80,7 +105,7 @@ def dataset_detail(request, pk: int):
     if dataset.accuracy_note and dataset.num_classes:
         suggested = suggested_clips_per_class(dataset.num_classes, validation_fraction())
     return render(request, "studio/dataset_detail.html", {
-        "dataset": dataset, "experiments": dataset.experiments.all()[:50],
+        "dataset": dataset, "experiments": dataset.experiments.all()[:50], "can_change": can(request.user, "change", dataset),
         "suggested_clips_per_class": suggested, "suggested_val_clips": SUGGESTED_VAL_CLIPS,
     })
 
@@ -233,3 +258,102 @@ def workers_page(request):
 def api_docs(request):
     """Swagger UI over /api/schema/, from the packaged sidecar's files (nothing from the internet, no inline script)."""
     return render(request, "studio/api_docs.html")
+
+
+# ---------------------------------------------------------------------- rename and delete (webapp.studio.manage_pages)
+@login_required
+@require_POST
+def dataset_rename(request, pk: int):
+    dataset = get_object_or_404(Dataset.objects.for_user(request.user), pk=pk)
+    return rename_page(request, dataset, lambda name: services.rename_dataset(user=request.user, dataset=dataset, name=name))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_delete(request, pk: int):
+    dataset = get_object_or_404(Dataset.objects.for_user(request.user), pk=pk)
+    return delete_page(request, dataset, services.dataset_removal(dataset),
+                       lambda: services.delete_dataset(user=request.user, dataset=dataset),
+                       back=dataset.get_absolute_url(), after=reverse("datasets"))
+
+
+@login_required
+@require_POST
+def experiment_rename(request, pk: int):
+    experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    return rename_page(request, experiment,
+                       lambda name: services.rename_experiment(user=request.user, experiment=experiment, name=name))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def experiment_delete(request, pk: int):
+    experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    return delete_page(request, experiment, services.experiment_removal(experiment),
+                       lambda: services.delete_experiment(user=request.user, experiment=experiment),
+                       back=experiment.get_absolute_url(), after=reverse("dashboard"))
+
+
+# ---------------------------------------------------------------------- compare, CSV downloads
+@login_required
+@require_safe
+def experiment_compare(request):
+    try:
+        ids = comparison.experiment_ids(request.GET)
+    except ListProblem as problem:
+        return render(request, "studio/compare.html", {"problem": problem}, status=problem.status)
+    columns = comparison.compared(request.user, ids)
+    return render(request, "studio/compare.html", {
+        "columns": columns, "ids_query": "&".join(f"ids={i}" for i in ids),
+        "rows": [(label, [round(v, 4) if isinstance(v, float) else v for v in values])
+                 for label, values in comparison.table(columns)],
+        "boot": [{k: c[k] for k in ("name", "by_candidates", "by_time")} for c in columns],
+    })
+
+
+@login_required
+@require_safe
+def experiment_compare_csv(request):
+    try:
+        ids = comparison.experiment_ids(request.GET)
+    except ListProblem as problem:
+        return HttpResponse(str(problem), status=problem.status, content_type="text/plain; charset=utf-8")
+    columns = comparison.compared(request.user, ids)
+    return csv_response("comparison", ["", *(c["name"] for c in columns)],
+                        ([label, *values] for label, values in comparison.table(columns)))
+
+
+@login_required
+@require_safe
+def experiments_csv(request):
+    """The experiment list as CSV, with the list's search and filters (every match, not one page)."""
+    experiments = (Experiment.objects.for_user(request.user).select_related("team", "dataset", "best_candidate")
+                   .annotate(evaluated_count=Count("candidates", filter=Q(candidates__status=Candidate.Status.EVALUATED)))
+                   .newest_first())
+    try:
+        filters = read_filters(request.GET, choices=EXPERIMENT_CHOICES, ids=("dataset",))
+    except ListProblem as problem:
+        return HttpResponse(str(problem), status=problem.status, content_type="text/plain; charset=utf-8")
+    experiments = filtered(experiments, filters, lookups={"dataset": "dataset_id"})
+    header = ["id", "name", "team", "family", "dataset", "status", "evaluated", "planned", "best_candidate", "best_accuracy",
+              "best_latency_ms", "created", "started_at", "finished_at"]
+    return csv_response("experiments", header, (
+        [e.pk, e.name, e.team.name, e.family, e.dataset.name, e.status, e.evaluated_count, e.total_candidates,
+         e.best_candidate.name if e.best_candidate else None, e.best_candidate.accuracy if e.best_candidate else None,
+         e.best_candidate.latency_ms if e.best_candidate else None, e.created.isoformat(),
+         e.started_at.isoformat() if e.started_at else None, e.finished_at.isoformat() if e.finished_at else None]
+        for e in experiments.iterator()))
+
+
+@login_required
+@require_safe
+def experiment_candidates_csv(request, pk: int):
+    experiment = get_object_or_404(Experiment.objects.for_user(request.user), pk=pk)
+    header = ["index", "name", "generation", "parent", "mutation", "status", "accuracy", "low_accuracy", "latency_ms",
+              "latency_device", "params", "macs", "fidelity", "seconds", "reason", "finished_at"]
+    candidates = experiment.candidates.select_related("parent").order_by("index")
+    return csv_response(f"{experiment.name}-candidates", header, (
+        [c.index, c.name, c.generation, c.parent.name if c.parent_id else None, c.mutation, c.status, c.accuracy, c.low_accuracy,
+         c.latency_ms, c.latency_device, c.params, c.macs, c.fidelity, c.seconds, c.reason,
+         c.finished_at.isoformat() if c.finished_at else None]
+        for c in candidates.iterator()))

@@ -22,6 +22,8 @@ from .estimates import latency_budget_warning, latency_floor_ms, train_workers
 from .experiments import FORM_FIELDS, build_config, check_launch, config_errors, create_experiment
 from .limits import check_budget, check_room, limits_of, trainings_in_use, usage_of
 from .lifecycle import cancel_experiment, resume_experiment, start_experiment, stop_experiment
+from .removal import (ConflictError, Removal, dataset_removal, delete_dataset, delete_experiment, experiment_removal,
+                      owned_folder, remove_on_commit, rename_dataset, rename_experiment)
 from .scheduler import advance, build_engine, finish, recover, wait_for
 from .teams import default_team, team_for, teams_of
 from .workers import WorkersUnknown, list_workers, workers_overview
@@ -32,5 +34,6 @@ __all__ = [
     "create_experiment", "data_dir", "default_team", "finish", "recover", "register_dataset", "resume_experiment",
     "start_experiment", "stop_experiment", "team_for", "teams_of", "wait_for",
     "latency_budget_warning", "latency_floor_ms", "train_workers", "WorkersUnknown", "list_workers",
-    "workers_overview", "check_budget", "check_room", "limits_of", "trainings_in_use", "usage_of",
+    "workers_overview", "check_budget", "ConflictError", "Removal", "dataset_removal", "delete_dataset", "delete_experiment",
+    "experiment_removal", "owned_folder", "remove_on_commit", "rename_dataset", "rename_experiment", "check_room", "limits_of", "trainings_in_use", "usage_of",
 ]
