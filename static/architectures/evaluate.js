@@ -2,7 +2,7 @@
 // the `train` queue), follow it live over /ws/evaluations/<id>/, and draw its learned edge weights.
 // The socket sends the evaluation's whole state on every (re)connection, so a reconnect re-reads it.
 import {$, h} from "../common/dom.js";
-import {count, exact, fixed, ms} from "../common/format.js";
+import {accuracy, count, exact, fixed, ms} from "../common/format.js";
 import {getJSON, postJSON} from "../common/http.js";
 import {liveSocket} from "../common/socket.js";
 import {exposeForTests} from "../common/testhook.js";
@@ -32,7 +32,7 @@ function render(message) {
   if (message.status === "evaluated") {
     state.result = message;
     show(`evaluated in ${message.steps} steps`);
-    $("eval-accuracy").textContent = fixed(message.accuracy, 3);
+    $("eval-accuracy").textContent = accuracy(message.accuracy);
     $("eval-latency").textContent = ms(message.latency_ms);
     Object.assign($("eval-params"), {textContent: count(message.params), title: exact(message.params)});
     Object.assign($("eval-macs"), {textContent: count(message.macs), title: exact(message.macs)});

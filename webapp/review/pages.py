@@ -25,8 +25,8 @@ from .models_view import lineage_tree, model_view, ref_url
 from .presenters import subject_summary
 
 PAGE_SIZE = 50
-COLUMNS = (("name", "Model", None), ("experiment", "Experiment", None), ("family", "Family", None), ("accuracy", "Accuracy", "accuracy"),
-           ("latency", "Latency (ms, batch 1)", "latency"), ("params", "Params", "params"), ("macs", "MACs", "macs"),
+COLUMNS = (("name", "Model", None), ("experiment", "Experiment", None), ("family", "Family", None), ("dataset", "Dataset", None),
+           ("accuracy", "Accuracy", "accuracy"), ("latency", "Latency (batch 1)", "latency"), ("params", "Params", "params"), ("macs", "MACs", "macs"),
            ("generation", "Gen", "generation"), ("status", "Status", None), ("review", "Review", None), ("tags", "Tags", None))
 
 

@@ -23,7 +23,7 @@ from webapp.apikit.bodies import StrictBooleanField
 from webapp.apikit.params import int_param
 from webapp.teams.models import Membership, Team
 
-from . import services
+from . import figures, services
 from .api_common import TeamField, api_error
 from .models import Candidate, Dataset, Event, Experiment
 from .outcomes import parallelism_note
@@ -131,7 +131,22 @@ class SeedVersionField(serializers.PrimaryKeyRelatedField):
             raise ValidationError("Seeding with saved versions needs the architecture library, which is not installed.")
         return source.versions_for(request.user if request else AnonymousUser())
 
+GENERATION_HELP = "counted from 1: generation 1 is the first population, as every page shows it"
+
+
+class GenerationField(serializers.IntegerField):
+    """The engine counts generations from 0; people, pages and this API from 1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, help_text=GENERATION_HELP, **kwargs)
+
+    def to_representation(self, value):
+        return figures.generation(value)
+
+
 class CandidateBriefSerializer(serializers.ModelSerializer):
+    generation = GenerationField()
+
     class Meta:
         model = Candidate
         fields = ["id", "name", "accuracy", "latency_ms", "latency_device", "params", "generation"]
@@ -141,7 +156,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
     team = TeamField(required=False)
     dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.none())
     family = serializers.ChoiceField(choices=FAMILIES)
-    progress = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField(help_text="evaluated, total, fraction, generation (" + GENERATION_HELP
+                                                       + ") of generations, running_seconds, eta_seconds")
     best = CandidateBriefSerializer(source="best_candidate", read_only=True, allow_null=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True,
                                      help_text="What to know about the launch, e.g. a latency budget out of reach")
@@ -271,6 +287,7 @@ class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 # ---------------------------------------------------------------------- candidates
 class CandidateSerializer(serializers.ModelSerializer):
+    generation = GenerationField()
     parent_name = serializers.CharField(source="parent.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
@@ -287,7 +304,8 @@ class CandidateDetailSerializer(CandidateSerializer):
         fields = CandidateSerializer.Meta.fields + ["spec", "spec_hash", "mutation_details", "metrics", "edge_weights", "lineage"]
 
     def get_lineage(self, candidate) -> list[dict]:
-        return [{"id": c.pk, "name": c.name, "mutation": c.mutation, "accuracy": c.accuracy, "generation": c.generation}
+        return [{"id": c.pk, "name": c.name, "mutation": c.mutation, "accuracy": c.accuracy,
+                 "generation": figures.generation(c.generation)}
                 for c in candidate.lineage()]
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from webapp.jobs.models import Job
 from webapp.teams.models import Team, TeamScopedQuerySet
 
+from . import figures
 from .outcomes import accuracy_note
 
 
@@ -203,7 +204,8 @@ class Experiment(models.Model):
             "evaluated": evaluated,
             "total": total,
             "fraction": min(1.0, evaluated / total) if total else 0.0,
-            "generation": min(evaluated // population, int(self.config["rounds"])),
+            # Counted from 1 like "generations", as every page says it (webapp.studio.figures.generation).
+            "generation": figures.generation(min(evaluated // population, int(self.config["rounds"]))),
             "generations": int(self.config["rounds"]) + 1,
             "running_seconds": round(seconds, 1),
             "eta_seconds": None if eta is None else round(eta, 1),
