@@ -45,17 +45,31 @@ def card_fields(subject: Subject) -> dict:
         tree = lineage_tree(c)
         extra["lineage"] = [{"id": a["name"], "name": a["name"], "mutation": a["mutation"], "score": a["accuracy"],
                              "hand_edited": a["hand_edited"]} for a in tree["ancestors"]]
-        extra["dataset"] = {"name": c.experiment.dataset.name, "classes": c.experiment.dataset.class_names}
+        dataset = {"name": c.experiment.dataset.name, "classes": c.experiment.dataset.class_names}
         extra["limitations"] = [f"Evaluated on {c.experiment.dataset.name} only; found by an automatic search "
                                 f"({c.experiment.name}) with a short training budget ({c.fidelity or 'low'} fidelity)."]
         report = evaluation_file(c)
         base = card_from_training(report, **extra) if report else {**extra}
+        # The training's own counts (train and validation clips) stay: the studio adds the name and classes.
+        base["dataset"] = {**{k: v for k, v in (base.get("dataset") or {}).items() if v is not None}, **dataset}
         base.setdefault("metrics", {}).update({"top1": c.accuracy})
-        base["latency"] = {**(base.get("latency") or {}), "ms": c.latency_ms, "device": "cpu", "batch": 1}
+        base["latency"] = candidate_card_latency(c, base.get("latency") or {})
         base.setdefault("architecture", {}).update({"params": c.params, "macs": c.macs, "spec_hash": c.spec_hash})
         return base
     return {**extra, "architecture": {"params": subject.version.params, "macs": subject.version.macs,
                                       "spec_hash": subject.version.spec_hash}}
+
+
+def candidate_card_latency(c: Candidate, recorded: dict) -> dict:
+    """The card's latency: what the search measured and where, with the thread count and the spread
+    it recorded (from the search's settings when the training report has none); absent when nobody measured it."""
+    if c.latency_ms is None:
+        return {}
+    config = c.experiment.config or {}
+    threads = recorded.get("threads") or (config.get("latency_threads", 1) if c.latency_device != "cuda" else None)
+    spread = (c.metrics or {}).get("latency_spread") or recorded.get("spread") or {}
+    return {**recorded, "ms": c.latency_ms, "device": c.latency_label, "batch": 1, "threads": threads,
+            "runs": spread.get("runs") or recorded.get("runs"), "spread": spread}
 
 
 @login_required
