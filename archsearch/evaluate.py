@@ -79,7 +79,7 @@ def measure_candidate_latency(spec: ArchSpec, *, threads: int, runs: int, analys
 
 def candidate_latency(spec: ArchSpec, *, threads: int, runs: int, analysis=None, give_up_ms: float | None = None,
                       device: str = "cpu") -> float:
-    """Median latency (ms) of one round (no budget to decide against): the benchmarks' figure."""
+    """Latency (ms, the lower quartile of one round's runs; no budget to decide against): the benchmarks' figure."""
     return measure_candidate_latency(spec, threads=threads, runs=runs, analysis=analysis, give_up_ms=give_up_ms, device=device).ms
 
 
@@ -194,7 +194,7 @@ def evaluate_candidate(
     latency = measured.ms
     result.update(latency_ms=latency, latency_spread=measured.to_dict(), latency_hardware=device_name(where))
     if budget.latency_budget_ms is not None and latency > budget.latency_budget_ms:
-        reason = (f"latency {latency:.1f} ms ({where}, lowest of {measured.rounds} round medians) over the "
+        reason = (f"latency {latency:.1f} ms ({where}, lower quartile of {measured.runs} runs in {measured.rounds} rounds) over the "
                   f"{budget.latency_budget_ms:g} ms budget")
         seconds = time.perf_counter() - started
         timing["overhead_s"] = seconds - timing["latency_s"]

@@ -67,7 +67,7 @@ def candidate_card_latency(c: Candidate, recorded: dict) -> dict:
         return {}
     config = c.experiment.config or {}
     threads = recorded.get("threads") or (config.get("latency_threads", 1) if c.latency_device != "cuda" else None)
-    spread = (c.metrics or {}).get("latency_spread") or recorded.get("spread") or {}
+    spread = c.latency_spread or recorded.get("spread") or {}
     return {**recorded, "ms": c.latency_ms, "device": c.latency_label, "batch": 1, "threads": threads,
             "runs": spread.get("runs") or recorded.get("runs"), "spread": spread}
 

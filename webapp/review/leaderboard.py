@@ -183,7 +183,8 @@ def capped_count(queryset: QuerySet) -> int:
 def leaderboard(user, query: Query) -> QuerySet:
     return (ordered(scoped(user, query), query.sort)
             .select_related("experiment", "experiment__dataset", "review")
-            .only("pk", "name", "index", "generation", "status", "accuracy", "latency_ms", "latency_device", "params", "macs",
+            .only("pk", "name", "index", "generation", "status", "accuracy", "latency_ms", "latency_device", "latency_spread", "params",
+                  "macs",
                   "mutation",
                   "parent_id", "experiment__name", "experiment__family", "experiment__team_id", "experiment__dataset__name",
                   "review__status"))
@@ -203,6 +204,7 @@ def row(candidate: Candidate, tags: dict[int, list[str]]) -> dict:
             "experiment_name": candidate.experiment.name, "family": candidate.experiment.family,
             "dataset": candidate.experiment.dataset.name, "generation": figures.generation(candidate.generation), "status": candidate.status,
             "accuracy": candidate.accuracy, "latency_ms": candidate.latency_ms, "latency_device": candidate.latency_device,
+            "latency_spread": candidate.latency_spread or None, "latency_spread_text": candidate.latency_spread_text,
             "params": candidate.params,
             "macs": candidate.macs, "mutation": candidate.mutation, "parent": candidate.parent_id,
             "review_status": review.status if review is not None else Subject.Status.DRAFT,

@@ -99,7 +99,8 @@ def _shown(formatter, value):
 
 def latency_text(candidate: Candidate) -> str:
     """'12.3 ms (p10–p90 11.9–14.0 ms)': the figure decisions used and how much it moved between runs."""
-    return figures.ms(candidate.latency_ms)
+    spread = candidate.latency_spread_text
+    return f"{figures.ms(candidate.latency_ms)} ({spread})" if spread else figures.ms(candidate.latency_ms)
 
 
 def _rounded(value, digits: int):

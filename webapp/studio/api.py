@@ -293,7 +293,7 @@ class CandidateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Candidate
         fields = ["id", "experiment", "index", "name", "generation", "parent", "parent_name", "mutation", "status", "accuracy",
-                  "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "params", "macs", "fidelity", "seconds",
+                  "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "latency_spread", "params", "macs", "fidelity", "seconds",
                   "reason", "attempt", "created", "started_at", "finished_at"]
 
 

@@ -211,6 +211,7 @@ def record_result(job: Job, result: dict[str, Any]) -> bool:
                       "seconds", "checkpoint"):
             if result.get(field) is not None:
                 setattr(candidate, field, result[field])
+        candidate.latency_spread = result.get("latency_spread") or {}
         candidate.metrics = result.get("metrics") or {}
         candidate.edge_weights = result.get("edge_weights") or []
         candidate.reason = result.get("reason", "")
