@@ -75,7 +75,7 @@ def leaderboard_page(request):
         "first": offset + 1 if total else 0, "last": min(total, offset + PAGE_SIZE),
         "capped": total > leaderboard.COUNT_CAP, "cap": leaderboard.COUNT_CAP,
         "pareto_url": reverse("pareto-page") + link(offset=None),
-        "teams": teams, "experiments": Experiment.objects.for_user(request.user).newest_first()[:200],
+        "teams": teams, "experiments": Experiment.objects.for_user(request.user).newest_first().select_related("dataset")[:200],
         "datasets": Dataset.objects.for_user(request.user)[:200],
         "families": ("evanet", "assemblenet", "tvn"), "statuses": Candidate.Status.choices,
         "reviews": Subject.Status.choices, "sorts": [(s, s) for s in leaderboard.SORTS],
