@@ -74,6 +74,6 @@ def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(s
     assert page.text_content("#live-weights") == "final learned weights"
     # Its status and scores as recorded, without a reload (the page once said "Training" long after).
     wait_for_js(page, "document.getElementById('candidate-status').textContent.trim() === 'Evaluated'")
-    assert page.text_content("#accuracy") == f"{candidate.accuracy:.4f}"
+    assert page.text_content("#accuracy") == f"{100 * candidate.accuracy:.1f} %"  # accuracies read as percentages
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "candidate-live-weights.png"), full_page=True)
