@@ -27,7 +27,7 @@ class ProgressPrinter:
 
     def __call__(self, event: Event) -> None:
         if event.type == "candidate_evaluated":
-            text = f"{event.candidate_id} gen {event.generation}: acc {event.accuracy:.3f} ({event.fidelity}), {event.latency_ms:.1f} ms"
+            text = f"{event.candidate_id} gen {event.generation + 1}: acc {event.accuracy:.3f} ({event.fidelity}), {event.latency_ms:.1f} ms"
             text += f" ({self.latency_device})"
             if self.bar:
                 self.bar.update(1)

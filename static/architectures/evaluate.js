@@ -3,7 +3,7 @@
 // The socket sends the evaluation's whole state on every (re)connection, so a reconnect re-reads it.
 import {busy} from "../common/busy.js";
 import {$, h} from "../common/dom.js";
-import {count, exact, fixed, ms} from "../common/format.js";
+import {accuracy, count, exact, fixed, ms} from "../common/format.js";
 import {getJSON, postJSON} from "../common/http.js";
 import {liveSocket} from "../common/socket.js";
 import {exposeForTests} from "../common/testhook.js";
@@ -33,7 +33,7 @@ function render(message) {
   if (message.status === "evaluated") {
     state.result = message;
     show(`evaluated in ${message.steps} steps`);
-    $("eval-accuracy").textContent = fixed(message.accuracy, 3);
+    $("eval-accuracy").textContent = accuracy(message.accuracy);
     $("eval-latency").textContent = ms(message.latency_ms);
     Object.assign($("eval-params"), {textContent: count(message.params), title: exact(message.params)});
     Object.assign($("eval-macs"), {textContent: count(message.macs), title: exact(message.macs)});

@@ -153,12 +153,19 @@ export function renderProblems(root, {problems = [], warnings = []}, onPick) {
   }
 }
 
+// "≈ 12.0 ms ± 30 %" when calibrated on measured networks; "≈ 1.0 ms" beside an "uncalibrated" label otherwise.
+export function latencyEstimate(totals) {
+  const estimate = `≈ ${ms(totals.latency_ms_estimate)}`;
+  return totals.latency_calibrated && totals.latency_error != null ? `${estimate} ± ${percent(totals.latency_error, 0)}` : estimate;
+}
+
 export function renderTotals(root, report, {stale = false} = {}) {
   const t = report?.totals;
   const set = (name, text) => { const el = root.querySelector(`[data-total=${name}]`); if (el) el.textContent = text; };
   set("params", t ? count(t.params) : "–");
   set("macs", t ? count(t.macs) : "–");
-  set("latency", t ? `~${ms(t.latency_ms_estimate)}` : "–");
+  set("latency", t ? latencyEstimate(t) : "–");
+  set("latency-source", t ? (t.latency_calibrated ? `calibrated on ${t.latency_networks} measured networks` : "uncalibrated") : "");
   set("output", t ? t.output_shape.join("×") : "–");
   const status = root.querySelector("[data-total=status]");
   if (status) {

@@ -2,7 +2,7 @@
 // Click a point: open the model. Shift-click: add it to the comparison (diff the first two).
 import {whileBusy} from "../common/busy.js";
 import {$, afterLoad, h, readJSONScript} from "../common/dom.js";
-import {count, fixed, ms} from "../common/format.js";
+import {accuracy, count, ms} from "../common/format.js";
 import {getJSON, postJSON} from "../common/http.js";
 import {themeCharts} from "../common/theme.js";
 import {exposeForTests} from "../common/testhook.js";
@@ -14,9 +14,18 @@ const cost = (value) => (boot.cost === "macs" ? `${count(value)} multiply-adds` 
 
 const modelUrl = (id) => boot.model_url.replace("/0/", `/${id}/`);
 
+// A point as people know it: "c0013 (evanet, search-3 on motion-8)", never a database id alone.
+function label(id) {
+  const known = state.data?.labels?.[String(id)];
+  return known ? {name: known.name, context: `${known.family}, ${known.experiment} on ${known.dataset}`} : {name: `model ${id}`, context: ""};
+}
+
 function renderComparison() {
-  $("comparison").replaceChildren(...compared.map((p) => h("li", {"data-id": p.id},
-    h("a", {href: modelUrl(p.id), text: `#${p.id}`}), ` accuracy ${fixed(p.accuracy, 3)}, ${cost(p.cost)}`)));
+  $("comparison").replaceChildren(...compared.map((p) => {
+    const {name, context} = label(p.id);
+    return h("li", {"data-id": p.id}, h("a", {href: modelUrl(p.id), text: name}), context ? ` (${context})` : "",
+      ` accuracy ${accuracy(p.accuracy)}, ${cost(p.cost)}`);
+  }));
   const link = $("compare-diff");
   link.classList.toggle("hidden", compared.length < 2);
   if (compared.length >= 2) link.href = `${boot.diff_url}?a=candidate:${compared[0].id}&b=candidate:${compared[1].id}`;
@@ -57,7 +66,11 @@ async function main() {
     ]},
     options: {animation: false, maintainAspectRatio: false,
       scales: {x: {title: {display: true, text: boot.cost === "macs" ? "multiply-adds" : `latency (ms, batch 1${where})`}, type: boot.cost === "macs" ? "logarithmic" : "linear"},
-               y: {title: {display: true, text: "accuracy"}}},
+               y: {title: {display: true, text: "accuracy"}, ticks: {callback: (value) => accuracy(value)}}},
+      plugins: {tooltip: {callbacks: {label: (ctx) => {
+        const {name, context} = label(ctx.raw.id);
+        return `${name}${context ? ` (${context})` : ""}: ${accuracy(ctx.raw.y)} at ${cost(ctx.raw.x)}`;
+      }}}},
       onClick: (event, elements, chart) => {
         if (!elements.length) return;
         const {datasetIndex, index} = elements[0];

@@ -4,7 +4,7 @@
 // Until the first replay is in, the counters and progress keep what the server rendered, so
 // they never flash back to 0 while the stored events stream in.
 import {$, h, readJSONScript} from "../common/dom.js";
-import {count, exact, fixed, ms} from "../common/format.js";
+import {accuracy, count, exact, generation, ms} from "../common/format.js";
 import {busy} from "../common/busy.js";
 import {postJSON} from "../common/http.js";
 import {themeCharts} from "../common/theme.js";
@@ -38,7 +38,7 @@ function charts() {
     ]},
     options: {animation: false, maintainAspectRatio: false, scales: {
       x: {title: {display: true, text: "generation"}},
-      y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
+      y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1, ticks: {callback: (value) => accuracy(value)}}}},
   });
   scatterChart = new Chart($("scatter-chart"), {
     type: "scatter",
@@ -47,9 +47,9 @@ function charts() {
       {label: "best", data: [], backgroundColor: "#f59e0b", pointRadius: 7},
     ]},
     options: {animation: false, maintainAspectRatio: false,
-      plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${fixed(ctx.raw.y, 3)} at ${ms(ctx.raw.x)}`}}},
+      plugins: {tooltip: {callbacks: {label: (ctx) => `${ctx.raw.name}: ${accuracy(ctx.raw.y)} at ${ms(ctx.raw.x)}`}}},
       scales: {x: {title: {display: true, text: `latency (ms, ${boot.latency_device === "cuda" ? "GPU" : "CPU"})`}, beginAtZero: true},
-               y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1}}},
+               y: {title: {display: true, text: "accuracy"}, suggestedMin: 0, suggestedMax: 1, ticks: {callback: (value) => accuracy(value)}}}},
   });
 }
 
@@ -60,11 +60,11 @@ let feedPage = 1;
 
 function rowOf(c) {
   return h("tr", {class: `cand ${c.status}`, "data-name": c.name}, [
-    h("td", {}, candidateLink(c.pk, c.name)), h("td", {text: c.generation + 1}), h("td", {text: c.parent || "–"}),
+    h("td", {}, candidateLink(c.pk, c.name)), h("td", {text: generation(c.generation)}), h("td", {text: c.parent || "–"}),
     h("td", {class: "mutation", text: c.mutation || "sampled at random"}),
     h("td", {}, h("span", {class: `badge ${c.status}`, text: CANDIDATE_LABELS[c.status] || c.status}),
       c.reason ? [" ", h("small", {class: "muted", text: c.reason})] : null),
-    h("td", {text: fixed(c.accuracy, 3)}), h("td", {text: ms(c.latency_ms)}),
+    h("td", {text: accuracy(c.accuracy)}), h("td", {text: ms(c.latency_ms)}),
     h("td", {text: count(c.params), title: c.params == null ? null : exact(c.params)}),
   ]);
 }
@@ -110,7 +110,7 @@ function renderProgress() {
   if (!p || !state.caughtUp) return;
   $("progress-text").textContent = `${p.evaluated} / ${p.total} candidates`;
   $("progress-bar").style.width = `${Math.round(100 * Math.min(1, p.evaluated / p.total))}%`;
-  $("generation").textContent = p.generation + 1;  // people count generations from 1
+  $("generation").textContent = p.generation;  // the server's progress counts from 1 already
   etaBase = p.eta_seconds == null ? null : {seconds: p.eta_seconds, at: Date.now()};
   renderEta();
 }
@@ -129,7 +129,7 @@ function renderCharts() {
   charts();
   if (!fitnessChart) return;
   const gens = [...state.generations.keys()].sort((a, b) => a - b);
-  fitnessChart.data.labels = gens.map((g) => g + 1);  // generations count from 1, as everywhere on the page
+  fitnessChart.data.labels = gens.map(generation);
   fitnessChart.data.datasets[0].data = gens.map((g) => state.generations.get(g).best);
   fitnessChart.data.datasets[1].data = gens.map((g) => state.generations.get(g).mean);
   fitnessChart.update("none");
@@ -183,7 +183,7 @@ const handlers = {
     if (p.outcome) state.outcome = p.outcome;
     renderStatus(); renderProgress();
   },
-  generation_started(p) { if (state.caughtUp) $("generation").textContent = p.generation + 1; },
+  generation_started(p) { if (state.caughtUp) $("generation").textContent = generation(p.generation); },
   candidate_sampled(p) { renderRow(candidate(p)); },
   candidate_started(p) { const c = candidate(p); c.status = "running"; c.reason = ""; renderRow(c); },
   candidate_interrupted(p) { const c = candidate(p); c.status = p.status; c.reason = p.reason; renderRow(c); },
@@ -202,7 +202,7 @@ const handlers = {
   candidate_failed(p) { const c = candidate(p); Object.assign(c, {status: "failed", reason: p.reason}); renderRow(c); },
   new_best(p) {
     state.best = {name: p.candidate_id, pk: p.candidate, accuracy: p.accuracy};
-    $("best-accuracy").textContent = fixed(p.accuracy, 3);
+    $("best-accuracy").textContent = accuracy(p.accuracy);
     $("best-name").replaceChildren(candidateLink(p.candidate, p.candidate_id));
     scheduleCharts();
   },

@@ -76,7 +76,7 @@ def test_out_of_memory_while_timing_latency_fails_the_candidate(motion_cache, tm
     def no_memory(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError(OOM)
 
-    monkeypatch.setattr(evaluation, "candidate_latency", no_memory)
+    monkeypatch.setattr(evaluation, "measure_candidate_latency", no_memory)
     result = evaluate_candidate(spec, str(motion_cache), EvalBudget(low_steps=2, high_steps=0), 0, out_dir=tmp_path / "c")
     assert result["status"] == "failed" and result["reason"].startswith("out of GPU memory measuring latency at batch 1")
 

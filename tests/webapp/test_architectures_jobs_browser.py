@@ -31,7 +31,7 @@ def test_evaluate_a_saved_version_from_the_editor(site, browser, flow_dataset, w
     evaluation = Evaluation.objects.get()
     assert evaluation.status == "evaluated", (evaluation.reason, worker.output()[-3000:])
     assert page.evaluate("window.__studioTest.evaluation.weightUpdates") >= 1  # pushed live while it trained
-    assert page.text_content("#eval-accuracy") == f"{evaluation.accuracy:.3f}"
+    assert page.text_content("#eval-accuracy") == f"{100 * evaluation.accuracy:.1f} %"
     assert page.is_visible("#eval-result") and page.get_attribute("#eval-params", "title") == f"{evaluation.params:,}"  # shown as "568 k", exact in the tooltip
     # The drawing carries the final learned weights on its fused edges.
     drawn = page.evaluate("""() => __studioTest.cy.edges('.fused').map((e) => [e.data('source'), e.data('target'), e.data('weight')])""")
@@ -74,6 +74,6 @@ def test_candidate_page_follows_learned_weights_live_then_keeps_the_final_ones(s
     assert page.text_content("#live-weights") == "final learned weights"
     # Its status and scores as recorded, without a reload (the page once said "Training" long after).
     wait_for_js(page, "document.getElementById('candidate-status').textContent.trim() === 'Evaluated'")
-    assert page.text_content("#accuracy") == f"{candidate.accuracy:.4f}"
+    assert page.text_content("#accuracy") == f"{100 * candidate.accuracy:.1f} %"  # accuracies read as percentages
     assert not page.errors
     page.screenshot(path=str((SHOTS or tmp_path) / "candidate-live-weights.png"), full_page=True)

@@ -97,11 +97,11 @@ def test_candidates_record_their_latency_device_and_the_review_pages_say_which(l
     assert client.get("/api/leaderboard/pareto/").json()["latency_devices"] == ["cpu", "cuda"]  # across both searches
     assert client.get(f"/api/leaderboard/pareto/?experiment={experiment.pk}&latency_device=cpu").json()["latency_devices"] == ["cpu"]
     board = client.get(f"/leaderboard/?experiment={experiment.pk}").content.decode()
-    assert re.search(r'class="latency">[\d.]+ <small class="muted">GPU</small>', board)
+    assert re.search(r'class="latency"><span[^>]*>[\d.]+ ms</span> <small class="muted">GPU</small>', board)
     assert '<option value="cuda" >GPU</option>' in board or 'value="cuda"' in board
     assert "Latency (GPU (NVIDIA H200), batch 1)" in client.get(f"/candidates/{candidates[0].pk}/").content.decode()
     model = client.get(f"/models/candidate/{candidates[0].pk}/")
-    assert model.status_code == 200 and "Latency (ms, GPU (NVIDIA H200) batch 1)" in model.content.decode()
+    assert model.status_code == 200 and "Latency (GPU (NVIDIA H200), batch 1)" in model.content.decode()
 
 
 # ---------------------------------------------------------------------- GPU latency needs a GPU worker

@@ -108,7 +108,7 @@ def test_a_finished_evanet_search_shows_its_pareto_front_ensemble_and_last_gener
     assert "hidden" not in result.split(">", 1)[0]
     for name in experiment.summary["pareto_ids"]:
         assert f'<tr data-name="{name}">' in section(page, "pareto")
-    assert f'{ensemble["ensemble_accuracy"]:.3f}' in section(page, 'ensemble-accuracy')
+    assert f'{100 * ensemble["ensemble_accuracy"]:.1f} %' in section(page, 'ensemble-accuracy')
     members = section(page, "ensemble-members")
     assert all(f'<tr data-name="{name}">' in members for name in ensemble["members"])
     # Generations read from 1: the last of two is "2 of 2"; the counters are the server's, not 0.

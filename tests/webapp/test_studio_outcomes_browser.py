@@ -64,7 +64,7 @@ def test_outcomes_read_right_in_a_browser(teams, ready_dataset, worker, daphne, 
         expect(page.locator("#pareto tbody tr").first).to_be_visible()
         expect(page.locator("#ensemble")).to_be_visible()
         expect(page.locator("#ensemble-members tbody tr").first).to_be_visible()
-        expect(page.locator("#ensemble-accuracy")).to_have_text(re.compile(r"^\d\.\d{3}$"))
+        expect(page.locator("#ensemble-accuracy")).to_have_text(re.compile(r"^\d{1,3}\.\d %$"))  # accuracies read as percentages
         expect(page.locator("#generation")).to_have_text("2")
         expect(page.locator(".messages li", has_text="started")).to_have_count(0)  # "Experiment ... started" is old news
         expect(page.locator("#feed tbody tr td:nth-child(2)").first).to_have_text("2")  # the newest row: generation 2

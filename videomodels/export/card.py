@@ -48,6 +48,24 @@ def _cell(value: Any) -> str:
     return _text(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
+def _known(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows of a two-column table whose value was recorded: a card leaves a field out rather than print "–"."""
+    return [row for row in rows if row[1] is not None and row[1] != "" and not (isinstance(row[1], float) and not math.isfinite(row[1]))]
+
+
+def latency_text(latency: Mapping[str, Any]) -> str:
+    """'12.34 ms (batch 1, cpu, 1 thread, p10–p90 11.9–13.1 ms over 30 runs)', with only the parts recorded."""
+    where = [f"batch {latency.get('batch', 1)}", str(latency.get("device") or "cpu")]
+    threads = latency.get("threads")
+    if isinstance(threads, int) and threads > 0:
+        where.append(f"{threads} thread{'s' if threads != 1 else ''}")
+    spread = latency.get("spread") or {}
+    if spread.get("p10") is not None and spread.get("p90") is not None:
+        runs = f" over {latency['runs']} runs" if latency.get("runs") else ""
+        where.append(f"p10–p90 {spread['p10']:.3g}–{spread['p90']:.3g} ms{runs}")
+    return f"{latency['ms']:.2f} ms ({', '.join(where)})"
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
@@ -118,14 +136,14 @@ def model_card(card: Mapping[str, Any]) -> str:
 
     out += ["## Model details", ""]
     arch = card.get("architecture") or {}
+    nodes_edges = f"{arch['nodes']} / {arch['edges']}" if arch.get("nodes") is not None and arch.get("edges") is not None else None
     rows = [["Family", card.get("family")], ["Parameters", arch.get("params")],
-            ["Multiply-adds per clip", arch.get("macs")], ["Nodes / edges", f"{arch.get('nodes', '–')} / {arch.get('edges', '–')}"],
+            ["Multiply-adds per clip", arch.get("macs")], ["Nodes / edges", nodes_edges],
             ["Spec hash", arch.get("spec_hash")], ["Base model", card.get("base_model")], ["Licence", card.get("license") or "other"]]
     latency = card.get("latency") or {}
     if latency.get("ms") is not None:
-        rows.append(["Latency", f"{latency['ms']:.2f} ms (batch {latency.get('batch', 1)}, {latency.get('device', 'cpu')}, "
-                                f"{latency.get('threads', '?')} thread(s))"])
-    out += [_table(["", ""], rows), ""]
+        rows.append(["Latency", latency_text(latency)])
+    out += [_table(["", ""], _known(rows)), ""]
     inputs = arch.get("inputs") or []
     if inputs:
         out += ["Inputs:", "", _table(["stream", "modality", "frames", "frame stride", "size"],
@@ -149,7 +167,8 @@ def model_card(card: Mapping[str, Any]) -> str:
         if isinstance(dataset, Mapping):
             rows += [["Train clips", dataset.get("num_train")], ["Validation clips", dataset.get("num_val")]]
         rows += [[key.replace("_", " "), value] for key, value in training.items() if not isinstance(value, (dict, list))]
-        out += [_table(["setting", "value"], rows), ""]
+        rows = _known(rows)
+        out += [_table(["setting", "value"], rows) if rows else NOT_RECORDED, ""]
     else:
         out += [NOT_RECORDED, ""]
 

@@ -17,6 +17,7 @@ from typing import Any
 from videomodels.archspec import ArchSpec
 from videomodels.graph import DEFAULT_BUDGET, Budget, analyze
 from videomodels.graphindex import cycle_closing_edges
+from videomodels.latency_model import Calibration, features_of
 from videomodels.validation import Problem, SpecError, check_structure, parse_spec
 
 from .searchspace import space_warnings
@@ -25,10 +26,38 @@ from .searchspace import space_warnings
 MAX_NODES = 1_000
 MAX_EDGES = 4_000
 MAX_INPUTS = 16
-# An estimate, labelled as one: multiply-adds at the throughput measured for the published
-# presets on this project's 2-core benchmark machine (docs/BENCHMARKS.md: ~30 GMAC/s).
+# Uncalibrated, and labelled so: multiply-adds at the throughput measured for the published presets
+# on this project's 2-core benchmark machine (docs/BENCHMARKS.md: ~30 GMAC/s). Blind to each
+# operator's fixed cost, it reads small networks 4-12x under their measured latency.
 ESTIMATE_GMACS_PER_S = 30.0
-ESTIMATE_LABEL = f"estimate: multiply-adds at {ESTIMATE_GMACS_PER_S:g} GMAC/s (2-thread CPU, batch 1); not measured"
+ESTIMATE_LABEL = (f"uncalibrated estimate: multiply-adds at {ESTIMATE_GMACS_PER_S:g} GMAC/s (CPU, batch 1), blind to per-operator "
+                  "overhead (small networks measure several times slower); calibrate it with manage.py calibrate_latency")
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """A calibration (videomodels.latency_model) and where it comes from, in words: 'calibrated on 14
+    measured networks on vm: Intel Xeon (2 cores), 1 thread, torch 2.x, 2026-12-05'."""
+
+    calibration: Calibration
+    where: str
+
+    def totals(self, analysis) -> dict[str, Any]:
+        error = self.calibration.error
+        return {"latency_ms_estimate": round(self.calibration.estimate(features_of(analysis)), 3), "latency_error": round(error, 3),
+                "latency_calibrated": True, "latency_networks": self.calibration.networks,
+                "latency_note": f"estimate ± {100 * error:.0f} % (the error on 80 % of networks left out of the fit), {self.where}"}
+
+
+def latency_model_of(fit: dict, *, networks_source: str, machine: str, when: str) -> LatencyModel:
+    """A stored calibration (LatencyCalibration.fit and its provenance) as the editor's latency model."""
+    calibration = Calibration.from_dict(fit)
+    return LatencyModel(calibration, f"calibrated on {calibration.networks} measured networks ({networks_source}) on {machine}, {when}")
+
+
+def uncalibrated_totals(macs: int) -> dict[str, Any]:
+    return {"latency_ms_estimate": round(macs / (ESTIMATE_GMACS_PER_S * 1e9) * 1000.0, 3), "latency_error": None,
+            "latency_calibrated": False, "latency_networks": 0, "latency_note": ESTIMATE_LABEL}
 
 Shape = tuple[int, ...]
 
@@ -70,8 +99,10 @@ def check_size(data: Any) -> list[Problem]:
     return problems
 
 
-def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAULT_BUDGET) -> Report:
-    """The editor's whole answer for one spec given as JSON data."""
+def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAULT_BUDGET,
+                 latency_model: LatencyModel | None = None) -> Report:
+    """The editor's whole answer for one spec given as JSON data; the latency from ``latency_model``
+    (calibrated on this machine) when there is one, else the uncalibrated estimate, labelled so."""
     problems = check_size(data)
     if problems:
         return Report(False, problems)
@@ -96,8 +127,7 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
         "params": params,
         "macs": macs,
         "output_shape": list(analysis.output_shape),
-        "latency_ms_estimate": round(macs / (ESTIMATE_GMACS_PER_S * 1e9) * 1000.0, 2),
-        "latency_note": ESTIMATE_LABEL,
+        **(latency_model.totals(analysis) if latency_model is not None else uncalibrated_totals(macs)),
     }
     for node in nodes.values():
         node["share"] = {"params": node["params"] / params if params else 0.0, "macs": node["macs"] / macs if macs else 0.0}

@@ -26,6 +26,7 @@ from webapp.studio.models import Candidate
 
 from . import catalog, services
 from .analysis import analyze_data
+from .latency import editor_latency_model
 from .models import Architecture, ArchitectureVersion
 from .parsers import BodyLimit, SafeJSONParser, problems_payload
 
@@ -150,7 +151,9 @@ REPORT = inline_serializer("AnalysisReport", fields={
     "problems": serializers.ListField(child=serializers.DictField(), help_text="{location, message}: the validator's"),
     "warnings": serializers.ListField(child=serializers.DictField(), help_text="{location, message}: outside the search space"),
     "nodes": serializers.DictField(help_text="per node id: input_shapes, output_shape, params, macs, share"),
-    "totals": serializers.DictField(allow_null=True, help_text="params, macs, output_shape, latency_ms_estimate (an estimate)"),
+    "totals": serializers.DictField(allow_null=True, help_text="params, macs, output_shape, latency_ms_estimate (ms, CPU, batch 1), "
+                                 "latency_error (its relative error, null when uncalibrated), latency_calibrated, latency_networks, "
+                                 "latency_note (where the estimate comes from)"),
     "spec_hash": serializers.CharField(allow_null=True),
 })
 PROBLEMS = inline_serializer("SpecProblems", fields={
@@ -355,5 +358,5 @@ class AnalyzeView(BodyLimit, APIView):
         family = request.query_params.get("family") or None
         if family is not None and family not in catalog.family_names():
             raise ValidationError({"family": [f"Unknown family {family[:40]!r}."]})
-        report = analyze_data(request.data, family=family)
+        report = analyze_data(request.data, family=family, latency_model=editor_latency_model())
         return Response(report.to_dict(), status=status.HTTP_200_OK if report.parsed else status.HTTP_400_BAD_REQUEST)

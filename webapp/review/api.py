@@ -34,7 +34,8 @@ from .presenters import audit_rows, subject_summary, threads
 FILTERS = [OpenApiParameter(name, OpenApiTypes.STR, description=text) for name, text in (
     ("team", "one of your teams (default: all of them)"), ("experiment", "one experiment"), ("family", "evanet, assemblenet or tvn"),
     ("dataset", "a dataset id"), ("status", "candidate status"), ("review", "draft, in_review, approved or rejected"),
-    ("tag", "a tag name"), ("latency_device", "cpu or cuda: where the latency was measured"), ("sort", "accuracy, latency, params, macs, generation or index; '-' for descending (default -accuracy)"),
+    ("tag", "a tag name"), ("latency_device", "cpu or cuda: where the latency was measured"), ("sort", "accuracy, latency, params, macs, generation or index; '-' for descending (default -accuracy). "
+                                                  "Rows count generations from 1 (generation 1 is the first population)"),
     *((name, "a bound") for name in leaderboard.RANGES))]
 
 

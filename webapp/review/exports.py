@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from webapp.apikit.refusals import refused
 from webapp.architectures.evaluation_job import trained_checkpoint
+from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError
 
 from .export_jobs import create_export, export_row, filename_for as _filename, retry_export, trained_weights
@@ -46,19 +47,33 @@ def card_fields(subject: Subject) -> dict:
         tree = lineage_tree(c)
         extra["lineage"] = [{"id": a["name"], "name": a["name"], "mutation": a["mutation"], "score": a["accuracy"],
                              "hand_edited": a["hand_edited"]} for a in tree["ancestors"]]
-        extra["dataset"] = {"name": c.experiment.dataset.name, "classes": c.experiment.dataset.class_names}
+        dataset = {"name": c.experiment.dataset.name, "classes": c.experiment.dataset.class_names}
         extra["limitations"] = [f"Evaluated on {c.experiment.dataset.name} only; found by an automatic search "
                                 f"({c.experiment.name}) with a short training budget ({c.fidelity or 'low'} fidelity)."]
         report = evaluation_file(c)
         base = card_from_training(report, **extra) if report else {**extra}
+        # The training's own counts (train and validation clips) stay: the studio adds the name and classes.
+        base["dataset"] = {**{k: v for k, v in (base.get("dataset") or {}).items() if v is not None}, **dataset}
         base.setdefault("metrics", {}).update({"top1": c.accuracy})
-        base["latency"] = {**(base.get("latency") or {}), "ms": c.latency_ms, "device": "cpu", "batch": 1}
+        base["latency"] = candidate_card_latency(c, base.get("latency") or {})
         base.setdefault("architecture", {}).update({"params": c.params, "macs": c.macs, "spec_hash": c.spec_hash})
         return base
     if subject.kind == Subject.Kind.EVALUATION:
         return evaluation_card_fields(subject, extra)
     return {**extra, "architecture": {"params": subject.version.params, "macs": subject.version.macs,
                                       "spec_hash": subject.version.spec_hash}}
+
+
+def candidate_card_latency(c: Candidate, recorded: dict) -> dict:
+    """The card's latency: what the search measured and where, with the thread count and the spread
+    it recorded (from the search's settings when the training report has none); absent when nobody measured it."""
+    if c.latency_ms is None:
+        return {}
+    config = c.experiment.config or {}
+    threads = recorded.get("threads") or (config.get("latency_threads", 1) if c.latency_device != "cuda" else None)
+    spread = c.latency_spread or recorded.get("spread") or {}
+    return {**recorded, "ms": c.latency_ms, "device": c.latency_label, "batch": 1, "threads": threads,
+            "runs": spread.get("runs") or recorded.get("runs"), "spread": spread}
 
 
 @login_required
@@ -111,11 +126,13 @@ def evaluation_card_fields(subject: Subject, extra: dict) -> dict:
     from videomodels.export import card_from_training
 
     evaluation = subject.evaluation
-    extra = {**extra, "dataset": {"name": evaluation.dataset.name, "classes": evaluation.dataset.class_names},
-             "limitations": [f"Evaluated on {evaluation.dataset.name} only, after {evaluation.steps} training steps "
-                             f"(batch {evaluation.batch_size}): a short budget to compare architectures, not a final model."]}
+    dataset = {"name": evaluation.dataset.name, "classes": evaluation.dataset.class_names}
+    extra = {**extra, "limitations": [f"Evaluated on {evaluation.dataset.name} only, after {evaluation.steps} training steps "
+                                      f"(batch {evaluation.batch_size}): a short budget to compare architectures, not a final model."]}
     training = report_beside(trained_checkpoint(evaluation))
     base = card_from_training(training, **extra) if training else {**extra}
+    # The training's own counts (train and validation clips) stay, as on a candidate's card.
+    base["dataset"] = {**{k: v for k, v in (base.get("dataset") or {}).items() if v is not None}, **dataset}
     base.setdefault("metrics", {}).update({"top1": evaluation.accuracy})
     base["latency"] = {**(base.get("latency") or {}), "ms": evaluation.latency_ms, "device": "cpu", "batch": 1}
     base.setdefault("architecture", {}).update({"params": evaluation.params, "macs": evaluation.macs,

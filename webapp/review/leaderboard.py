@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, Max, Min, OuterRef, QuerySet
 
+from webapp.studio import figures
 from webapp.studio.models import Candidate, Experiment
 
 from .models import Subject, Tag
@@ -182,7 +183,8 @@ def capped_count(queryset: QuerySet) -> int:
 def leaderboard(user, query: Query) -> QuerySet:
     return (ordered(scoped(user, query), query.sort)
             .select_related("experiment", "experiment__dataset", "review")
-            .only("pk", "name", "index", "generation", "status", "accuracy", "latency_ms", "latency_device", "params", "macs",
+            .only("pk", "name", "index", "generation", "status", "accuracy", "latency_ms", "latency_device", "latency_spread", "params",
+                  "macs",
                   "mutation",
                   "parent_id", "experiment__name", "experiment__family", "experiment__team_id", "experiment__dataset__name",
                   "review__status"))
@@ -200,8 +202,9 @@ def row(candidate: Candidate, tags: dict[int, list[str]]) -> dict:
     review = getattr(candidate, "review", None)
     return {"id": candidate.pk, "name": candidate.name, "experiment": candidate.experiment_id,
             "experiment_name": candidate.experiment.name, "family": candidate.experiment.family,
-            "dataset": candidate.experiment.dataset.name, "generation": candidate.generation, "status": candidate.status,
+            "dataset": candidate.experiment.dataset.name, "generation": figures.generation(candidate.generation), "status": candidate.status,
             "accuracy": candidate.accuracy, "latency_ms": candidate.latency_ms, "latency_device": candidate.latency_device,
+            "latency_spread": candidate.latency_spread or None, "latency_spread_text": candidate.latency_spread_text,
             "params": candidate.params,
             "macs": candidate.macs, "mutation": candidate.mutation, "parent": candidate.parent_id,
             "review_status": review.status if review is not None else Subject.Status.DRAFT,
@@ -248,7 +251,17 @@ def pareto(user, query: Query, cost: str = "latency", *, context_points: int = 1
     # Latencies measured on the CPU and on a GPU do not compare: say which the points are.
     devices = latency_devices(user, query) if cost == "latency" else []
     return {"cost": cost, "count": count, "front": [list(p) for p in front], "others": [list(p) for p in others],
-            "latency_devices": devices}
+            "latency_devices": devices, "labels": labels_of([p[0] for p in front] + [p[0] for p in others])}
+
+
+def labels_of(ids: list[int], chunk: int = 900) -> dict[str, dict]:
+    """What a person calls each point: {id: {name, experiment, family, dataset}} (a chart shows names, not ids)."""
+    labels = {}
+    for start in range(0, len(ids), chunk):
+        for pk, name, experiment, family, dataset in Candidate.objects.filter(pk__in=ids[start:start + chunk]).values_list(
+                "pk", "name", "experiment__name", "experiment__family", "experiment__dataset__name"):
+            labels[str(pk)] = {"name": name, "experiment": experiment, "family": family, "dataset": dataset}
+    return labels
 
 
 def sample(candidates: QuerySet, column: str, size: int) -> list:

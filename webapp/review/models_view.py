@@ -16,6 +16,7 @@ from django.urls import reverse
 from webapp.architectures.evaluation_job import trained_checkpoint
 from webapp.architectures.evaluations import Evaluation
 from webapp.architectures.services import with_learned_weights
+from webapp.studio import figures
 from webapp.studio.models import Candidate
 
 from .models import Subject
@@ -35,6 +36,10 @@ class ModelView:
     parent: Subject | None
     facts: list[tuple[str, object]]
     evaluation: dict
+
+    def __post_init__(self):
+        # A fact nobody recorded is left out rather than shown as "–".
+        self.facts = [(label, value) for label, value in self.facts if value is not None and value != ""]
 
     @property
     def ref(self) -> str:
@@ -92,6 +97,17 @@ def training_charts(report: dict, row_metrics: dict, class_names: list[str], los
     }
 
 
+def _shown(formatter, value):
+    """``value`` as the page prints it, or None (the fact is left out) when nobody measured it."""
+    return None if value is None else formatter(value)
+
+
+def latency_text(candidate: Candidate) -> str:
+    """'12.3 ms (p10–p90 11.9–14.0 ms)': the figure decisions used and how much it moved between runs."""
+    spread = candidate.latency_spread_text
+    return f"{figures.ms(candidate.latency_ms)} ({spread})" if spread else figures.ms(candidate.latency_ms)
+
+
 def _rounded(value, digits: int):
     return round(value, digits) if isinstance(value, float) else value
 
@@ -128,9 +144,11 @@ def model_view(subject: Subject) -> ModelView:
         if c.parent_id:
             parent = subject_for_candidate(c.parent)
         facts = [("Experiment", experiment.name), ("Family", experiment.family), ("Dataset", experiment.dataset.name),
-                 ("Status", c.get_status_display()), ("Generation", c.generation), ("Mutation", c.mutation or "sampled"),
-                 ("Accuracy", _rounded(c.accuracy, 4)), (f"Latency (ms, {c.latency_label} batch 1)", _rounded(c.latency_ms, 2)), ("Parameters", c.params),
-                 ("Multiply-adds", c.macs), ("Fidelity", c.fidelity), ("Training seconds", _rounded(c.seconds, 1))]
+                 ("Status", c.get_status_display()), ("Generation", figures.generation(c.generation)),
+                 ("Mutation", c.mutation or "sampled"), ("Accuracy", _shown(figures.accuracy, c.accuracy)),
+                 (f"Latency ({c.latency_label}, batch 1)", latency_text(c) if c.latency_ms is not None else None),
+                 ("Parameters", _shown(figures.count, c.params)), ("Multiply-adds", _shown(figures.count, c.macs)),
+                 ("Fidelity", c.fidelity or None), ("Training time", _shown(lambda s: f"{figures.fixed(s, 1)} s", c.seconds))]
         training = {k: experiment.config.get(k) for k in ("low_steps", "high_steps", "batch_size", "lr", "seed") if k in experiment.config}
         evaluation = candidate_evaluation(c, list(experiment.dataset.class_names or []))
         evaluation["training"] = evaluation["training"] or training
@@ -142,8 +160,8 @@ def model_view(subject: Subject) -> ModelView:
         if v.parent_id:
             parent = subject_for_version(v.parent)
         facts = [("Architecture", v.architecture.name), ("Family", v.architecture.family), ("Version", v.number),
-                 ("Message", v.message), ("Author", v.author.username if v.author else "–"), ("Parameters", v.params),
-                 ("Multiply-adds", v.macs)]
+                 ("Message", v.message), ("Author", v.author.username if v.author else None),
+                 ("Parameters", _shown(figures.count, v.params)), ("Multiply-adds", _shown(figures.count, v.macs))]
         return ModelView(subject, f"{v.architecture.name} v{v.number}", v.architecture.family, v.spec, v.spec,
                          v.get_absolute_url(), parent, facts, {})
     if subject.kind == Subject.Kind.EVALUATION:
@@ -182,7 +200,7 @@ def lineage_tree(candidate: Candidate, limit: int = 2000) -> dict:
 
     def entry(r, depth):
         return {"id": r["pk"], "name": r["name"], "mutation": r["mutation"] or ("sampled" if r["parent_id"] is None else ""),
-                "accuracy": r["accuracy"], "generation": r["generation"], "status": r["status"], "depth": depth,
+                "accuracy": r["accuracy"], "generation": figures.generation(r["generation"]), "status": r["status"], "depth": depth,
                 "hand_edited": hand_edited(r), "current": r["pk"] == candidate.pk,
                 "url": reverse("model-page", args=["candidate", r["pk"]])}
 

@@ -27,8 +27,8 @@ from .models_view import lineage_tree, model_view, ref_url
 from .presenters import subject_summary
 
 PAGE_SIZE = 50
-COLUMNS = (("name", "Model", None), ("experiment", "Experiment", None), ("family", "Family", None), ("accuracy", "Accuracy", "accuracy"),
-           ("latency", "Latency (ms, batch 1)", "latency"), ("params", "Params", "params"), ("macs", "MACs", "macs"),
+COLUMNS = (("name", "Model", None), ("experiment", "Experiment", None), ("family", "Family", None), ("dataset", "Dataset", None),
+           ("accuracy", "Accuracy", "accuracy"), ("latency", "Latency (batch 1)", "latency"), ("params", "Params", "params"), ("macs", "MACs", "macs"),
            ("generation", "Gen", "generation"), ("status", "Status", None), ("review", "Review", None), ("tags", "Tags", None))
 
 
@@ -78,7 +78,7 @@ def leaderboard_page(request):
         "capped": total > leaderboard.COUNT_CAP, "cap": leaderboard.COUNT_CAP,
         "pareto_url": reverse("pareto-page") + link(offset=None),
         "csv_url": reverse("leaderboard-csv") + link(offset=None),
-        "teams": teams, "experiments": Experiment.objects.for_user(request.user).newest_first()[:200],
+        "teams": teams, "experiments": Experiment.objects.for_user(request.user).newest_first().select_related("dataset")[:200],
         "datasets": Dataset.objects.for_user(request.user)[:200],
         "families": ("evanet", "assemblenet", "tvn"), "statuses": Candidate.Status.choices,
         "reviews": Subject.Status.choices, "sorts": [(s, s) for s in leaderboard.SORTS],

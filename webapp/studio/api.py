@@ -24,7 +24,7 @@ from webapp.apikit.listing import api_filtered, api_parameters
 from webapp.apikit.params import int_param
 from webapp.teams.models import Membership, Team
 
-from . import services
+from . import figures, services
 from .api_common import RenameDeleteMixin, TeamField, api_error
 from .models import Candidate, Dataset, Event, Experiment
 from .outcomes import parallelism_note
@@ -148,7 +148,22 @@ class SeedVersionField(serializers.PrimaryKeyRelatedField):
             raise ValidationError("Seeding with saved versions needs the architecture library, which is not installed.")
         return source.versions_for(request.user if request else AnonymousUser())
 
+GENERATION_HELP = "counted from 1: generation 1 is the first population, as every page shows it"
+
+
+class GenerationField(serializers.IntegerField):
+    """The engine counts generations from 0; people, pages and this API from 1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, help_text=GENERATION_HELP, **kwargs)
+
+    def to_representation(self, value):
+        return figures.generation(value)
+
+
 class CandidateBriefSerializer(serializers.ModelSerializer):
+    generation = GenerationField()
+
     class Meta:
         model = Candidate
         fields = ["id", "name", "accuracy", "latency_ms", "latency_device", "params", "generation"]
@@ -158,7 +173,8 @@ class ExperimentSerializer(serializers.ModelSerializer):
     team = TeamField(required=False)
     dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.none())
     family = serializers.ChoiceField(choices=FAMILIES)
-    progress = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField(help_text="evaluated, total, fraction, generation (" + GENERATION_HELP
+                                                       + ") of generations, running_seconds, eta_seconds")
     best = CandidateBriefSerializer(source="best_candidate", read_only=True, allow_null=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True,
                                      help_text="What to know about the launch, e.g. a latency budget out of reach")
@@ -302,12 +318,13 @@ class ExperimentViewSet(RenameDeleteMixin, mixins.CreateModelMixin, viewsets.Rea
 
 # ---------------------------------------------------------------------- candidates
 class CandidateSerializer(serializers.ModelSerializer):
+    generation = GenerationField()
     parent_name = serializers.CharField(source="parent.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Candidate
         fields = ["id", "experiment", "index", "name", "generation", "parent", "parent_name", "mutation", "status", "accuracy",
-                  "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "params", "macs", "fidelity", "seconds",
+                  "low_accuracy", "latency_ms", "latency_device", "latency_hardware", "latency_spread", "params", "macs", "fidelity", "seconds",
                   "reason", "attempt", "created", "started_at", "finished_at"]
 
 
@@ -318,7 +335,8 @@ class CandidateDetailSerializer(CandidateSerializer):
         fields = CandidateSerializer.Meta.fields + ["spec", "spec_hash", "mutation_details", "metrics", "edge_weights", "lineage"]
 
     def get_lineage(self, candidate) -> list[dict]:
-        return [{"id": c.pk, "name": c.name, "mutation": c.mutation, "accuracy": c.accuracy, "generation": c.generation}
+        return [{"id": c.pk, "name": c.name, "mutation": c.mutation, "accuracy": c.accuracy,
+                 "generation": figures.generation(c.generation)}
                 for c in candidate.lineage()]
 
 

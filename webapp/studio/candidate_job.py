@@ -124,6 +124,7 @@ class CandidateKind(JobKind):
                 setattr(job, field, result[field])
         job.metrics = result.get("metrics") or {}
         job.edge_weights = result.get("edge_weights") or []
+        job.latency_spread = result.get("latency_spread") or {}
         job.reason = result.get("reason", "")
         job.save()  # now, not after this hook: the search below counts it done
         self._record_events(experiment, job, engine, events)

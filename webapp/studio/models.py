@@ -15,6 +15,7 @@ from django.utils import timezone
 from webapp.jobs.models import Job
 from webapp.teams.models import Team, TeamScopedQuerySet
 
+from . import figures
 from .outcomes import accuracy_note
 
 
@@ -202,7 +203,8 @@ class Experiment(models.Model):
             "evaluated": evaluated,
             "total": total,
             "fraction": min(1.0, evaluated / total) if total else 0.0,
-            "generation": min(evaluated // population, int(self.config["rounds"])),
+            # Counted from 1 like "generations", as every page says it (webapp.studio.figures.generation).
+            "generation": figures.generation(min(evaluated // population, int(self.config["rounds"]))),
             "generations": int(self.config["rounds"]) + 1,
             "running_seconds": round(seconds, 1),
             "eta_seconds": None if eta is None else round(eta, 1),
@@ -262,6 +264,8 @@ class Candidate(Job):
     # Where latency_ms was measured (the search's latency device): "cpu" or "cuda"; the hardware in words.
     latency_device = models.CharField(max_length=10, default="cpu")
     latency_hardware = models.CharField(max_length=200, blank=True)
+    # How much the timed runs moved: {ms, p10, p50, p90, runs, rounds} (videomodels.robust_latency).
+    latency_spread = models.JSONField(default=dict, blank=True)
     params = models.BigIntegerField(null=True, blank=True)
     macs = models.BigIntegerField(null=True, blank=True)
     fidelity = models.CharField(max_length=10, blank=True)
@@ -297,6 +301,11 @@ class Candidate(Job):
     def latency_label(self) -> str:
         """Where its latency was measured, as a page says it: 'CPU' or 'GPU (NVIDIA H200)'."""
         return latency_label(self.latency_device, self.latency_hardware)
+
+    @property
+    def latency_spread_text(self) -> str:
+        """'p10–p90 11.9–14.0 ms, 15 runs in 2 rounds', or '' when the spread was not recorded."""
+        return spread_text(self.latency_spread)
 
     def proposal(self) -> dict[str, Any]:
         """The engine's proposal dict this row was created from."""
@@ -358,3 +367,31 @@ class Event(models.Model):
     def message(self) -> dict[str, Any]:
         """What a browser receives, live or replayed."""
         return {"kind": "event", "seq": self.seq, "type": self.type, "payload": self.payload, "created": self.created.isoformat()}
+
+
+def spread_text(spread: dict | None) -> str:
+    """How far a latency's timed runs wandered, in words ('' when not recorded)."""
+    if not spread or spread.get("p10") is None or spread.get("p90") is None:
+        return ""
+    rounds = int(spread.get("rounds") or 1)
+    return (f"p10–p90 {figures.ms(spread['p10'])[:-3]}–{figures.ms(spread['p90'])}, {spread.get('runs')} runs"
+            + (f" in {rounds} rounds" if rounds > 1 else ""))
+
+
+class LatencyCalibration(models.Model):
+    """The editor's CPU latency model, fitted to networks measured on one machine
+    (videomodels.latency_model): the newest one for a device is what the editor shows."""
+
+    device = models.CharField(max_length=10, default="cpu")
+    machine = models.CharField(max_length=300)  # host, processor, threads and torch version, in words
+    threads = models.PositiveIntegerField(default=1)
+    source = models.CharField(max_length=300)  # which networks: measured specs, or the studio's candidates
+    fit = models.JSONField()  # Calibration.to_dict(): coefficients, networks, error, errors
+    measured_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-measured_at", "-pk"]
+        get_latest_by = "measured_at"
+
+    def __str__(self) -> str:
+        return f"{self.device} latency calibration on {self.machine} ({self.measured_at:%Y-%m-%d})"
