@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from hashed_users import create_user
 from review_world import small_spec
 
 from webapp.localredis import RedisServer, free_port
@@ -74,14 +75,12 @@ def tiny_cache(studio_data_dir) -> Path:
 # ---------------------------------------------------------------------- users and teams
 @pytest.fixture
 def teams(db):
-    from django.contrib.auth.models import User
-
     from webapp.teams.models import Membership, Team
 
     team_a, team_b = Team.objects.create(name="Team A"), Team.objects.create(name="Team B")
-    alice = User.objects.create_user("alice", password="alice-pass-123")
-    bob = User.objects.create_user("bob", password="bob-pass-123")
-    charlie = User.objects.create_user("charlie", password="charlie-pass-123")
+    alice = create_user("alice", "alice-pass-123")
+    bob = create_user("bob", "bob-pass-123")
+    charlie = create_user("charlie", "charlie-pass-123")
     Membership.objects.create(user=alice, team=team_a, role=Membership.Role.OWNER)
     Membership.objects.create(user=bob, team=team_a, role=Membership.Role.MEMBER)
     Membership.objects.create(user=charlie, team=team_b, role=Membership.Role.OWNER)
@@ -148,15 +147,13 @@ def client_for():
 # team A with a parent/child pair of candidates, and team A's architecture.
 @pytest.fixture
 def world(teams, ready_dataset):
-    from django.contrib.auth.models import User
-
     from archsearch.config import SearchConfig
     from webapp.architectures import services as arch_services
     from webapp.studio import services
     from webapp.studio.models import Candidate, Dataset
     from webapp.teams.models import Membership
 
-    dave = User.objects.create_user("dave", password="dave-pass-123")
+    dave = create_user("dave", "dave-pass-123")
     Membership.objects.create(user=dave, team=teams["a"], role=Membership.Role.VIEWER)
     experiment = services.create_experiment(team=teams["a"], user=teams["alice"], name="alpha", dataset=ready_dataset,
                                             config=SearchConfig(family="tvn", population=2, rounds=1), start=False)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+from hashed_users import create_user
 from review_world import small_spec
 
 pytestmark = pytest.mark.django_db
@@ -241,8 +242,6 @@ def test_every_route_has_a_rule():
 def full_world(trained, studio_data_dir):
     """review_world (its child really trained) plus erin (viewer of A, member of B), a running search, an evaluation, an ensemble, a
     comment, a tag, an export and an invitation."""
-    from django.contrib.auth.models import User
-
     from archsearch.config import SearchConfig
     from webapp.architectures import jobs
     from webapp.review import ensembles, services
@@ -253,7 +252,7 @@ def full_world(trained, studio_data_dir):
     from webapp.teams.models import Membership
 
     world = trained
-    erin = User.objects.create_user("erin", password="erin-pass-123")
+    erin = create_user("erin", "erin-pass-123")
     Membership.objects.create(user=erin, team=world["a"], role=Membership.Role.VIEWER)
     Membership.objects.create(user=erin, team=world["b"], role=Membership.Role.MEMBER)
     Candidate.objects.filter(pk__in=[world["parent"].pk, world["child"].pk]).update(checkpoint="/nowhere/checkpoint.pt")

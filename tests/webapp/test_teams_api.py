@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from hashed_users import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -13,11 +14,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def team(teams):
     """Team A: alice owns it, bob is a member, dave a viewer; charlie owns team B only."""
-    from django.contrib.auth.models import User
-
     from webapp.teams.models import Membership
 
-    dave = User.objects.create_user("dave", password="dave-pass-123")
+    dave = create_user("dave", "dave-pass-123")
     Membership.objects.create(user=dave, team=teams["a"], role=Membership.Role.VIEWER)
     return {**teams, "dave": dave}
 
