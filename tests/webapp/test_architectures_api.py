@@ -159,7 +159,8 @@ def test_rename_an_architecture(library, client_for):
     assert response.status_code == 200 and response.json()["name"] == "renamed"
     response = client_for(library["charlie"]).patch(f"/api/architectures/{a}/", json.dumps({"name": "mine"}), content_type="application/json")
     assert response.status_code == 404
-    assert client_for(library["bob"]).delete(f"/api/architectures/{a}/").status_code == 405
+    assert client_for(library["charlie"]).delete(f"/api/architectures/{a}/").status_code == 404  # not their team's
+    assert client_for(library["bob"]).get(f"/api/architectures/{a}/").status_code == 200  # the outsider changed nothing
 
 
 def test_export_downloads_the_spec(library, client_for):

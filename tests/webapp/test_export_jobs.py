@@ -90,12 +90,15 @@ def test_a_failed_export_leaves_nothing_behind_and_the_next_one_works(trained, c
     broken.write_bytes(b"not a checkpoint at all")
     client = client_for(trained["bob"])
     Candidate.objects.filter(pk=child.pk).update(checkpoint=str(broken))
+    exports = studio_data_dir / "exports"
+    # The data folder is the session's: an earlier test's export may have left its own (ready) folder.
+    folders_before = set(exports.iterdir()) if exports.exists() else set()
     code, failed = ask(client, child)
     assert code == 202
     assert run_job("export", failed["id"], worker="test:1") == "recorded"
     row = Export.objects.get(pk=failed["id"])
     assert row.status == "failed" and row.reason and row.path == "" and row.size_bytes is None
-    assert leftovers(studio_data_dir) == [] and not (studio_data_dir / "exports" / str(row.pk)).exists()
+    assert leftovers(studio_data_dir) == [] and set(exports.iterdir() if exports.exists() else ()) == folders_before
     assert client.get(f"/exports/{row.pk}/download/").status_code == 409
 
     Candidate.objects.filter(pk=child.pk).update(checkpoint=good)
