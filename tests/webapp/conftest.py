@@ -6,6 +6,7 @@ Services are started here, never assumed: Redis is a private redis-server on a f
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -523,12 +524,11 @@ def kept(tmp_path_factory, redis_server):
     KEPT.remove(services)
 
 
-@pytest.fixture(autouse=True)
-def _stop_kept_services_this_test_does_not_use(request):
+def stop_kept_services_not_used_by(item) -> None:
     for services in KEPT:
-        if services.worker is not None and "worker" not in request.fixturenames:
+        if services.worker is not None and "worker" not in item.fixturenames:
             services.stop_worker()
-        if services.chromium is not None and "browser" not in request.fixturenames:
+        if services.chromium is not None and "browser" not in item.fixturenames:
             services.stop_chromium()
 
 
@@ -563,6 +563,17 @@ def worker(request, transactional_db, redis_server, studio_data_dir, kept):
 def site(teams, daphne):
     """Team A and B's users and Daphne serving the test database (``base``: its URL)."""
     return {**teams, "base": daphne.base, "daphne": daphne}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture of the test: stop the kept services it does not use, then collect what earlier tests
+    left in reference cycles. Playwright's sync API runs on greenlets, each with its own context, and Django
+    keeps a connection per context: stopping Chromium from a fixture, after pytest-django had opened the test's
+    transaction in Playwright's context, left that transaction holding SQLite's write lock while the test's
+    fixtures wrote through another connection ("database is locked" for every later test of the process)."""
+    stop_kept_services_not_used_by(item)
+    gc.collect()
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
