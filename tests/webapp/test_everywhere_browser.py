@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browsing import wait_for_js
+from browsing import expect_console, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(600)]
 SHOTS = Path(os.environ["EVERYWHERE_SCREENSHOTS"]) if os.environ.get("EVERYWHERE_SCREENSHOTS") else None
@@ -38,6 +38,8 @@ def open_page(browser, site, user, *, viewport=DESKTOP, scheme="light"):
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": site["base"]}])
     page = context.new_page()
+    # These tests open refusal pages (404, 409) and provoke refusals (400) on purpose: not faults.
+    expect_console(page, r"Failed to load resource: the server responded with a status of 4[0-9][0-9]")
     page.set_default_timeout(30_000)
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
