@@ -31,6 +31,13 @@ from archsearch.selection import pareto_front, tournament
 from archsearch.spaces import SearchSpace
 
 
+# Draws a proposal may take to find an architecture the search has not tried yet. Without it most
+# children of a converged population are copies of members (on the video NAS table, 80% of a default
+# run's evaluations retrained an architecture it had already scored); a small space may run out, and
+# then a repeat is proposed rather than none.
+FRESH_TRIES = 25
+
+
 def candidate_rng(seed: int, index: int) -> random.Random:
     # String seeds hash deterministically (unlike hash() of tuples across processes).
     return random.Random(f"archsearch:{seed}:{index}")
@@ -46,6 +53,7 @@ class Evolution:
         self.by_id: dict[str, dict[str, Any]] = {}
         self.best_id: str | None = None
         self.consecutive_rejections = 0
+        self._tried: set[str] = set()  # spec hashes of every recorded candidate, evaluated, rejected or failed
         for record in history:
             self._apply(record)
 
@@ -107,6 +115,14 @@ class Evolution:
         shown = scores[best] if math.isfinite(scores[best]) else None  # JSON (and Postgres) have no -inf
         return drawn[best], {"proxy": self.config.proxy, "proxy_score": shown, "screened": len(drawn)}
 
+    def _fresh(self, draw):
+        """``draw()`` -> (spec, extra) again until the spec is one the search has not tried (FRESH_TRIES at most)."""
+        for _ in range(FRESH_TRIES):
+            spec, extra = draw()
+            if spec.content_hash() not in self._tried:
+                break
+        return spec, extra
+
     def elite_ids(self) -> set[str]:
         """The members aging spares: the ``elitism`` most accurate (ties: the older)."""
         ranked = sorted(self.members(), key=lambda c: (-c["accuracy"], c["index"]))
@@ -134,14 +150,18 @@ class Evolution:
             spec, mutation = seeded
             details = {"seeded": True}
         elif len(self._trained) < self.config.first_generation or not self.population:
-            spec, details = self._screened_sample(rng)
+            spec, details = self._fresh(lambda: self._screened_sample(rng))
             mutation = None
         else:
-            parent = tournament(self.members(), rng, self.config.tournament_size, objective=self.config.objective)
             span = max(1, self.config.total_trained - self.config.first_generation)
             progress = min(1.0, (len(self._trained) - self.config.first_generation) / span)
-            result = self.space.mutate(ArchSpec.from_dict(parent["spec"]), rng, progress=progress, evaluation=parent)
-            spec, mutation, details = result.spec, result.description, result.details
+
+            def child():  # each try holds its own tournament: a parent whose neighbours are all tried yields to another
+                chosen = tournament(self.members(), rng, self.config.tournament_size, objective=self.config.objective)
+                result = self.space.mutate(ArchSpec.from_dict(chosen["spec"]), rng, progress=progress, evaluation=chosen)
+                return result.spec, (chosen, result.description, result.details)
+
+            spec, (parent, mutation, details) = self._fresh(child)
         params, macs = self._costs(spec)
         return {
             "id": f"c{index:04d}",
@@ -205,6 +225,7 @@ class Evolution:
     def _apply(self, record: dict[str, Any]) -> None:
         self.candidates.append(record)
         self.by_id[record["id"]] = record
+        self._tried.add(record.get("spec_hash") or ArchSpec.from_dict(record["spec"]).content_hash())
         if record["status"] != "evaluated":
             self.consecutive_rejections += 1
             return

@@ -7,7 +7,7 @@ chosen by its observed validation top-1; the first of equals stays) and what it 
 - evolution: the real engine (``archsearch.engine.Evolution``) with a ``SearchConfig``, its rungs
   answered by the table's fidelities; a candidate left at the low rung is a pick like any other,
   as the engine's own ``best`` is.
-- random search: uniform samples of the table, each trained to the last fidelity.
+- random search: uniform samples of the table without replacement, each trained to the last fidelity.
 - TPE: Optuna's ``TPESampler`` over ``GridSpace.suggest``, every trial trained to the last
   fidelity; with Hyperband, Optuna's ``HyperbandPruner`` sees the validation top-1 at every
   recorded fidelity and the pruned trials are not picks (as Optuna's ``best_trial``).
@@ -115,9 +115,15 @@ def run_evolution(table: Table | str | Path, seed: int, budget_s: float, *, conf
 
 
 def run_random(table: Table | str | Path, seed: int, budget_s: float) -> dict[str, Any]:
+    """Uniform samples without replacement (as the evolution's proposals and local search never
+    retrain an architecture they tried), until the table is exhausted or the budget spent."""
     replay = Replay(_table(table), seed, budget_s)
-    while not replay.spent:
-        replay.evaluate_full(replay.space.sample(replay.rng).key)
+    order = [arch.key() for arch in replay.space.present]
+    replay.rng.shuffle(order)
+    for key in order:
+        if replay.spent:
+            break
+        replay.evaluate_full(key)
     return replay.result()
 
 

@@ -73,6 +73,38 @@ def parent_counts(config: SearchConfig) -> int:
     return sum(c["parent_id"] == "c0000" for c in engine.candidates)
 
 
+class FewSpecSpace:
+    """Six architectures in all; samples and children are drawn from them at random (repeats are likely)."""
+
+    family = "tvn"
+
+    def __init__(self):
+        tvn = make_space("tvn", SPACE)
+        specs = {}
+        for seed in range(100):
+            spec = tvn.sample(random.Random(seed))
+            specs.setdefault(spec.content_hash(), spec)
+        self.specs = list(specs.values())[:6]
+        assert len(self.specs) == 6
+
+    def sample(self, rng):
+        return rng.choice(self.specs)
+
+    def mutate(self, spec, rng, *, progress=0.0, evaluation=None):
+        return Mutation(rng.choice(self.specs), "redrawn")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_architecture_is_trained_twice_while_an_untried_one_is_in_reach(seed):
+    engine = Evolution(SearchConfig(family="tvn", population=2, rounds=3, seed=seed), FewSpecSpace())
+    while not engine.done:
+        proposal = engine.propose()
+        engine.record(proposal, fake_result(proposal))
+    hashes = [c["spec_hash"] for c in engine.candidates]
+    assert len(hashes) == 8
+    assert len(set(hashes[:6])) == 6  # all six before any repeat
+
+
 def test_the_first_generations_best_becomes_a_parent_in_small_populations():
     # Population 6, tournament 3: under plain aging the oldest (and best) member leaves after
     # the first child, having been seen by one tournament with probability 1/2.
