@@ -306,6 +306,15 @@ def test_only_a_body_that_is_not_a_spec_is_an_analyze_error(teams, client_for):
     response = client.post("/api/analyze/", json.dumps(spec), content_type="application/json")
     assert response.status_code == 200 and response.json()["valid"] is False
     assert response.json()["problems"][0]["location"] == "nodes[0].attrs.filters"
+    spec = get_preset("tvn-1").to_dict()
+    for attr, typed in (("frames", 0), ("size", 3), ("frames", "8x"), ("modality", "thermal")):
+        edited = {**spec, "inputs": [{**spec["inputs"][0], attr: typed}, *spec["inputs"][1:]]}  # the editor's input fields
+        response = client.post("/api/analyze/", json.dumps(edited), content_type="application/json")
+        assert response.status_code == 200 and response.json()["valid"] is False, (attr, typed, response.status_code)
+        assert [p["location"] for p in response.json()["problems"]] == [f"inputs[0].{attr}"]
+    for extra in ({"colour": "blue"}, {"id": "not an id"}):  # not a field the editor has: a body that is not a spec
+        edited = {**spec, "inputs": [{**spec["inputs"][0], **extra}]}
+        assert client.post("/api/analyze/", json.dumps(edited), content_type="application/json").status_code == 400, extra
 
 
 @pytest.mark.parametrize("case", ["malformed", "not_object", "nan", "deep", "huge_int", "big_body", "many_nodes", "million_channels",

@@ -156,6 +156,10 @@ def test_inject_offers_only_versions_that_fit_and_refuses_a_copy_of_a_member(sav
         again = post(client_for(saved["bob"]), url, {"version": version.pk})
         assert again.status_code == 400 and f"exact copy of {member}" in json.dumps(again.json()), again.json()
     assert jobs.versions_for_search(experiment) == []
+    # Nothing left to offer: the form says why for each saved version instead of disappearing.
+    page = client_for(saved["bob"]).get(f"/experiments/{experiment.pk}/").content.decode()
+    assert 'id="inject-form"' not in page and 'id="inject-none"' in page
+    assert f"exact copy of {member}" in page and "max_params" in page and "eva v1" not in page
     assert experiment.candidates.filter(mutation_details__injected=True).count() == 1
     # The page's form says the same, without an error page.
     response = client_for(saved["bob"]).post(f"/experiments/{experiment.pk}/inject/", {"version": saved["version"].pk}, follow=True)

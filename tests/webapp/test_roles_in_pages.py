@@ -36,6 +36,8 @@ def test_a_viewer_is_offered_no_form_that_creates_something(world, client_for):
     library = html(dave, reverse("architecture-library"))
     assert 'id="import-form"' not in library and READ_ONLY_MESSAGE in library
     assert 'id="import-form"' in html(bob, reverse("architecture-library"))
+    assert 'id="new-architecture"' not in library and "?new=" not in library
+    assert 'id="new-architecture"' in html(bob, reverse("architecture-library"))
     pareto = html(dave, reverse("pareto-page")).replace("&#x27;", "'")
     assert f'id="compare-ensemble" disabled title="{READ_ONLY_MESSAGE}"' in pareto
     assert 'id="compare-ensemble">' in html(bob, reverse("pareto-page"))

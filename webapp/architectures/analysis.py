@@ -11,6 +11,7 @@ edited node and the nodes downstream whose input shapes it changed.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from videomodels.archspec import ArchSpec
 from videomodels.graph import DEFAULT_BUDGET, Budget, analyze
 from videomodels.graphindex import cycle_closing_edges
 from videomodels.latency_model import Calibration, features_of
-from videomodels.validation import Problem, SpecError, check_structure, parse_spec
+from videomodels.validation import INPUT_SCHEMA, Problem, SpecError, check_structure, parse_spec
 
 from .searchspace import space_warnings
 
@@ -70,11 +71,12 @@ class Report:
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     totals: dict[str, Any] | None = None
     spec: ArchSpec | None = None  # parsed (defaults filled) when it parsed
+    shaped: bool = False  # a spec's shape whose only problems are values the editor lets a user type
 
     @property
     def parsed(self) -> bool:
         """The body had a spec's shape: its problems, if any, are an edit in progress, not a bad request."""
-        return self.spec is not None
+        return self.spec is not None or self.shaped
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,7 +111,9 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
     try:
         spec = parse_spec(data)
     except SpecError as error:
-        return Report(False, error.problems)  # not a spec's shape: the one case the API refuses
+        # An input stream's frames or size typed out of range is an edit in progress, like a node's attribute;
+        # anything else the parser refuses is not a spec's shape: the one case the API refuses.
+        return Report(False, error.problems, shaped=all(is_input_value(p.location) for p in error.problems))
     if family is not None and spec.family != family:
         return Report(False, [Problem("family", f"this architecture is {family!r}; a {spec.family!r} spec cannot be one of its versions")], spec=spec)
     clean, problems = check_structure_located(spec)
@@ -132,6 +136,15 @@ def analyze_data(data: Any, *, family: str | None = None, budget: Budget = DEFAU
     for node in nodes.values():
         node["share"] = {"params": node["params"] / params if params else 0.0, "macs": node["macs"] / macs if macs else 0.0}
     return Report(True, [], space_warnings(clean), nodes, totals, clean)
+
+
+_INPUT_VALUE = re.compile(r"inputs\[\d+\]\.(?P<attr>\w+)")
+
+
+def is_input_value(location: str) -> bool:
+    """``inputs[2].frames``: the value of an input stream's attribute the editor has a field for."""
+    match = _INPUT_VALUE.fullmatch(location)
+    return match is not None and match["attr"] in INPUT_SCHEMA and match["attr"] != "id"
 
 
 def check_structure_located(spec: ArchSpec):

@@ -6,6 +6,7 @@ commit, claimed by one worker, redone once if its worker dies, recorded once.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -163,19 +164,34 @@ def fit_for_search(experiment: Experiment, version: ArchitectureVersion, config=
 
 def versions_for_search(experiment: Experiment, *, limit: int = 50) -> list[ArchitectureVersion]:
     """The team's saved versions that this search can take now (fit_for_search), newest architectures first."""
+    return sort_for_search(experiment, limit=limit).fits
+
+
+@dataclass(frozen=True)
+class SearchFit:
+    """The team's saved versions of the search's family, sorted: those it can take now, and the others
+    with the reason (what the Inject form says when nothing fits)."""
+
+    fits: list[ArchitectureVersion]
+    refused: list[tuple[ArchitectureVersion, str]]
+    dataset_ready: bool = True
+
+
+def sort_for_search(experiment: Experiment, *, limit: int = 50) -> SearchFit:
     candidates = (ArchitectureVersion.objects.filter(architecture__team_id=experiment.team_id, architecture__family=experiment.family)
                   .select_related("architecture", "author").order_by("-architecture__updated", "-number")[:limit])
     if not experiment.dataset.is_ready:
-        return []
+        return SearchFit([], [], dataset_ready=False)
     config, members = experiment.search_config(), population(experiment)
-    fits = []
+    fits, refused = [], []
     for version in candidates:
         try:
             fit_for_search(experiment, version, config, members)
-        except StudioError:
+        except StudioError as error:
+            refused.append((version, str(error)))
             continue
         fits.append(version)
-    return fits
+    return SearchFit(fits, refused)
 
 
 def inject_version(*, user, experiment_id: int, version: ArchitectureVersion) -> Candidate:

@@ -16,6 +16,14 @@ def versions_for_search(experiment, limit: int = 50):
 
 
 @register.simple_tag
+def sort_for_search(experiment, limit: int = 50):
+    """What the Inject form offers (``fits``) and why the team's other versions are not offered (``refused``)."""
+    if experiment.status != "running":
+        return jobs.SearchFit([], [])
+    return jobs.sort_for_search(experiment, limit=limit)
+
+
+@register.simple_tag
 def evaluations_of(version, limit: int = 50):
     """A version's evaluations, newest first (what its page lists)."""
     return list(Evaluation.objects.filter(version=version).select_related("dataset", "created_by").order_by("-created", "-pk")[:limit])
