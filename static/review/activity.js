@@ -35,10 +35,12 @@ function describe(entry) {
   const d = entry.detail || {};
   const model = d.model ? (d.url ? h("a", {href: d.url, class: "model", text: d.model}) : h("span", {text: d.model})) : null;
   const extra = what(entry);
+  const label = LABELS[entry.action] || entry.action;
+  // A search or a job that ended on its own has no actor: the sentence starts with what happened.
+  const who = entry.actor ? [h("strong", {text: entry.actor}), " "] : [];
   return [
-    h("time", {class: "muted", datetime: entry.created, text: dateTime(entry.created)}), " ",
-    h("strong", {text: entry.actor || "studio"}), " ",
-    h("span", {class: "action", title: entry.action, text: LABELS[entry.action] || entry.action}), " ",
+    h("time", {class: "muted", datetime: entry.created, text: dateTime(entry.created)}), " ", ...who,
+    h("span", {class: "action", title: entry.action, text: entry.actor ? label : label[0].toUpperCase() + label.slice(1)}), " ",
     model, extra ? h("span", {class: "muted", text: ` · ${extra}`}) : null,
   ];
 }

@@ -90,6 +90,12 @@ def test_the_activity_feed_reads_what_it_missed_after_a_reconnect(site, browser)
     page.evaluate("__studioTest.activity.connection.socket.close()")
     wait_for_js(page, f"__studioTest.activity.connection.connections >= 2 && document.querySelector('#feed li[data-id=\"{missed.pk}\"]')")
     assert "while-away" in page.text_content(f"#feed li[data-id='{missed.pk}']")
+    # An entry without an actor (a search that ended on its own) starts with what happened, naming no one.
+    ended = AuditEntry.objects.create(team=site["a"], actor=None, action="experiment.finished", detail={"model": "overnight", "url": "/"})
+    page.evaluate("__studioTest.activity.connection.socket.close()")
+    wait_for_js(page, f"document.querySelector('#feed li[data-id=\"{ended.pk}\"]')")
+    assert page.text_content(f"#feed li[data-id='{ended.pk}'] .action") == "Search finished"
+    assert page.locator(f"#feed li[data-id='{ended.pk}'] strong").count() == 0
     assert page.errors == []
 
 

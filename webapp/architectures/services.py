@@ -20,7 +20,7 @@ from webapp.apikit.parsers import BodyError, first_problem, json_path, loads_che
 from webapp.studio.models import Candidate
 from webapp.studio.services import StudioError, team_for, teams_of  # noqa: F401 - re-exported for views
 from webapp.studio.services import ConflictError, Removal, data_dir, owned_folder, remove_on_commit
-from webapp.studio.services.removal import checked_name, count_files
+from webapp.studio.services.removal import count_files, renamed
 from webapp.teams.events import announce
 from webapp.teams.models import Team
 from webapp.teams.roles import require
@@ -229,15 +229,7 @@ def import_config(config: Any, *, fmt: str = "auto", name: str = "", options: di
 # ---------------------------------------------------------------------- rename, delete, messages
 def rename_architecture(*, user, architecture: Architecture, name: object) -> Architecture:
     """A new name (names need not be unique in the library: versions are told apart by number and id)."""
-    require(user, "change", architecture)
-    name = checked_name(name, model=Architecture)
-    old = architecture.name
-    if name != old:
-        with transaction.atomic():
-            Architecture.objects.filter(pk=architecture.pk).update(name=name)
-            announce(architecture.team_id, user, "architecture.renamed", architecture=architecture.pk, old=old, new=name)
-        architecture.name = name
-    return architecture
+    return renamed(user=user, obj=architecture, name=name, action="architecture.renamed", key="architecture")
 
 
 def edit_version_message(*, user, version: ArchitectureVersion, message: object) -> ArchitectureVersion:

@@ -132,15 +132,22 @@ def rename_dataset(*, user, dataset: Dataset, name: object) -> Dataset:
 
 
 def rename_experiment(*, user, experiment: Experiment, name: object) -> Experiment:
-    require(user, "change", experiment)
-    name = checked_name(name, model=Experiment)
-    old = experiment.name
+    return renamed(user=user, obj=experiment, name=name, action="experiment.renamed", key="experiment")
+
+
+def renamed(*, user, obj, name: object, action: str, key: str):
+    """The rename of a model whose names need not be unique in its team (a search, an architecture):
+    the role, the checked name, one write and its audit entry (``key``: the id's name in it)."""
+    require(user, "change", obj)
+    model = type(obj)
+    name = checked_name(name, model=model)
+    old = obj.name
     if name != old:
         with transaction.atomic():
-            Experiment.objects.filter(pk=experiment.pk).update(name=name)
-            announce(experiment.team_id, user, "experiment.renamed", experiment=experiment.pk, old=old, new=name)
-        experiment.name = name
-    return experiment
+            model.objects.filter(pk=obj.pk).update(name=name)
+            announce(obj.team_id, user, action, **{key: obj.pk}, old=old, new=name)
+        obj.name = name
+    return obj
 
 
 # ---------------------------------------------------------------------- what goes, what blocks
