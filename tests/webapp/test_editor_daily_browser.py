@@ -143,3 +143,11 @@ def test_the_running_search_offers_only_versions_that_fit(site, browser, launch,
     page.locator("#inject-form").scroll_into_view_if_needed()
     page.screenshot(path=str((SHOTS or tmp_path) / "experiment-inject.png"), full_page=True)
     assert_clean_console(page)
+    # Once it is in, nothing else fits: the section says why for each saved version instead of vanishing.
+    page.click("#inject")
+    wait_for_js(page, "document.getElementById('inject-none')")
+    reasons = page.text_content("#inject-refused")
+    assert "fits v1 is an exact copy of" in reasons and "too big v1" in reasons and "max_params" in reasons
+    page.locator("#inject-none").scroll_into_view_if_needed()
+    page.screenshot(path=str((SHOTS or tmp_path) / "experiment-inject-none.png"), full_page=True)
+    assert_clean_console(page)
