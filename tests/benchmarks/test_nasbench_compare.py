@@ -56,6 +56,11 @@ def test_quick_compare_writes_report_plot_and_numbers(fixture_table_path: Path, 
     text = out.with_name("compare.md").read_text()
     assert "time to top 1%" in text and "Optuna TPE + Hyperband" in text and "elitism 0 (default 1)" in text
     assert "![test regret against simulated time](compare.png)" in text
+    from benchmarks.nasbench.table import load_table
+
+    table = load_table(fixture_table_path)
+    best_val = max(table.entries.values(), key=lambda e: (e.mean_val, e.mean_test))
+    assert f"`{best_val.key}`) has a mean test top-1 of {best_val.mean_test:.3f}" in text  # the floor that selection on validation sets
     assert out.with_name("compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     numbers = json.loads(out.with_name("compare.json").read_text())
     assert set(numbers["strategies"]) == {"default", "aging", "random", "tpe", "tpe-hb", "ls-first", "ls-best", "abl-elitism"}
