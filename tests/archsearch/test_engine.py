@@ -80,12 +80,12 @@ class FewSpecSpace:
 
     def __init__(self):
         tvn = make_space("tvn", SPACE)
-        specs = {}
-        for seed in range(100):
+        specs, seed = {}, 0
+        while len(specs) < 6:
             spec = tvn.sample(random.Random(seed))
             specs.setdefault(spec.content_hash(), spec)
-        self.specs = list(specs.values())[:6]
-        assert len(self.specs) == 6
+            seed += 1
+        self.specs = list(specs.values())
 
     def sample(self, rng):
         return rng.choice(self.specs)
@@ -94,7 +94,7 @@ class FewSpecSpace:
         return Mutation(rng.choice(self.specs), "redrawn")
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(3))
 def test_no_architecture_is_trained_twice_while_an_untried_one_is_in_reach(seed):
     engine = Evolution(SearchConfig(family="tvn", population=2, rounds=3, seed=seed), FewSpecSpace())
     while not engine.done:
