@@ -7,6 +7,7 @@ import json
 
 from benchmarks import baselines, claims, data, models, review, search, summary
 from benchmarks.common import CACHES_USED, ROOT, WORK, machine
+from benchmarks.document import compose
 
 # In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
 SECTIONS = ("models", "data", "baselines", "search", "nasbench", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio",
@@ -75,14 +76,11 @@ def main(argv=None) -> int:
         (store / f"{name}.md").write_text(stamp + text)
         (store / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
         print(text, flush=True)
-    parts = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks`). Each section notes when and where it was measured; "
-             "figures are medians, and each stands beside a baseline measured in the same run.", ""]
-    for name in SECTIONS + OWN_COMMAND_SECTIONS:
-        path = store / f"{name}.md"
-        if path.exists():
-            parts += [path.read_text(), ""]
-    (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "BENCHMARKS.md").write_text("\n".join(parts))
+    measured = {name: (store / f"{name}.md").read_text() for name in SECTIONS + OWN_COMMAND_SECTIONS if (store / f"{name}.md").exists()}
+    document = ROOT / "docs" / "BENCHMARKS.md"
+    previous = document.read_text() if document.exists() else ""
+    document.parent.mkdir(exist_ok=True)
+    document.write_text(compose(SECTIONS + OWN_COMMAND_SECTIONS, measured, previous))
     print(f"wrote {ROOT / 'docs' / 'BENCHMARKS.md'}")
     return 0
 
