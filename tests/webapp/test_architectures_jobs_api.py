@@ -131,7 +131,6 @@ def test_inject_into_a_running_search(saved, client_for, launch):
 def test_inject_offers_only_versions_that_fit_and_refuses_a_copy_of_a_member(saved, client_for, launch):
     """The Inject list holds only what this search can take; an exact copy of a population member is refused, with why."""
     from webapp.architectures import jobs, services
-    from webapp.architectures.templatetags.jobs_tags import versions_for_search
 
     experiment = launch(parallelism=1)
     # The same network under another name and notes: a copy all the same once injected.
@@ -139,7 +138,7 @@ def test_inject_offers_only_versions_that_fit_and_refuses_a_copy_of_a_member(sav
     twin = services.create_architecture(user=saved["bob"], team=saved["a"], name="twin", spec=renamed)
     big = services.create_architecture(user=saved["bob"], team=saved["a"], name="big", spec=get_preset("tvn-1").to_dict())
     evanet = services.create_architecture(user=saved["bob"], team=saved["a"], name="eva", spec=get_preset("evanet-1").to_dict())
-    assert set(versions_for_search(experiment)) == {saved["version"], twin}  # not the over-budget one nor the other family
+    assert set(jobs.versions_for_search(experiment)) == {saved["version"], twin}  # not the over-budget one nor the other family
     page = client_for(saved["bob"]).get(f"/experiments/{experiment.pk}/").content.decode()
     assert "mine v1" in page and "twin v1" in page and "big v1" not in page and "eva v1" not in page
 

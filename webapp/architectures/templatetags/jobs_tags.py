@@ -8,14 +8,6 @@ register = template.Library()
 
 
 @register.simple_tag
-def versions_for_search(experiment, limit: int = 50):
-    """The search team's saved versions that this running search can take (jobs.fit_for_search), newest architectures first."""
-    if experiment.status != "running":
-        return []  # the form shows only on a running search: fit nothing for nothing
-    return jobs.versions_for_search(experiment, limit=limit)
-
-
-@register.simple_tag
 def sort_for_search(experiment, limit: int = 50):
     """What the Inject form offers (``fits``) and why the team's other versions are not offered (``refused``)."""
     if experiment.status != "running":
