@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tournament", type=int, default=3)
     run.add_argument("--elitism", type=int, default=1, help="most accurate members aging never evicts (0: plain aging)")
     run.add_argument("--latency-budget-ms", type=float)
-    run.add_argument("--initial-population", type=int, default=0, help="random samples before mutation starts (0: the population)")
+    run.add_argument("--initial-population", type=int, default=0, help="random samples before mutation starts (0: half the population, at least 2)")
     run.add_argument("--proxy-samples", type=int, default=1, help="random samples screened by a training-free proxy per trained one")
     run.add_argument("--curve-stop", type=float, default=0.0,
                      help="early termination: at this fraction of --low-steps, stop a candidate whose training loss is above "

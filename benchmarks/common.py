@@ -17,15 +17,18 @@ WORK = ROOT / "var" / "bench"
 TRAIN_THREADS = int(os.environ.get("BENCH_TRAIN_THREADS", "1"))
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    cpu = cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, GPU: {gpu}, load average at start {load:.1f}"

@@ -49,7 +49,7 @@ VARIANTS: dict[str, dict[str, Any] | Callable[[dict, Path], dict]] = {
     "ablation: plain aging (elitism 0)": {"elitism": 0},
     "ablation: no weight inheritance": {"inherit_weights": False},
     "ablation: no rungs (every candidate trained the full budget)": _no_rungs,
-    "ablation: + smaller first generation (half the population)": {"initial_population": SETTINGS["population"] // 2},
+    "ablation: full first generation (the whole population random; default half)": {"initial_population": SETTINGS["population"]},
     "ablation: + first generation seeded with the presets that fit": _preset_seeded,
     "ablation: + SynFlow screen (best of 3 samples)": {"proxy_samples": 3},
     "ablation: + early termination on the learning curve (median rule at half the first rung)": {"curve_stop": 0.5},

@@ -35,6 +35,7 @@ from videomodels.train.datasets import DataBundle
 
 from archsearch.evaluate import candidate_latency
 
+from benchmarks.common import cpu_model
 from benchmarks.nasbench.data import RECIPE, build_cache, cache_hash
 from benchmarks.nasbench.space import enumerate_grid, spec_of
 
@@ -300,21 +301,28 @@ LATENCY_PASS_RUNS = 21
 
 
 def measure_latencies(*, table: Path = LATENCY_TABLE, limit: int | None = None, log=print) -> int:
-    """Batch-1 CPU latency of every grid architecture, measured again in one process, one at a
-    time, with more runs. Rows measure latency beside a neighbour training on the other core;
-    run this on an otherwise idle machine and the table prefers these figures."""
+    """Batch-1 CPU latency of every grid architecture and every hand-designed baseline, measured
+    again in one process, one at a time, with more runs. Rows measure latency beside a neighbour
+    training on the other core, and perhaps on another machine than this pass: run it on an
+    otherwise idle machine, and claims compare the pass's figures only with each other."""
+    from videomodels.presets import get_preset
+
     _drop_torn_tail(table)
-    done = {row["key"] for row in read_rows(table)}
-    todo = [arch.key() for arch in enumerate_grid() if arch.key() not in done][: limit if limit is not None else None]
+    done = {(row.get("baseline", False), row["key"]) for row in read_rows(table)}
+    # Baselines first: a pass stopped early still leaves claim 2 a like-for-like reference.
+    wanted = [(True, name) for name in BASELINES] + [(False, arch.key()) for arch in enumerate_grid()]
+    todo = [item for item in wanted if item not in done][: limit if limit is not None else None]
     log(f"latency: {len(done)} measured, {len(todo)} to measure")
     torch.set_num_threads(1)
-    for key in todo:
-        spec = spec_of(key)
-        timings = sorted(_latency_runs(spec))
-        _append(table, {"key": key, "latency_ms": timings[len(timings) // 2], "p10_ms": timings[len(timings) // 10],
-                        "p90_ms": timings[(9 * len(timings)) // 10], "runs": len(timings), "load": os.getloadavg()[0],
-                        "host": socket.gethostname(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    cpu = cpu_model()
+    for baseline, key in todo:
+        timings = sorted(_latency_runs(get_preset(key) if baseline else spec_of(key)))
+        _append(table, {"key": key, **({"baseline": True} if baseline else {}), "latency_ms": timings[len(timings) // 2],
+                        "p10_ms": timings[len(timings) // 10], "p90_ms": timings[(9 * len(timings)) // 10], "runs": len(timings),
+                        "load": os.getloadavg()[0], "host": socket.gethostname(), "cpu": cpu,
+                        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     return len(todo)
+
 
 
 def _latency_runs(spec) -> list[float]:

@@ -36,8 +36,20 @@ def read_baselines(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.endswith("\n") and line.strip()]
 
 
-def best_rate_baselines(rows: Sequence[dict[str, Any]]) -> list[Baseline]:
-    """One ``Baseline`` per preset, at its best learning rate by validation; best test first."""
+def pass_latencies(path: Path) -> dict[str, float]:
+    """The baselines' figures from the builder's latency pass (``latency.jsonl``), by preset name.
+    When the pass ran, the table's architectures take their latency from it too: a ratio then
+    compares figures from one machine and one quiet process."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.endswith("\n") and line.strip()]
+    return {row["key"]: float(row["latency_ms"]) for row in rows if row.get("baseline")}
+
+
+def best_rate_baselines(rows: Sequence[dict[str, Any]], measured: dict[str, float] | None = None) -> list[Baseline]:
+    """One ``Baseline`` per preset, at its best learning rate by validation; best test first.
+    ``measured`` (preset -> ms, the latency pass) replaces the latency the training rows recorded."""
     by_rate: dict[tuple[str, float], list[dict[str, Any]]] = {}
     for row in rows:
         by_rate.setdefault((row["baseline"], float(row["lr"])), []).append(row)
@@ -47,7 +59,7 @@ def best_rate_baselines(rows: Sequence[dict[str, Any]]) -> list[Baseline]:
             name, lr,
             val_top1=statistics.fmean(r["curve"][-1]["val_top1"] for r in group),
             test_top1=statistics.fmean(r["curve"][-1]["test_top1"] for r in group),
-            latency_ms=statistics.median(r["latency_ms"] for r in group),
+            latency_ms=(measured or {}).get(name, statistics.median(r["latency_ms"] for r in group)),
             params=int(group[0]["params"]), seeds=len(group),
         )
         current = chosen.get(name)

@@ -76,7 +76,7 @@ def strategies() -> list[Strategy]:
         ("tourn-plus2", f"tournament {d.tournament_size + 2} (default {d.tournament_size})",
          {"config": {"tournament_size": d.tournament_size + 2}}),
         ("first-gen", f"first generation {first} random (default {d.first_generation})",
-         {"config": {"initial_population": 0 if first == d.population else first}}),
+         {"config": {"initial_population": first}}),
         ("fields-only", "mutation: block fields only (no input, add or remove)", {"operator_weights": {"field": 1}}),
         ("uniform-ops", "mutation: the four operators equally likely (default "
          + ", ".join(f"{k} {v}" for k, v in OPERATOR_WEIGHTS.items()) + ")", {"operator_weights": {name: 1 for name in OPERATOR_WEIGHTS}}),
@@ -240,7 +240,7 @@ def _claim2(table: Table, default_runs: list[dict]) -> dict[str, Any] | None:
     """Claim 2's numbers when the table has its baselines beside it (a fixture table may not)."""
     path = Path(table.source).with_name("baselines.jsonl")
     try:
-        baselines = claim2.best_rate_baselines(claim2.read_baselines(path))
+        baselines = claim2.best_rate_baselines(claim2.read_baselines(path), claim2.pass_latencies(path.with_name("latency.jsonl")))
         return claim2.claim2(table, baselines, default_runs) if baselines else None
     except TableError:
         return None

@@ -209,7 +209,8 @@ def load_table(path: str | Path | None = None) -> Table:
             raise TableError(f"{path}: not a readable table ({error})") from None
         digest = hashlib.sha256(path.read_bytes() + (latency_path.read_bytes() if latency_path.exists() else b"")).hexdigest()
         try:
-            latencies = {row["key"]: float(row["latency_ms"]) for row in _read_lines(latency_path)} if latency_path.exists() else None
+            latencies = ({row["key"]: float(row["latency_ms"]) for row in _read_lines(latency_path) if not row.get("baseline")}
+                         if latency_path.exists() else None)
             table = Table(rows, source=str(path), digest=digest, latencies=latencies)
         except (KeyError, TypeError) as error:
             raise TableError(f"{path}: a row lacks a field the builder writes ({error})") from None

@@ -31,12 +31,21 @@ def run_engine(config: SearchConfig, history=()):
 
 
 def test_population_then_mutated_children_with_parents():
-    engine, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=2, seed=1))
+    engine, _ = run_engine(SearchConfig(family="tvn", population=4, rounds=2, seed=1, initial_population=4))
     assert len(engine.trained) == 12
     first, rest = engine.candidates[:4], engine.candidates[4:]
     assert all(c["parent_id"] is None and c["mutation"] is None for c in first)
     assert all(c["parent_id"] in engine.by_id and c["mutation"] for c in rest)
     assert [c["generation"] for c in engine.candidates] == [0] * 4 + [1] * 4 + [2] * 4
+
+
+@pytest.mark.parametrize("population, first", [(2, 2), (3, 2), (4, 2), (8, 4), (9, 4)])
+def test_by_default_half_the_population_is_random_and_children_fill_the_rest(population, first):
+    config = SearchConfig(family="tvn", population=population, rounds=1, seed=1)
+    engine, _ = run_engine(config)
+    assert config.first_generation == first
+    assert [c["mutation"] is None for c in engine.candidates] == [True] * first + [False] * (2 * population - first)
+    assert len(engine.trained) == 2 * population
 
 
 def test_plain_aging_removes_the_oldest_even_if_best():
@@ -108,7 +117,7 @@ def test_no_architecture_is_trained_twice_while_an_untried_one_is_in_reach(seed)
 def test_the_first_generations_best_becomes_a_parent_in_small_populations():
     # Population 6, tournament 3: under plain aging the oldest (and best) member leaves after
     # the first child, having been seen by one tournament with probability 1/2.
-    settings = dict(family="tvn", population=6, rounds=3, tournament_size=3)
+    settings = dict(family="tvn", population=6, rounds=3, tournament_size=3, initial_population=6)
     with_elitism = [parent_counts(SearchConfig(**settings, seed=seed)) for seed in range(8)]
     plain = [parent_counts(SearchConfig(**settings, seed=seed, elitism=0)) for seed in range(8)]
     assert all(count >= 1 for count in with_elitism)

@@ -23,7 +23,8 @@ def hand_spec(seed=99):
 
 def test_seeds_are_the_first_proposals_then_the_search_goes_on():
     seed = {"spec": hand_spec(), "mutation": hand_edited("alice", "mine v2")}
-    engine = Evolution(SearchConfig(family="tvn", population=3, rounds=2, seed=1, seeds=[seed]), make_space("tvn", SPACE))
+    engine = Evolution(SearchConfig(family="tvn", population=3, rounds=2, seed=1, seeds=[seed], initial_population=3),
+                       make_space("tvn", SPACE))
     while not engine.done:
         proposal = engine.propose()
         engine.record(proposal, fake_result(proposal))

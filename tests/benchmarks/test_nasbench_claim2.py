@@ -27,6 +27,21 @@ def test_a_baseline_is_scored_at_the_rate_validation_prefers_not_the_best_test()
     assert baselines[1].test_top1 == pytest.approx(0.33) and baselines[1].latency_ms == 3.0 and baselines[1].seeds == 3
 
 
+def test_the_latency_pass_replaces_the_baselines_training_time_figures(tmp_path) -> None:
+    import json
+
+    rows = [_baseline_row("r3d", 0.01, s, val=0.5, test=0.40, latency_ms=20.0 + s) for s in range(3)]
+    rows += [_baseline_row("2d", 0.01, 0, val=0.2, test=0.3, latency_ms=2.0)]
+    path = tmp_path / "latency.jsonl"
+    path.write_text(json.dumps({"key": "r3d", "baseline": True, "latency_ms": 30.5}) + "\n"
+                    + json.dumps({"key": "f4s16r0|std.1d.c16.cg0", "latency_ms": 0.4}) + "\n")
+    measured = claim2.pass_latencies(path)
+    assert measured == {"r3d": 30.5}  # grid rows are the table's business
+    by_name = {b.name: b for b in claim2.best_rate_baselines(rows, measured)}
+    assert by_name["r3d"].latency_ms == 30.5 and by_name["2d"].latency_ms == 2.0
+    assert claim2.pass_latencies(tmp_path / "absent.jsonl") == {}
+
+
 def test_fastest_as_accurate_latency_ratio_and_the_default_picks() -> None:
     rng = random.Random(0)
     keys = ["f4s16r5|std.1d.c16.cg0", "f8s20r5|std.1d.c32.cg0", "f4s16r0|std.1d.c16.cg0", "f8s20r5|depth.mp.c32.cg1"]
