@@ -9,6 +9,7 @@ one run after another (no process start per row).
 """
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing
 import os
@@ -84,6 +85,33 @@ def read_rows(path: Path = TABLE) -> list[dict[str, Any]]:
             if line.endswith("\n"):
                 rows.append(json.loads(line))
     return rows
+
+
+def packed(path: Path) -> Path:
+    """The committed, gzip-compressed form of a table file (``table.jsonl.gz``)."""
+    return path.with_name(path.name + ".gz")
+
+
+def unpack(path: Path) -> None:
+    """A clone holds the compressed table only: the builder appends to a plain working copy of it,
+    taken again when the compressed one is newer (pulled from another machine's build)."""
+    source = packed(path)
+    if source.exists() and (not path.exists() or source.stat().st_mtime_ns > path.stat().st_mtime_ns):
+        with gzip.open(source, "rb") as rows:
+            _replace(path, rows.read())
+
+
+def pack(path: Path) -> None:
+    """Write the compressed copy that is committed; byte-identical for identical rows (no name or
+    time in the gzip header), so an unchanged table is no change to commit."""
+    if path.exists():
+        _replace(packed(path), gzip.compress(path.read_bytes(), compresslevel=9, mtime=0))
+
+
+def _replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def _drop_torn_tail(path: Path) -> None:
@@ -231,6 +259,7 @@ def build(*, workers: int, limit: int | None = None, table: Path = TABLE, baseli
         if recorded != digest:
             raise SystemExit(f"the clip cache rebuilt here has content hash {digest[:12]}, but the table was measured on "
                              f"{recorded[:12]}: rows would not be comparable (see `query --summary` for the recipe)")
+    unpack(table)
     for path in (table, baselines):
         _drop_torn_tail(path)
     if not meta_path.exists():
@@ -252,7 +281,9 @@ def build(*, workers: int, limit: int | None = None, table: Path = TABLE, baseli
             log(f"{len(done) + added} rows; {rate:.1f} s a row over {workers} worker(s); "
                 f"{(len(todo) - added) * rate / 3600:.1f} h to go")
             _write_provenance(meta_path, cache, table, baselines)
+            pack(table)
     _write_provenance(meta_path, cache, table, baselines)
+    pack(table)
     return added
 
 

@@ -371,7 +371,7 @@ def _plot(result: dict[str, Any], png: Path) -> None:
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nasbench compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--table", type=Path, help="table file (default: the committed benchmarks/nasbench/table.jsonl)")
+    parser.add_argument("--table", type=Path, help="table file, .jsonl or .jsonl.gz (default: the committed benchmarks/nasbench/table.jsonl.gz)")
     parser.add_argument("--seeds", type=int, default=SEEDS, help=f"runs per strategy (default {SEEDS})")
     parser.add_argument("--budget", type=float, default=BUDGET_EVALS,
                         help=f"simulated budget per run, in evaluations' worth at the last fidelity (default {BUDGET_EVALS})")

@@ -207,7 +207,9 @@ def load_table(path: str | Path | None = None) -> Table:
             rows = _read_lines(path)
         except (OSError, ValueError, EOFError) as error:
             raise TableError(f"{path}: not a readable table ({error})") from None
-        digest = hashlib.sha256(path.read_bytes() + (latency_path.read_bytes() if latency_path.exists() else b"")).hexdigest()
+        # Of the rows, not the file: the compressed table and its working copy have one digest.
+        content = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        digest = hashlib.sha256(content + (latency_path.read_bytes() if latency_path.exists() else b"")).hexdigest()
         try:
             latencies = ({row["key"]: float(row["latency_ms"]) for row in _read_lines(latency_path) if not row.get("baseline")}
                          if latency_path.exists() else None)
@@ -220,6 +222,7 @@ def load_table(path: str | Path | None = None) -> Table:
 
 
 def default_path() -> Path:
-    """The committed table: compressed when that is what the repository holds."""
+    """The committed, compressed table; the builder packs it as rows land. Its plain working copy
+    only where there is no compressed one (a build started from nothing)."""
     compressed = TABLE.with_name(TABLE.name + ".gz")
-    return compressed if compressed.exists() and not TABLE.exists() else TABLE
+    return compressed if compressed.exists() else TABLE

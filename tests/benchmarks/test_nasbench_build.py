@@ -2,6 +2,7 @@
 of a row by the command line's own training."""
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from videomodels.data import load_cache, prepare_cache, synthesize
 
 from benchmarks.nasbench import build as builder
 from benchmarks.nasbench.space import spec_of
+from benchmarks.nasbench.table import load_table
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +67,19 @@ def test_build_writes_rows_resumes_and_records_provenance(tiny_cache: Path, tiny
     assert meta["rows"] == 2 and meta["baselines"]["rows"] == 3
     assert meta["data"]["content_hash"] == load_cache(tiny_cache).content_hash()
     assert meta["builder"]["torch"] and meta["steps"] == [1, 2, 3]
+
+    # What is committed is the compressed copy: a clone without the working copy resumes from it,
+    # and both forms load as one table with one digest.
+    packed = tmp_path / "table.jsonl.gz"
+    assert packed.exists() and gzip.decompress(packed.read_bytes()) == table.read_bytes()
+    first_pack = packed.read_bytes()
+    table.unlink()
+    assert builder.build(workers=1, limit=1, table=table, baselines=baselines, cache=tiny_cache, log=lambda m: None) == 1
+    assert [(r["key"], r["seed"]) for r in builder.read_rows(table)] == builder.jobs()[:3]
+    assert gzip.decompress(packed.read_bytes()) == table.read_bytes() and packed.read_bytes() != first_pack
+    builder.pack(table)
+    assert gzip.decompress(packed.read_bytes()) == table.read_bytes()
+    assert load_table(packed).digest == load_table(table).digest and len(load_table(packed)) == 3
 
 
 def test_build_refuses_a_cache_other_than_the_tables(tiny_cache: Path, tiny_plan, tmp_path: Path) -> None:
