@@ -12,7 +12,7 @@ import re
 
 import pytest
 from browsing import EDITOR_SHOTS as SHOTS
-from browsing import signed_in_page, wait_for_js
+from browsing import run_js, signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -80,7 +80,7 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
 
         # A temporal dilation: the server's answer relabels the node; dilation costs nothing, so the totals stay.
         macs_before = page.text_content("[data-total=macs]")
-        page.evaluate("__studioTest.cy.getElementById('n5').select()")
+        run_js(page, "__studioTest.cy.getElementById('n5').select()")
         checks = page.evaluate("__studioTest.editor.checks")
         page.fill("#attr-temporal_dilation", "2")
         page.press("#attr-temporal_dilation", "Tab")
@@ -133,7 +133,7 @@ def test_edit_assemblenet_in_the_browser(site, browser, tmp_path):
         assert first.message == "n0 feeds n13; n5 dilated"
         assert any(e["source"] == "n0" and e["target"] == "n13" for e in first.spec["edges"])
         assert next(n for n in first.spec["nodes"] if n["id"] == "n5")["attrs"]["temporal_dilation"] == 2
-        page.evaluate("__studioTest.cy.getElementById('e:n0->n13').select()")
+        run_js(page, "__studioTest.cy.getElementById('e:n0->n13').select()")
         page.fill("#edge-weight", "0.9")
         page.press("#edge-weight", "Tab")
         page.uncheck("#edge-learnable")
@@ -162,14 +162,14 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     assert page.evaluate("__studioTest.cy.getElementById('res2').isParent() && __studioTest.cy.getElementById('res2').children().length") == 2
     colours = page.evaluate("[__studioTest.cy.getElementById('res4::b2').data('colour'), __studioTest.cy.getElementById('res4::b0').data('colour')]")
     assert colours[0] != colours[1]  # iTGM and max pooling are told apart
-    page.evaluate("__studioTest.cy.getElementById('res2').select()")
+    run_js(page, "__studioTest.cy.getElementById('res2').select()")
     params = page.text_content("[data-total=params]")
     checks = page.evaluate("__studioTest.editor.checks")
     page.click("#add-branch")
     wait_checked(page, checks)
     assert page.evaluate("__studioTest.cy.getElementById('res2').children().length") == 3
     assert page.text_content("[data-total=params]") != params
-    page.evaluate("__studioTest.cy.getElementById('res2::b2').select()")
+    run_js(page, "__studioTest.cy.getElementById('res2::b2').select()")
     checks = page.evaluate("__studioTest.editor.checks")
     page.select_option("#attr-kind", "conv")
     page.fill("#attr-temporal_kernel", "4")  # even: EvaNet temporal sizes are odd
@@ -200,14 +200,14 @@ def test_edit_evanet_branches_and_draw_every_family(site, browser, tmp_path):
     assert page.evaluate("""() => { const p = __studioTest.cy.getElementById('pool5').position();
         return __studioTest.cy.nodes('.spec-node').every(n => n.id() === 'pool5' || n.isParent() || Math.hypot(n.position().x - p.x, n.position().y - p.y) > 60); }""")
     page.locator("#graph").click(position={"x": 5, "y": 5})
-    page.evaluate("__studioTest.cy.getElementById('pool5').select()")
+    run_js(page, "__studioTest.cy.getElementById('pool5').select()")
     checks = page.evaluate("__studioTest.editor.checks")
     page.keyboard.press("Delete")
     wait_checked(page, checks)
     assert page.evaluate("__studioTest.cy.getElementById('pool5').empty() && __studioTest.editor.report.valid")
     # The input stream's fields: more frames cost more multiply-adds.
     macs = page.text_content("[data-total=macs]")
-    page.evaluate("__studioTest.cy.elements(':selected').unselect(); __studioTest.cy.getElementById('rgb').select()")
+    run_js(page, "__studioTest.cy.elements(':selected').unselect(); __studioTest.cy.getElementById('rgb').select()")
     checks = page.evaluate("__studioTest.editor.checks")
     page.fill("#attr-frames", "64")
     page.press("#attr-frames", "Tab")

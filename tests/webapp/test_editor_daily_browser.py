@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from browsing import EDITOR_SHOTS as SHOTS
-from browsing import assert_clean_console, signed_in_page, wait_for_js
+from browsing import assert_clean_console, run_js, signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -34,7 +34,7 @@ def open_editor(browser, site, query: str):
 def edit_frames(page, frames: str):
     """A valid edit: the RGB input's frame count, through the inspector."""
     checks = page.evaluate("__studioTest.editor.checks")
-    page.evaluate("__studioTest.cy.elements(':selected').unselect(); __studioTest.cy.getElementById('rgb').select()")
+    run_js(page, "__studioTest.cy.elements(':selected').unselect(); __studioTest.cy.getElementById('rgb').select()")
     page.fill("#attr-frames", frames)
     page.press("#attr-frames", "Tab")
     wait_checked(page, checks)
