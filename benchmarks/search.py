@@ -145,7 +145,9 @@ def run_peer(strategy: str, family: str, seed: int, cache: Path, out: Path, *, b
     pruner = optuna.pruners.HyperbandPruner(min_resource=low, max_resource=high, reduction_factor=3) if "hyperband" in strategy else None
     study = None
     if strategy != "random":
-        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
+        # Named: Hyperband assigns a trial's bracket from a hash of the study's name (a random uuid otherwise).
+        study = optuna.create_study(study_name=f"{family}-{seed}", direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+                                    pruner=pruner)
     rng = random.Random(seed)
     trace, index = Trace(), 0
     while trace.elapsed < budget_s:

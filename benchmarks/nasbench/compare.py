@@ -120,8 +120,9 @@ def _jobs(chosen: list[Strategy], table_path: str, todo: dict[str, list[int]], b
 
 
 def run_comparison(table_path: Path, *, seeds: int = SEEDS, budget_evals: float = BUDGET_EVALS, chosen: list[Strategy] | None = None,
-                   cache: Path | None = CACHE, log=print) -> dict[str, Any]:
-    """Replay every chosen strategy; returns the runs by strategy id and the settings.
+                   cache: Path | None = CACHE, first_seed: int = 0, log=print) -> dict[str, Any]:
+    """Replay every chosen strategy on seeds ``first_seed`` .. ``first_seed + seeds - 1``; returns the
+    runs by strategy id and the settings. A default tuned on seeds 0-199 is checked on others.
 
     Runs found in ``cache`` (same table bytes, strategy, seed, budget and code) are reused."""
     from benchmarks.parallel import run_jobs, worker_count
@@ -131,7 +132,8 @@ def run_comparison(table_path: Path, *, seeds: int = SEEDS, budget_evals: float 
     budget_s = budget_evals * table.mean_full_cost_s
     workers = worker_count()
     stores = {s.id: ReplayCache(cache, table, s, budget_s) if cache is not None else None for s in chosen}
-    todo = {s.id: [seed for seed in range(seeds) if stores[s.id] is None or seed not in stores[s.id]] for s in chosen}
+    seed_range = range(first_seed, first_seed + seeds)
+    todo = {s.id: [seed for seed in seed_range if stores[s.id] is None or seed not in stores[s.id]] for s in chosen}
     keyed = _jobs(chosen, str(table_path), todo, budget_s, workers)
     log(f"compare: {len(chosen)} strategies x {seeds} seeds on {len(table)} architectures ({table.rows} rows), "
         f"budget {budget_evals:g} evaluations' worth = {budget_s:,.0f} simulated s; "
@@ -146,10 +148,11 @@ def run_comparison(table_path: Path, *, seeds: int = SEEDS, budget_evals: float 
     runs: dict[str, list[dict]] = {}
     for s in chosen:
         store = stores[s.id]
-        runs[s.id] = [fresh[s.id][seed] if seed in fresh[s.id] else store.get(seed) for seed in range(seeds)]
+        runs[s.id] = [fresh[s.id][seed] if seed in fresh[s.id] else store.get(seed) for seed in seed_range]
         if store is not None:
             store.save()
     return {"table": table, "strategies": chosen, "runs": runs, "budget_s": budget_s, "budget_evals": budget_evals, "seeds": seeds,
+            "first_seed": first_seed,
             "workers": workers, "wall_s": time.perf_counter() - started}
 
 
@@ -246,6 +249,11 @@ def _claim2(table: Table, default_runs: list[dict]) -> dict[str, Any] | None:
         return None
 
 
+def _seed_span(result: dict[str, Any]) -> str:
+    first = result.get("first_seed", 0)
+    return f" ({first}-{first + result['seeds'] - 1})" if first else ""
+
+
 def render(result: dict[str, Any], *, png_name: str, heading: str = "##") -> tuple[str, dict[str, Any]]:
     """The markdown section and its JSON numbers."""
     table: Table = result["table"]
@@ -258,7 +266,7 @@ def render(result: dict[str, Any], *, png_name: str, heading: str = "##") -> tup
     lines = [
         f"{heading} Search strategies on the video NAS benchmark (tabular, simulated time)", "",
         f"{len(table)} architectures of the grid ({table.rows} rows, {sum(len(e.runs) > 1 for e in table.entries.values())} with several seeds) "
-        f"from `{Path(table.source).name}` (sha256 {table.digest[:12]}). Every strategy ran {result['seeds']} seeds, each to "
+        f"from `{Path(table.source).name}` (sha256 {table.digest[:12]}). Every strategy ran {result['seeds']} seeds{_seed_span(result)}, each to "
         f"{result['budget_evals']:g} evaluations' worth of simulated CPU time ({budget_s:,.0f} s: one evaluation at "
         f"{table.steps[-1]} steps costs {table.mean_full_cost_s:.1f} s on average, latency measurement and setup included). "
         "Each query draws one of the architecture's recorded seeds at random; the clock is charged the seconds the row "
@@ -311,7 +319,7 @@ def render(result: dict[str, Any], *, png_name: str, heading: str = "##") -> tup
     numbers = {
         "table": {"source": table.source, "sha256": table.digest, "architectures": len(table), "rows": table.rows,
                   "best_mean_test": table.best_mean_test, "thresholds": thresholds, "mean_full_cost_s": table.mean_full_cost_s},
-        "settings": {"seeds": result["seeds"], "budget_evals": result["budget_evals"], "budget_s": budget_s, "workers": result["workers"],
+        "settings": {"seeds": result["seeds"], "first_seed": result.get("first_seed", 0), "budget_evals": result["budget_evals"], "budget_s": budget_s, "workers": result["workers"],
                      "wall_s": result["wall_s"], "default_config": {f.name: getattr(_defaults(), f.name) for f in fields(SearchConfig)
                                                                    if f.name not in ("family", "seeds")}},
         "strategies": {s.id: {"label": s.label, "group": s.group, "options": s.options,
@@ -373,6 +381,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.nasbench compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("--table", type=Path, help="table file, .jsonl or .jsonl.gz (default: the committed benchmarks/nasbench/table.jsonl.gz)")
     parser.add_argument("--seeds", type=int, default=SEEDS, help=f"runs per strategy (default {SEEDS})")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run from here (default 0); e.g. 1000 checks defaults tuned on seeds 0-199 on seeds never used")
     parser.add_argument("--budget", type=float, default=BUDGET_EVALS,
                         help=f"simulated budget per run, in evaluations' worth at the last fidelity (default {BUDGET_EVALS})")
     parser.add_argument("--strategies", nargs="+", metavar="ID",
@@ -387,6 +397,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     try:
         if not 1 <= args.seeds <= 100_000:
             raise ValueError(f"--seeds must be from 1 to 100000, got {args.seeds}")
+        if not 0 <= args.first_seed <= 10**9:
+            raise ValueError(f"--first-seed must be from 0 to 1000000000, got {args.first_seed}")
         if not 1 <= args.budget <= 100_000 or not math.isfinite(args.budget):
             raise ValueError(f"--budget must be from 1 to 100000 evaluations, got {args.budget:g}")
         chosen = select(args.strategies)
@@ -398,6 +410,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result = run_comparison(path, seeds=args.seeds, budget_evals=args.budget, chosen=chosen, cache=None if args.no_cache else CACHE,
+                            first_seed=args.first_seed,
                             log=lambda m: print(m, file=sys.stderr, flush=True))
     text, _ = write_outputs(result, args.out)
     print(text)

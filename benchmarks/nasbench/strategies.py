@@ -134,7 +134,10 @@ def run_tpe(table: Table | str | Path, seed: int, budget_s: float, *, hyperband:
     replay = Replay(_table(table), seed, budget_s)
     steps = replay.table.steps
     pruner = optuna.pruners.HyperbandPruner(min_resource=steps[0], max_resource=steps[-1], reduction_factor=3) if hyperband else None
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
+    # Named: Hyperband assigns a trial's bracket from a hash of the study's name, a random uuid otherwise,
+    # and a replay would not repeat.
+    study = optuna.create_study(study_name=f"nasbench-{seed}", direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=pruner)
     missing = pruned = 0
     while not replay.spent:
         trial = study.ask()

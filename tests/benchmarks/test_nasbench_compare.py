@@ -80,6 +80,18 @@ def test_replays_are_cached_and_reused(fixture_table_path: Path, tmp_path: Path,
     assert calls == [] and again["runs"] == first["runs"]
 
 
+def test_held_out_seeds_run_from_the_first_seed_and_share_the_cache(fixture_table_path: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BENCH_WORKERS", "1")
+    chosen = compare.select(["random"])
+    first = compare.run_comparison(fixture_table_path, seeds=3, budget_evals=10, chosen=chosen, cache=tmp_path, log=lambda m: None)
+    held_out = compare.run_comparison(fixture_table_path, seeds=2, budget_evals=10, chosen=chosen, cache=tmp_path, first_seed=7,
+                                      log=lambda m: None)
+    assert [run["seed"] for run in held_out["runs"]["default"]] == [7, 8]
+    assert held_out["runs"]["random"][0]["picks"] != first["runs"]["random"][0]["picks"]
+    text, numbers = compare.render(held_out, png_name="x.png")
+    assert "2 seeds (7-8)" in text and numbers["settings"]["first_seed"] == 7
+
+
 def test_compare_refuses_bad_arguments(fixture_table_path: Path, tmp_path: Path, capsys) -> None:
     assert compare.main(["--table", str(tmp_path / "none.jsonl")]) == 2
     assert "no such table file" in capsys.readouterr().err
@@ -87,6 +99,8 @@ def test_compare_refuses_bad_arguments(fixture_table_path: Path, tmp_path: Path,
     assert "--seeds must be from 1" in capsys.readouterr().err
     assert compare.main(["--table", str(fixture_table_path), "--strategies", "nope"]) == 2
     assert "unknown strategy" in capsys.readouterr().err
+    assert compare.main(["--table", str(fixture_table_path), "--first-seed", "-1"]) == 2
+    assert "--first-seed must be from 0" in capsys.readouterr().err
 
 
 def test_bench_section_skips_in_one_line_on_a_small_table(fixture_table_path: Path, monkeypatch) -> None:
