@@ -19,15 +19,14 @@ LOADED = "document.readyState === 'complete'"
 
 
 @pytest.fixture
-def site(world, redis_server, studio_data_dir, processes):
+def site(world, daphne):
     from webapp.architectures.evaluations import Evaluation
     from webapp.review import services
 
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
     v1 = world["v1"]
     evaluation = Evaluation.objects.create(version=v1, dataset=world["dataset"], steps=4, batch_size=4, spec=v1.spec)
     services.change_status(services.subject_for_candidate(world["child"]), world["bob"], "request")  # something in the feed
-    return {**world, "base": base, "evaluation": evaluation}
+    return {**world, "base": daphne.base, "evaluation": evaluation}
 
 
 def open_page(browser, site, user, *, viewport=DESKTOP, scheme="light"):

@@ -17,18 +17,17 @@ SHOTS = Path(os.environ["FRONTEND_SCREENSHOTS"]) if os.environ.get("FRONTEND_SCR
 
 
 @pytest.fixture
-def site(world, redis_server, studio_data_dir, processes):
+def site(world, daphne):
     from webapp.architectures.evaluations import Evaluation
     from webapp.review.models import Ensemble
     from webapp.review.services import subject_for_ensemble
 
-    daphne, base = processes.daphne(redis_server.url, studio_data_dir)
     v1 = world["v1"]
     # Jobs nobody runs here (no worker): their pages show them queued and follow them.
     evaluation = Evaluation.objects.create(version=v1, dataset=world["dataset"], steps=4, batch_size=4, spec=v1.spec)
     ensemble = Ensemble.objects.create(team=world["a"], created_by=world["bob"], name="pair")
     subject_for_ensemble(ensemble)
-    return {**world, "base": base, "evaluation": evaluation, "ensemble": ensemble}
+    return {**world, "base": daphne.base, "evaluation": evaluation, "ensemble": ensemble}
 
 
 def pages(site):
