@@ -56,7 +56,8 @@ def fetched(client, url, path: Path) -> Path:
     return path
 
 
-@pytest.mark.django_db
+# transactional: the job's heartbeat writes on its own connection, which a test's open transaction would hold off for SQLite's 30 s
+@pytest.mark.django_db(transaction=True)
 def test_a_viewer_exports_an_evaluations_weights_as_onnx_and_as_a_portable_checkpoint(world, evaluated, client_for, tmp_path):
     import numpy as np
     import onnxruntime

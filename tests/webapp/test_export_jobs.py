@@ -77,7 +77,8 @@ def test_two_exports_at_once_each_in_its_own_process_both_ready_with_their_size_
     assert dave.get(f"/models/candidate/{trained['child'].pk}/export/onnx/").status_code == 302
 
 
-@pytest.mark.django_db
+# transactional: the job's heartbeat writes on its own connection, which a test's open transaction would hold off for SQLite's 30 s
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_export_leaves_nothing_behind_and_the_next_one_works(trained, client_for, studio_data_dir):
     from webapp.jobs.runner import run_job
     from webapp.review.models import Export
@@ -146,7 +147,8 @@ def test_only_an_evaluated_candidate_with_its_checkpoint_is_exported(world, clie
     assert response.status_code == 400 and "Unknown export format 'pickle'" in response.json()["format"][0]
 
 
-@pytest.mark.django_db
+# transactional: the job's heartbeat writes on its own connection, which a test's open transaction would hold off for SQLite's 30 s
+@pytest.mark.django_db(transaction=True)
 def test_a_checkpoint_export_of_a_broken_file_fails_with_its_reason_and_leaves_nothing(trained, client_for, studio_data_dir):
     from webapp.jobs.runner import run_job
     from webapp.review.models import Export

@@ -112,6 +112,8 @@ def test_diff_page_lists_the_change_and_boots_both_drawings(world, client_for):
     assert client.get(f"/diff/?a=candidate:{world['parent'].pk}&b=version:{world['v1'].pk}").status_code == 200
 
 
+# transactional: the job's heartbeat writes on its own connection, which a test's open transaction would hold off for SQLite's 30 s
+@pytest.mark.django_db(transaction=True)
 def test_exports_round_trip(trained, client_for, tmp_path):
     """Spec and card download at once; the checkpoint is an export job (ONNX too: test_export_jobs), and its old
     direct address leads to the ready file."""
