@@ -7,13 +7,7 @@ import json
 
 from benchmarks import baselines, claims, data, models, review, search, summary
 from benchmarks.common import CACHES_USED, ROOT, WORK, machine
-from benchmarks.document import compose
-
-# In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
-SECTIONS = ("models", "data", "baselines", "search", "nasbench", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio",
-            "editor", "review", "leaderboard", "gpu", "summary")
-# Written by their own, longer commands (python -m benchmarks.confirm); included when present.
-OWN_COMMAND_SECTIONS = ("confirm",)
+from benchmarks.document import SECTIONS, write
 
 
 def studio(quick: bool):
@@ -76,12 +70,7 @@ def main(argv=None) -> int:
         (store / f"{name}.md").write_text(stamp + text)
         (store / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
         print(text, flush=True)
-    measured = {name: (store / f"{name}.md").read_text() for name in SECTIONS + OWN_COMMAND_SECTIONS if (store / f"{name}.md").exists()}
-    document = ROOT / "docs" / "BENCHMARKS.md"
-    previous = document.read_text() if document.exists() else ""
-    document.parent.mkdir(exist_ok=True)
-    document.write_text(compose(SECTIONS + OWN_COMMAND_SECTIONS, measured, previous))
-    print(f"wrote {ROOT / 'docs' / 'BENCHMARKS.md'}")
+    print(f"wrote {write(store, ROOT / 'docs' / 'BENCHMARKS.md')}")
     return 0
 
 

@@ -6,6 +6,13 @@ again; a section no run has measured yet is left out."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+# In order: claim-evolved reuses the baselines' and the search's results when they exist; summary reads them all.
+SECTIONS = ("models", "data", "baselines", "search", "nasbench", "claim-evolved", "claim-ensemble", "claim-assemblenet", "studio",
+            "editor", "review", "leaderboard", "gpu", "summary")
+# Written by their own, longer commands (python -m benchmarks.confirm); included when present.
+OWN_COMMAND_SECTIONS = ("confirm",)
 
 HEADER = ["# Benchmarks", "", "Written by `make bench` (`python -m benchmarks`). Each section notes when and where it was measured; "
           "figures are medians, and each stands beside a baseline measured in the same run.", ""]
@@ -32,3 +39,13 @@ def compose(names: tuple[str, ...], measured: dict[str, str], previous: str = ""
         if text is not None:
             parts += [marker(name), text.strip("\n"), ""]
     return "\n".join(parts)
+
+
+def write(store: Path, document: Path) -> Path:
+    """``document`` again with every section measured on this machine (``store``) and the rest as it was."""
+    names = SECTIONS + OWN_COMMAND_SECTIONS
+    measured = {name: (store / f"{name}.md").read_text() for name in names if (store / f"{name}.md").exists()}
+    previous = document.read_text() if document.exists() else ""
+    document.parent.mkdir(exist_ok=True)
+    document.write_text(compose(names, measured, previous))
+    return document

@@ -1,9 +1,8 @@
 """docs/BENCHMARKS.md keeps every section a run did not measure (a fresh clone has no var/bench/sections)."""
 from __future__ import annotations
 
-from benchmarks.__main__ import OWN_COMMAND_SECTIONS, SECTIONS
 from benchmarks.common import ROOT
-from benchmarks.document import compose, marker, previous_sections
+from benchmarks.document import OWN_COMMAND_SECTIONS, SECTIONS, compose, marker, previous_sections, write
 
 
 def test_a_run_replaces_what_it_measured_and_keeps_the_rest():
@@ -22,3 +21,14 @@ def test_the_committed_document_names_its_sections_and_survives_a_run_that_measu
     assert {"models", "search", "editor", "summary"} <= set(sections)
     again = compose(SECTIONS + OWN_COMMAND_SECTIONS, {}, document)
     assert previous_sections(again) == sections
+
+
+def test_a_section_written_by_its_own_command_joins_the_document_and_the_rest_stays(tmp_path):
+    document = tmp_path / "docs" / "BENCHMARKS.md"
+    store = tmp_path / "sections"
+    store.mkdir()
+    (store / "search.md").write_text("## Search\n\nfirst")
+    write(store, document)
+    (store / "search.md").unlink()  # another machine: only the confirmation measured here
+    (store / "confirm.md").write_text("## Confirm\n\nfive seeds")
+    assert previous_sections(write(store, document).read_text()) == {"search": "## Search\n\nfirst", "confirm": "## Confirm\n\nfive seeds"}
