@@ -38,6 +38,20 @@ def provenance_of(table: Table) -> dict[str, Any] | None:
         return None
 
 
+def latency_pass(table: Table) -> dict[str, Any] | None:
+    """Where and when the latency figures the table answers with were measured (``build --latency``)."""
+    path = Path(table.source).with_name("latency.jsonl")
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.endswith("\n") and line.strip()]
+    finished = sorted(row["finished"] for row in rows if row.get("finished"))
+    return {"architectures": sum(not row.get("baseline") for row in rows), "baselines": sum(bool(row.get("baseline")) for row in rows),
+            "cpus": sorted({row["cpu"] for row in rows if row.get("cpu")}), "runs": max((row.get("runs", 0) for row in rows), default=0),
+            "max_load_average": _round(max((row.get("load", 0.0) for row in rows), default=0.0)),
+            "first": finished[0] if finished else None, "last": finished[-1] if finished else None}
+
+
 def _training(table: Table) -> dict[str, Any]:
     recorded = (provenance_of(table) or {}).get("training")
     return dict(recorded or TRAINING)
@@ -99,6 +113,7 @@ def summary(table: Table) -> dict[str, Any]:
         "training": _training(table),
         "noise": noise(table),
         "provenance": meta,
+        "latency_pass": latency_pass(table),
         "skipped_rows": table.skipped,
     }
 

@@ -38,6 +38,15 @@ def test_summary_reports_size_seeds_recipe_and_noise(fixture_table_path: Path, c
     assert set(correlations) == {"val top-1 at 12 vs 108 steps", "val top-1 at 36 vs 108 steps", "val vs test top-1 at 108 steps"}
     # The made-up curves rise with the architecture's quality, so the fidelities agree (and the closer one more).
     assert 0.3 < correlations["val top-1 at 12 vs 108 steps"]["spearman"] < correlations["val top-1 at 36 vs 108 steps"]["spearman"]
+    assert data["latency_pass"] is None  # not run beside this table
+
+    rows = [{"key": "r3d", "baseline": True, "latency_ms": 7.0, "runs": 21, "load": 0.5, "cpu": "Some CPU", "finished": "2026-12-06T03:40:00+00:00"},
+            {"key": load_table(fixture_table_path).keys[0], "latency_ms": 0.4, "runs": 21, "load": 0.9, "cpu": "Some CPU",
+             "finished": "2026-12-06T03:30:00+00:00"}]
+    (fixture_table_path.parent / "latency.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, out, _ = _run(capsys, "--summary", "--json", "--table", str(fixture_table_path))
+    assert json.loads(out)["latency_pass"] == {"architectures": 1, "baselines": 1, "cpus": ["Some CPU"], "runs": 21, "max_load_average": 0.9,
+                                               "first": "2026-12-06T03:30:00+00:00", "last": "2026-12-06T03:40:00+00:00"}
 
 
 def test_random_rows_carry_spec_data_curves_settings_and_the_command(fixture_table_path: Path, capsys) -> None:
