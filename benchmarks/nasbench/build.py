@@ -355,7 +355,6 @@ def measure_latencies(*, table: Path = LATENCY_TABLE, limit: int | None = None, 
     return len(todo)
 
 
-
 def _latency_runs(spec) -> list[float]:
     from videomodels import build_model
     from videomodels.profile import example_inputs, measure_latency

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from benchmarks.nasbench.build import read_rows
 from benchmarks.nasbench.table import Entry, Table, TableError
 
 
@@ -40,11 +41,7 @@ def pass_latencies(path: Path) -> dict[str, float]:
     """The baselines' figures from the builder's latency pass (``latency.jsonl``), by preset name.
     When the pass ran, the table's architectures take their latency from it too: a ratio then
     compares figures from one machine and one quiet process."""
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.endswith("\n") and line.strip()]
-    return {row["key"]: float(row["latency_ms"]) for row in rows if row.get("baseline")}
+    return {row["key"]: float(row["latency_ms"]) for row in read_rows(path) if row.get("baseline")}
 
 
 def best_rate_baselines(rows: Sequence[dict[str, Any]], measured: dict[str, float] | None = None) -> list[Baseline]:

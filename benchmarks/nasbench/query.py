@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
-from benchmarks.nasbench.build import TRAINING
+from benchmarks.nasbench.build import TRAINING, read_rows
 from benchmarks.nasbench.data import recipe_commands
 from benchmarks.nasbench.space import GRID_SIZE, parse_key, spec_of
 from benchmarks.nasbench.table import Entry, Table, TableError, default_path, load_table
@@ -43,8 +43,7 @@ def latency_pass(table: Table) -> dict[str, Any] | None:
     path = Path(table.source).with_name("latency.jsonl")
     if not path.exists():
         return None
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.endswith("\n") and line.strip()]
+    rows = read_rows(path)
     finished = sorted(row["finished"] for row in rows if row.get("finished"))
     return {"architectures": sum(not row.get("baseline") for row in rows), "baselines": sum(bool(row.get("baseline")) for row in rows),
             "cpus": sorted({row["cpu"] for row in rows if row.get("cpu")}), "runs": max((row.get("runs", 0) for row in rows), default=0),

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from benchmarks.nasbench.build import TABLE
+from benchmarks.nasbench.build import TABLE, packed
 
 
 class TableError(ValueError):
@@ -224,5 +224,4 @@ def load_table(path: str | Path | None = None) -> Table:
 def default_path() -> Path:
     """The committed, compressed table; the builder packs it as rows land. Its plain working copy
     only where there is no compressed one (a build started from nothing)."""
-    compressed = TABLE.with_name(TABLE.name + ".gz")
-    return compressed if compressed.exists() else TABLE
+    return packed(TABLE) if packed(TABLE).exists() else TABLE
