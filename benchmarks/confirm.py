@@ -99,7 +99,7 @@ def report(results: list[dict], *, budget_s: float, settings: dict, seeds: int) 
                      statistics.median(r["val_top1"] or 0.0 for r in runs),
                      "–" if strategy == "random" else f"{wins}/{len(runs)}",
                      statistics.median(r["candidates"] for r in runs),
-                     f"{statistics.median(generations):.1f}" if generations else "–"])
+                     f"{statistics.median(generations):.1f} [{min(generations):.1f}-{max(generations):.1f}]" if generations else "–"])
     lines = [
         "## Confirmation on real training (camera-motion collection, test split)", "",
         f"{seeds} seeds per strategy, {budget_s:.0f} CPU s per run, latency cap {settings['latency_cap_ms']} ms, "
@@ -107,7 +107,7 @@ def report(results: list[dict], *, budget_s: float, settings: dict, seeds: int) 
         "Each run ships the candidate with the best validation top-1; the table gives that model's top-1 on the "
         "test split (never used for selection). Weight inheritance and everything else run as in the product.", "",
         table(["strategy", "test top-1 of the pick (median)", "range", "its validation top-1", "seeds ahead of random",
-               "candidates trained", "generations"], rows), "",
+               "candidates trained", "generations (median [min-max])"], rows), "",
     ]
     return "\n".join(lines)
 

@@ -17,10 +17,11 @@ def test_report_counts_seeds_ahead_of_random() -> None:
     results = []
     for seed, (evolved, random_, tpe) in enumerate(((0.6, 0.5, 0.4), (0.3, 0.5, 0.6), (0.8, 0.7, None))):
         for strategy, test in zip(confirm.STRATEGIES, (evolved, random_, tpe)):
-            results.append({"strategy": strategy, "seed": seed, "candidates": 10, "generations": 5.0 if "evolution" in strategy else None,
+            results.append({"strategy": strategy, "seed": seed, "candidates": 10, "generations": 5.0 + seed if "evolution" in strategy else None,
                             "val_top1": 0.9, "test_top1": test, "latency_ms": 1.0})
     text = confirm.report(results, budget_s=100, settings=confirm.default_settings(), seeds=3)
     evolution_line = next(line for line in text.splitlines() if line.startswith("| evolution"))
     assert "| 0.600 |" in evolution_line and "2/3" in evolution_line and "0.300-0.800" in evolution_line
+    assert "6.0 [5.0-7.0]" in evolution_line  # every seed's generations, not the median alone
     tpe_line = next(line for line in text.splitlines() if line.startswith("| tpe"))
     assert "1/3" in tpe_line and "0.400-0.600" in tpe_line  # a seed with no pick is no win
