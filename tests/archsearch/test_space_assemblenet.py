@@ -47,14 +47,15 @@ STRUCTURE = [
 
 
 class Recorder:
-    """Wraps the real analyze; remembers what it accepted, and for which config."""
+    """Wraps the real analyze; remembers the parameter count it accepted per content and config
+    (one spec can be analysed under both configs: keyed by hash alone, the second would overwrite)."""
 
     def __init__(self):
-        self.accepted: dict[str, tuple[int, int, int]] = {}
+        self.accepted: dict[tuple[str, int, int], int] = {}
 
     def __call__(self, spec, *, num_classes=None, budget=Budget()):
         analysis = analyze(spec, num_classes=num_classes, budget=budget)
-        self.accepted[spec.content_hash()] = (analysis.params, num_classes, budget.max_params)
+        self.accepted[(spec.content_hash(), num_classes, budget.max_params)] = analysis.params
         return analysis
 
 
@@ -70,11 +71,9 @@ def record_analyze():
 def assert_valid(spec: ArchSpec, config: SpaceConfig) -> int:
     """The real analyze accepted this spec for ``config``; params lie in the band; the
     graph has the space's shape. Returns the parameter count."""
-    key = spec.content_hash()
-    if key in RECORDER.accepted:
-        params, classes, max_params = RECORDER.accepted[key]
-        assert (classes, max_params) == (config.num_classes, config.max_params)
-    else:
+    key = (spec.content_hash(), config.num_classes, config.max_params)
+    params = RECORDER.accepted.get(key)
+    if params is None:
         params = analyze(spec, num_classes=config.num_classes, budget=Budget(max_params=config.max_params)).params
     assert config.min_params <= params <= config.max_params
     assert estimate_params(spec, config.num_classes) == params
