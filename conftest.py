@@ -7,6 +7,7 @@ PYTEST_XDIST_AUTO_NUM_WORKERS (or an explicit `-n N` / `-n0`) overrides this.
 """
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -20,3 +21,22 @@ def pytest_xdist_auto_num_workers(config):
     if len(args) == 1 and Path(args[0]).is_file():
         return 0
     return max(2, len(os.sched_getaffinity(0)))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Files with a slow test go first: `--dist loadfile` hands out files in collection order, so the
+    long ones start while the other process works through the many short ones instead of one of them
+    arriving last and running alone."""
+    def module(item):
+        return item.nodeid.split("::", 1)[0]
+
+    slow_modules = {module(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: module(item) not in slow_modules)  # stable: order within a file is kept
+
+
+def pytest_collection_finish(session):
+    """Everything collection imported (torch, Django, the test modules) lives to the end of the process:
+    move it out of the collector's reach, so the full collections that run between tests (and Python's own)
+    scan only what tests made since, not torch's million objects (0.25 s per collection before)."""
+    gc.collect()
+    gc.freeze()

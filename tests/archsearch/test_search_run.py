@@ -13,6 +13,8 @@ from archsearch.cli import main
 from archsearch.evaluate import EvalBudget, evaluate_candidate
 from archsearch.spaces import SpaceConfig, make_space
 
+pytestmark = pytest.mark.slow  # real training in subprocesses (resume after SIGKILL): one of the longest files
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--population", "3", "--rounds", "1", "--low-steps", "3", "--high-steps", "0", "--batch-size", "8", "--seed", "4"]
 

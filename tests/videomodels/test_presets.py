@@ -5,6 +5,8 @@ from videomodels import analyze, build_model, with_input_size
 from videomodels.presets import PRESETS, PUBLISHED_NAMES, get_preset, preset_names
 from videomodels.profile import example_inputs
 
+pytestmark = pytest.mark.slow  # every preset forward and backward, on each device: one of the longest files
+
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
