@@ -16,11 +16,11 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from videomodels.archspec import ArchSpec, Edge, Node
 from videomodels.costcache import CountingLRU
 from videomodels.graphindex import Adjacency
+from videomodels.macs import MacCounter
 from videomodels.ops import WeightedFusion
 from videomodels.schema import NODE_TYPES, NodeType
 from videomodels.validation import Problem, SpecError, check_structure, topological_order
@@ -236,24 +236,25 @@ def _block_key(node, fused: list[Shape]) -> tuple:
 
 def _price_fusion(node, node_type: NodeType, in_shapes: list[Shape], context: BuildContext) -> tuple[int, int, int]:
     """(output channels, params, MACs) of a node's input fusion."""
-    fusion, peers = _make_fusion(node, node_type, in_shapes, context)
-    xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
-    peer_xs = [torch.empty((1, *context.shapes[peer]), device="meta") for peer in peers]
-    with FlopCounterMode(display=False) as counter:
-        fusion(xs, peer_xs)
-    return fusion.out_channels, _param_count(fusion), counter.get_total_flops() // 2
+    with MacCounter() as counter:
+        fusion, peers = _make_fusion(node, node_type, in_shapes, context)
+        xs = [torch.empty((1, *shape), device="meta") for shape in in_shapes]
+        peer_xs = [torch.empty((1, *context.shapes[peer]), device="meta") for peer in peers]
+        fusion.eval()(xs, peer_xs)
+    return fusion.out_channels, _param_count(fusion), counter.macs
 
 
 def _price_block(node, node_type: NodeType, fused: list[Shape], context: BuildContext, params_left: int) -> tuple[Shape, int, int]:
     """(output shape, params, MACs) of a node's block at its fused input shape(s)."""
-    block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
-    block_params = _param_count(block)
-    if block_params > params_left:
-        raise _OverBudget(block_params)  # refused before even a meta forward pass through it
-    xs = [torch.empty((1, *shape), device="meta") for shape in fused]
-    with FlopCounterMode(display=False) as counter:
-        out = block(xs if node_type.fuse == "list" else xs[0])
-    return tuple(int(d) for d in out.shape[1:]), block_params, counter.get_total_flops() // 2
+    with MacCounter() as counter:
+        block = node_type.build(node.attrs, fused if node_type.fuse == "list" else fused[0], context)
+        block_params = _param_count(block)
+        if block_params > params_left:
+            raise _OverBudget(block_params)  # refused before even a meta forward pass through it
+        xs = [torch.empty((1, *shape), device="meta") for shape in fused]
+        # In inference mode: the same shapes and multiply-adds, and batch norm without its training statistics.
+        out = block.eval()(xs if node_type.fuse == "list" else xs[0])
+    return tuple(int(d) for d in out.shape[1:]), block_params, counter.macs
 
 
 def _cached(key: tuple | None, price):
