@@ -31,9 +31,17 @@ def comparable(records: list[dict]) -> list[tuple]:
     return [(c["id"], c["spec_hash"], c["parent_id"], c["mutation"], c["status"], round(c.get("accuracy", -1), 6)) for c in records]
 
 
-def test_resume_after_kill_9_loses_nothing_and_repeats_nothing(motion_cache, tmp_path):
-    reference, killed = tmp_path / "reference", tmp_path / "killed"
-    assert main(run_args(motion_cache, reference)) == 0
+@pytest.fixture(scope="module")
+def reference_run(motion_cache, tmp_path_factory) -> Path:
+    """One uninterrupted tiny search, run in this process: what a killed and resumed one must equal, and
+    the results file a reviewer reads (only read by the tests that share it)."""
+    out = tmp_path_factory.mktemp("reference") / "run"
+    assert main(run_args(motion_cache, out)) == 0
+    return out
+
+
+def test_resume_after_kill_9_loses_nothing_and_repeats_nothing(motion_cache, reference_run, tmp_path):
+    reference, killed = reference_run, tmp_path / "killed"
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen([sys.executable, "-m", "archsearch", *run_args(motion_cache, killed)], cwd=ROOT, env=env,
@@ -56,9 +64,8 @@ def test_resume_after_kill_9_loses_nothing_and_repeats_nothing(motion_cache, tmp
     assert len({c["id"] for c in after}) == len(after) == 6
 
 
-def test_results_file_holds_everything_a_reviewer_needs(motion_cache, tmp_path):
-    out = tmp_path / "run"
-    assert main(run_args(motion_cache, out)) == 0
+def test_results_file_holds_everything_a_reviewer_needs(reference_run):
+    out = reference_run
     state = json.loads((out / "results.json").read_text())
     for record in state["candidates"]:
         assert {"spec", "accuracy", "latency_ms", "parent_id", "mutation", "generation", "params", "macs"} <= set(record)
